@@ -1,0 +1,89 @@
+/**
+ * The Driver seam (SPEC D01): one backend, task in, normalised events and an outcome out.
+ * A driver knows its CLI's flags and event format and nothing of runs, journals or scheduling.
+ */
+
+export type Permissions = "read-only" | "edit" | "full";
+
+export interface Usage {
+  input: number;
+  output: number;
+  cached: number;
+  reasoning: number;
+  costUsd?: number;
+}
+
+/** One agent start, as the engine hands it to a driver. */
+export interface AgentTask {
+  /** Run id (R01). */
+  runId: string;
+  /** Agent number, from 1 (R01). */
+  index: number;
+  /** Attempt number from 1, counting retries and repairs. */
+  attempt: number;
+  /** The full prompt: A15 preamble, blank line, the script's prompt, schema instructions, repair errors. */
+  prompt: string;
+  /** The script's prompt verbatim. */
+  userPrompt: string;
+  /** JSON Schema for the result (object root), when the call has one. */
+  schema?: Record<string, unknown>;
+  label?: string;
+  phase?: string;
+  model?: string;
+  effort?: string;
+  agentType?: string;
+  permissions: Permissions;
+  /** Working directory of the agent (D08). */
+  cwd: string;
+  /** Run directory (.weft/runs/<id>), where a driver may write task files. */
+  runDir: string;
+  /** Absolute path of transcripts/<n>.jsonl; the driver appends the backend's raw output here. */
+  transcriptPath: string;
+  /** Whole-life limit in ms (C01), if any. */
+  timeoutMs?: number;
+  /** Idle limit in ms (C01). */
+  idleTimeoutMs?: number;
+  /** Driver-specific extras (e.g. the command string for the command driver). */
+  command?: string;
+  /** Extra environment for the agent process (merged over process.env). */
+  env?: Record<string, string>;
+}
+
+export type DriverEvent =
+  | { type: "started"; pid?: number; pgid?: number; sessionId?: string; model?: string }
+  | { type: "text"; text: string }
+  | { type: "tool_call"; name: string; input?: unknown }
+  | { type: "tool_result"; name?: string; output?: string; isError?: boolean }
+  | { type: "usage"; usage: Partial<Usage> }
+  | { type: "error"; message: string };
+
+export type OutcomeStatus = "completed" | "failed" | "stopped";
+
+export interface AgentOutcome {
+  status: OutcomeStatus;
+  /** Final text (trailing white space removed). */
+  text?: string;
+  /** Structured object, when the backend produced one natively. */
+  object?: unknown;
+  usage?: Usage;
+  model?: string;
+  sessionId?: string;
+  /** Failure message (for status "failed"). */
+  error?: string;
+  /** Whether a retry may help (C02); undefined means "unknown". */
+  transient?: boolean;
+  exitCode?: number | null;
+}
+
+export interface DriverRunContext {
+  /** Aborted when the agent must stop (stop, Ctrl-C, timeout). The driver kills its process group. */
+  signal: AbortSignal;
+  onEvent: (event: DriverEvent) => void;
+}
+
+export interface Driver {
+  readonly name: string;
+  /** Default number of retries for failures of this driver (D09: 0 for command). */
+  readonly defaultRetries?: number;
+  run(task: AgentTask, ctx: DriverRunContext): Promise<AgentOutcome>;
+}
