@@ -81,8 +81,19 @@ export interface DriverRunContext {
   onEvent: (event: DriverEvent) => void;
 }
 
+/** What a driver can honour; the engine refuses or warns for the rest (A02, D04). */
+export interface DriverCapabilities {
+  model: boolean;
+  effort: boolean;
+  agentType: boolean;
+  /** Permission levels the backend can enforce. */
+  permissions: readonly Permissions[];
+}
+
 export interface Driver {
   readonly name: string;
+  /** Absent: the driver takes every option as given (a library user's own Driver object). */
+  readonly capabilities?: DriverCapabilities;
   /** Default number of retries for failures of this driver (D09: 0 for command). */
   readonly defaultRetries?: number;
   run(task: AgentTask, ctx: DriverRunContext): Promise<AgentOutcome>;

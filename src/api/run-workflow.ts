@@ -1,0 +1,358 @@
+/**
+ * The library API (SPEC U10): runWorkflow and resumeRun. The CLI is a thin layer over these.
+ */
+import { cpus } from "node:os";
+import { basename, extname, isAbsolute, join, relative } from "node:path";
+import { type Resolved, resolveSettings, type Settings } from "../config/settings.js";
+import { isGroupAlive, killGroup } from "../drivers/process.js";
+import { chooseDriverName, createDriver } from "../drivers/registry.js";
+import type { Driver } from "../drivers/types.js";
+import { buildReplay, type JournalRecord, type Replay } from "../engine/records.js";
+import { Run } from "../engine/run.js";
+import { compileSchema } from "../engine/schema.js";
+import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
+import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/load.js";
+import { createRunDir, ensureRunsDir, findRun, newRunId, saveScriptCopy } from "../store/files.js";
+import { JournalWriter, readJournal } from "../store/journal.js";
+import { acquireLock, type RunLock } from "../store/lock.js";
+import { NothingToResumeError, UsageError } from "./errors.js";
+
+export interface WorkflowOptions {
+  /** Path of a .js or .ts script (relative to cwd), or its source. */
+  script: string | { source: string; path?: string; typescript?: boolean };
+  /** Directory the run belongs to: `.weft/` is created here and agents start here. Default: process.cwd(). */
+  cwd?: string;
+  /** The run's input (A09), any JSON value. */
+  args?: unknown;
+  /** Settings; they rank with command-line flags (U09). */
+  settings?: Partial<Settings>;
+  /** A Driver object to run every agent with, instead of a built-in driver. */
+  driver?: Driver;
+  reporter?: Reporter;
+  env?: NodeJS.ProcessEnv;
+  /** Aborting stops the run as Ctrl-C does (C04). */
+  signal?: AbortSignal;
+  /** Continue this run with the given (possibly edited) script (R03 `--resume`). */
+  resume?: string;
+}
+
+export interface ResumeOptions extends Omit<WorkflowOptions, "script" | "resume"> {}
+
+export interface WorkflowResult {
+  runId: string;
+  runDir: string;
+  status: RunStatus;
+  result?: unknown;
+  error?: string;
+  summary: RunSummary;
+}
+
+export interface RunHandle {
+  runId: string;
+  runDir: string;
+  /** Stop as Ctrl-C does: no new agents, running ones terminated, journal flushed. */
+  stop(): Promise<WorkflowResult>;
+  /** Second Ctrl-C: kill every agent now and write what is known synchronously. */
+  killNow(): void;
+  done: Promise<WorkflowResult>;
+}
+
+const ts = (p: string) => /\.[cm]?ts$/.test(p);
+
+function guardRecursion(env: NodeJS.ProcessEnv): void {
+  // A15: agents cannot start workflows themselves.
+  if (env.WEFT_RUN_ID && env.WEFT_AGENT_INDEX) {
+    throw new UsageError(
+      `weft does not start workflows from inside a weft agent (this process runs as agent ${env.WEFT_AGENT_INDEX} of run ${env.WEFT_RUN_ID})`,
+    );
+  }
+}
+
+function storedSettings(resolved: Resolved): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(resolved.sources)) {
+    if (v.source === "flag" || v.source === "env" || v.source === "run") {
+      out[k] = (resolved.settings as unknown as Record<string, unknown>)[k];
+    }
+  }
+  return out;
+}
+
+function argsJsonOf(args: unknown): string | undefined {
+  if (args === undefined) return undefined;
+  try {
+    return JSON.stringify(args);
+  } catch (e) {
+    throw new UsageError(`args cannot be turned into JSON: ${(e as Error).message}`);
+  }
+}
+
+function checkArgs(script: LoadedScript, argsJson: string | undefined): void {
+  const schema = script.meta.args;
+  if (!schema) return;
+  let compiled: ReturnType<typeof compileSchema>;
+  try {
+    compiled = compileSchema(schema);
+  } catch (e) {
+    throw new UsageError(`${script.displayPath}: meta.args is not a usable schema: ${(e as Error).message}`);
+  }
+  // Without args the script sees `undefined`; required fields still have to be reported.
+  const v = compiled.validate(argsJson === undefined ? {} : JSON.parse(argsJson));
+  if (!v.ok) {
+    throw new UsageError(`args do not match meta.args of ${script.displayPath}: ${v.errors.join("; ")}`);
+  }
+}
+
+async function killLeftovers(replay: Replay): Promise<void> {
+  // R02: groups a crashed owner left running would race the new agents for the same work.
+  const alive = replay.liveGroups.filter((g) => isGroupAlive(g));
+  for (const g of alive) killGroup(g, "SIGKILL");
+  for (let i = 0; i < 100 && alive.some((g) => isGroupAlive(g)); i++) await new Promise((r) => setTimeout(r, 10));
+}
+
+interface Prepared {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  resolved: Resolved;
+  driver: Driver;
+  driverFor(name: string): Driver;
+}
+
+function prepare(opts: ResumeOptions, stored: Record<string, unknown> | undefined): Prepared {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  guardRecursion(env);
+  let resolved: Resolved;
+  try {
+    resolved = resolveSettings({ cwd, env, flags: opts.settings, stored, cpus: cpus().length });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const settings = resolved.settings;
+  const made = new Map<string, Driver>();
+  const driverFor = (name: string): Driver => {
+    if (opts.driver && name === opts.driver.name) return opts.driver;
+    let d = made.get(name);
+    if (!d) {
+      try {
+        d = createDriver(name, settings);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      made.set(name, d);
+    }
+    return d;
+  };
+  const driver = opts.driver ?? driverFor(safe(() => chooseDriverName(settings)));
+  return { cwd, env, resolved, driver, driverFor };
+}
+
+function safe<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+async function launch(
+  p: Prepared,
+  o: {
+    runId: string;
+    runDir: string;
+    script: LoadedScript;
+    argsJson?: string;
+    replay?: Replay;
+    reporter?: Reporter;
+    signal?: AbortSignal;
+    lock: RunLock;
+    name: string;
+  },
+): Promise<RunHandle> {
+  let journal: JournalWriter | undefined;
+  try {
+    const ext = extname(o.script.displayPath) || (o.script.isTs ? ".ts" : ".js");
+    const copy = await saveScriptCopy(o.runDir, `script${ext}`, o.script.source);
+    journal = await JournalWriter.open(join(o.runDir, "journal.jsonl"));
+    const now = new Date().toISOString();
+    const settings = storedSettings(p.resolved);
+    const first: JournalRecord = o.replay?.started
+      ? {
+          type: "run.resumed",
+          at: now,
+          script: basename(copy),
+          displayPath: o.script.displayPath,
+          args: o.argsJson,
+          settings,
+        }
+      : {
+          type: "run.started",
+          runId: o.runId,
+          name: o.name,
+          at: now,
+          script: basename(copy),
+          displayPath: o.script.displayPath,
+          args: o.argsJson,
+          settings,
+          cwd: p.cwd,
+        };
+    await journal.append(first);
+    const reporter = o.reporter ?? { event() {} };
+    for (const w of p.resolved.warnings) reporter.event({ type: "warning", message: w });
+    const run = new Run({
+      runId: o.runId,
+      name: o.name,
+      runDir: o.runDir,
+      cwd: p.cwd,
+      script: o.script,
+      scriptFile: basename(copy),
+      argsJson: o.argsJson,
+      settings: p.resolved.settings,
+      driver: p.driver,
+      driverFor: p.driverFor,
+      journal,
+      replay: o.replay,
+      reporter,
+      startedAt: o.replay?.started?.at ?? now,
+      resumed: o.replay?.started !== undefined,
+    });
+    const j = journal;
+    const onAbort = () => void run.stop();
+    o.signal?.addEventListener("abort", onAbort, { once: true });
+    const toResult = (summary: RunSummary): WorkflowResult => ({
+      runId: o.runId,
+      runDir: o.runDir,
+      status: summary.status,
+      result: summary.result,
+      error: summary.error,
+      summary,
+    });
+    const done = run.start().then(async (summary) => {
+      o.signal?.removeEventListener("abort", onAbort);
+      await j.close().catch(() => {});
+      await o.lock.release().catch(() => {});
+      await reporter.close?.();
+      return toResult(summary);
+    });
+    if (o.signal?.aborted) void run.stop();
+    return {
+      runId: o.runId,
+      runDir: o.runDir,
+      stop: async () => {
+        await run.stop();
+        return done;
+      },
+      killNow: () => {
+        run.killNow();
+        o.lock.releaseSync();
+      },
+      done,
+    };
+  } catch (e) {
+    await journal?.close().catch(() => {});
+    await o.lock.release().catch(() => {});
+    throw e;
+  }
+}
+
+async function loadFrom(script: WorkflowOptions["script"], cwd: string): Promise<LoadedScript> {
+  if (typeof script === "string") return loadScriptFile(script, cwd);
+  const path = script.path ?? "<script>";
+  return loadScriptSource(script.source, path, script.typescript ?? ts(path));
+}
+
+async function openExisting(cwd: string, runId: string): Promise<{ runDir: string; replay: Replay }> {
+  const weftDir = await ensureRunsDir(cwd);
+  const runDir = await findRun(weftDir, runId);
+  if (!runDir) throw new NothingToResumeError(`nothing to resume: no run "${runId}" in ${join(weftDir, "runs")}`);
+  let records: JournalRecord[];
+  try {
+    records = (await readJournal(join(runDir, "journal.jsonl"))).records as JournalRecord[];
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") records = [];
+    else throw e;
+  }
+  const replay = buildReplay(records);
+  if (!replay.started) {
+    throw new NothingToResumeError(`nothing to resume: run "${runId}" has no run-start record in its journal`);
+  }
+  return { runDir, replay };
+}
+
+/** Start a run and return at once with a handle; `handle.done` resolves when it ends. */
+export async function startWorkflow(opts: WorkflowOptions): Promise<RunHandle> {
+  const cwd = opts.cwd ?? process.cwd();
+  if (opts.resume) {
+    const { runDir, replay } = await openExisting(cwd, opts.resume);
+    const p = prepare({ ...opts, cwd }, replay.last?.settings);
+    const script = await loadFrom(opts.script, cwd);
+    const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : replay.last?.args;
+    checkArgs(script, argsJson);
+    const lock = await acquireLock(runDir);
+    await killLeftovers(replay);
+    return launch(p, {
+      runId: replay.started!.runId,
+      runDir,
+      script,
+      argsJson,
+      replay,
+      reporter: opts.reporter,
+      signal: opts.signal,
+      lock,
+      name: script.meta.name,
+    });
+  }
+  const p = prepare({ ...opts, cwd }, undefined);
+  const script = await loadFrom(opts.script, cwd);
+  const argsJson = argsJsonOf(opts.args);
+  checkArgs(script, argsJson);
+  const weftDir = await ensureRunsDir(cwd);
+  const runId = newRunId(script.meta.name);
+  const runDir = await createRunDir(weftDir, runId);
+  const lock = await acquireLock(runDir);
+  return launch(p, {
+    runId,
+    runDir,
+    script,
+    argsJson,
+    reporter: opts.reporter,
+    signal: opts.signal,
+    lock,
+    name: script.meta.name,
+  });
+}
+
+/** Resume a run (R03): finished agents answer from the journal, the rest run. */
+export async function startResume(runId: string, opts: ResumeOptions = {}): Promise<RunHandle> {
+  const cwd = opts.cwd ?? process.cwd();
+  const { runDir, replay } = await openExisting(cwd, runId);
+  const p = prepare({ ...opts, cwd }, replay.last?.settings);
+  const last = replay.last!;
+  // The script as last run, from the run directory; errors point at that copy.
+  const copyPath = join(runDir, last.script);
+  const shown = relative(cwd, copyPath);
+  const script = await loadScriptFile(isAbsolute(shown) || shown.startsWith("..") ? copyPath : shown, cwd);
+  const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : last.args;
+  checkArgs(script, argsJson);
+  const lock = await acquireLock(runDir);
+  await killLeftovers(replay);
+  return launch(p, {
+    runId: replay.started!.runId,
+    runDir,
+    script,
+    argsJson,
+    replay,
+    reporter: opts.reporter,
+    signal: opts.signal,
+    lock,
+    name: replay.started!.name,
+  });
+}
+
+export async function runWorkflow(opts: WorkflowOptions): Promise<WorkflowResult> {
+  return (await startWorkflow(opts)).done;
+}
+
+export async function resumeRun(runId: string, opts: ResumeOptions = {}): Promise<WorkflowResult> {
+  return (await startResume(runId, opts)).done;
+}

@@ -1,0 +1,30 @@
+/** `weft config`: the merged settings and where each came from (U09). */
+import { cpus } from "node:os";
+import { UsageError } from "../api/errors.js";
+import { resolveSettings } from "../config/settings.js";
+
+export async function configCommand(flags: { json?: boolean }): Promise<number> {
+  let resolved: ReturnType<typeof resolveSettings>;
+  try {
+    resolved = resolveSettings({ cwd: process.cwd(), cpus: cpus().length });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const rows = Object.entries(resolved.sources).map(([key, src]) => ({
+    key,
+    value: (resolved.settings as unknown as Record<string, unknown>)[key],
+    source: src.source,
+    where: src.where,
+  }));
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ settings: rows, warnings: resolved.warnings }, null, 2)}\n`);
+    return 0;
+  }
+  const w = Math.max(...rows.map((r) => r.key.length));
+  for (const r of rows) {
+    const v = r.value === undefined ? "(unset)" : JSON.stringify(r.value);
+    process.stdout.write(`${r.key.padEnd(w)}  ${v.padEnd(12)}  ${r.source === "default" ? "default" : r.where}\n`);
+  }
+  for (const warning of resolved.warnings) process.stderr.write(`! ${warning}\n`);
+  return 0;
+}

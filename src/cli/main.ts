@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+/** The `weft` command: a thin layer over the library (U01, U10). */
+import { Command, InvalidArgumentError } from "commander";
+import { startResume, startWorkflow } from "../api/run-workflow.js";
+import { VERSION } from "../version.js";
+import { configCommand } from "./config-command.js";
+import { reportError } from "./errors.js";
+import { lsCommand, showCommand } from "./inspect-commands.js";
+import { driveRun, parseArgsFlag, type RunFlags, reporterFor, settingsFromFlags } from "./run-command.js";
+
+function settingOptions(cmd: Command): Command {
+  return cmd
+    .option("--args <json>", "the run's input, as JSON (the script's `args`)")
+    .option("--driver <name>", "backend for agents: command")
+    .option("--command <cmd>", "program run by `sh -c` for each agent (selects the command driver)")
+    .option("--concurrency <n>", "agents running at once (default min(16, max(4, cpus)))")
+    .option("--budget <tokens>", "token budget for this execution")
+    .option("--max-agents <n>", "agents started per execution (default 1000)")
+    .option("--max-cost-usd <usd>", "cost limit in US dollars")
+    .option("--max-list-items <n>", "largest list for parallel/pipeline (default 4096)")
+    .option("--repairs <n>", "schema repair attempts per agent (default 3)")
+    .option("--retries <n>", "retries of a failed agent (command driver default 0)")
+    .option("--script-time-ms <ms>", "limit for one slice of synchronous script work (default 10000)")
+    .option("--idle-timeout-ms <ms>", "kill an agent silent this long (default 600000)")
+    .option("--json", "print one JSON event per line on stdout");
+}
+
+async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command()
+    .name("weft")
+    .description("Run dynamic workflows of coding agents: durable, resumable, backend-neutral.")
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  settingOptions(
+    program
+      .command("run <script>")
+      .description("run a workflow script (.js or .ts)")
+      .option("--resume <run>", "continue this run with the (edited) script; finished agents are reused"),
+  ).action(async (script: string, flags: RunFlags) => {
+    code = await driveRun(
+      () =>
+        startWorkflow({
+          script,
+          args: parseArgsFlag(flags.args),
+          settings: settingsFromFlags(flags),
+          reporter: reporterFor(flags),
+          resume: flags.resume,
+        }),
+      flags,
+    );
+  });
+
+  settingOptions(
+    program.command("resume <run>").description("resume a stopped, failed or crashed run; finished agents are reused"),
+  ).action(async (runId: string, flags: RunFlags) => {
+    code = await driveRun(
+      () =>
+        startResume(runId, {
+          args: parseArgsFlag(flags.args),
+          settings: settingsFromFlags(flags),
+          reporter: reporterFor(flags),
+        }),
+      flags,
+    );
+  });
+
+  program
+    .command("ls")
+    .description("list the runs in .weft/runs")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }) => {
+      code = await lsCommand(flags);
+    });
+
+  program
+    .command("show <run>")
+    .description("show a run's summary, or one agent's record")
+    .option("--agent <n>", "show agent n", (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be an agent number from 1");
+      return n;
+    })
+    .option("--json", "print JSON")
+    .action(async (runId: string, flags: { agent?: number; json?: boolean }) => {
+      code = await showCommand(runId, flags);
+    });
+
+  program
+    .command("config")
+    .description("print the merged settings and where each came from")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }) => {
+      code = await configCommand(flags);
+    });
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const ce = e as { code?: string; exitCode?: number };
+    if (typeof ce.code === "string" && ce.code.startsWith("commander.")) {
+      if (ce.code === "commander.helpDisplayed" || ce.code === "commander.version") return 0;
+      if (ce.code === "commander.help") return 0;
+      return 2;
+    }
+    return reportError(e);
+  }
+  return code;
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.exitCode = reportError(e);
+  },
+);
+

@@ -1,0 +1,103 @@
+/** `weft run` and `weft resume`: thin layers over startWorkflow / startResume. */
+import type { RunHandle, WorkflowResult } from "../api/run-workflow.js";
+import { UsageError } from "../api/errors.js";
+import { parseSetting, type SettingKey, type Settings } from "../config/settings.js";
+import type { Reporter } from "../report/events.js";
+import { JsonReporter } from "../report/json.js";
+import { PlainReporter } from "../report/plain.js";
+import { exitCodeFor } from "./exit-codes.js";
+
+export interface RunFlags {
+  args?: string;
+  driver?: string;
+  command?: string;
+  concurrency?: string;
+  budget?: string;
+  maxAgents?: string;
+  maxCostUsd?: string;
+  maxListItems?: string;
+  repairs?: string;
+  retries?: string;
+  scriptTimeMs?: string;
+  idleTimeoutMs?: string;
+  json?: boolean;
+  resume?: string;
+}
+
+const SETTING_FLAGS: SettingKey[] = [
+  "driver",
+  "command",
+  "concurrency",
+  "budget",
+  "maxAgents",
+  "maxCostUsd",
+  "maxListItems",
+  "repairs",
+  "retries",
+  "scriptTimeMs",
+  "idleTimeoutMs",
+];
+
+export function settingsFromFlags(flags: RunFlags): Partial<Settings> {
+  const out: Record<string, unknown> = {};
+  for (const key of SETTING_FLAGS) {
+    const raw = (flags as Record<string, unknown>)[key];
+    if (raw === undefined) continue;
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    try {
+      out[key] = parseSetting(key, raw, flag);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  return out as Partial<Settings>;
+}
+
+export function parseArgsFlag(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--args must be JSON: ${(e as Error).message} in ${JSON.stringify(text.slice(0, 80))}`);
+  }
+}
+
+export function reporterFor(flags: RunFlags): Reporter {
+  return flags.json ? new JsonReporter(process.stdout) : new PlainReporter(process.stderr);
+}
+
+/** Drive one run in the foreground with Ctrl-C handling (C04); returns the exit code. */
+export async function driveRun(start: () => Promise<RunHandle>, flags: RunFlags): Promise<number> {
+  let handle: RunHandle | undefined;
+  let interrupts = 0;
+  const onSignal = () => {
+    interrupts++;
+    if (!handle) {
+      if (interrupts > 1) process.exit(130);
+      return;
+    }
+    if (interrupts === 1) {
+      process.stderr.write("\nstopping: no new agents; running agents get SIGTERM (Ctrl-C again to kill at once)\n");
+      void handle.stop();
+    } else {
+      handle.killNow();
+      process.stderr.write("killed\n");
+      process.exit(130);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    handle = await start();
+    if (interrupts > 0) void handle.stop();
+    const result: WorkflowResult = await handle.done;
+    if (!flags.json && result.summary.result !== undefined && result.status !== "failed") {
+      const r = result.summary.result;
+      process.stdout.write(`${typeof r === "string" ? r : JSON.stringify(r, null, 2)}\n`);
+    }
+    return exitCodeFor(result.status, interrupts > 0);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}

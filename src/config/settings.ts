@@ -1,0 +1,180 @@
+/**
+ * Settings and their layers (SPEC U09), highest first: flags, WEFT_* environment variables, the
+ * run's stored settings (on resume), .weft/config.json, $XDG_CONFIG_HOME/weft/config.json.
+ */
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export interface Settings {
+  driver?: string;
+  command?: string;
+  concurrency: number;
+  /** Token budget (A10, C06); null for none. */
+  budget: number | null;
+  maxCostUsd: number | null;
+  maxAgents: number;
+  maxListItems: number;
+  repairs: number;
+  /** Retries for failed agents; undefined means the driver's own default (0 for command). */
+  retries?: number;
+  scriptTimeMs: number;
+  idleTimeoutMs: number;
+  /** Grace between SIGTERM and SIGKILL when stopping agents (C04). */
+  killGraceMs: number;
+}
+
+export type SettingKey = keyof Settings;
+export type Source = "flag" | "env" | "run" | "project" | "user" | "default";
+
+type Kind = "string" | "posInt" | "nonNegInt" | "posNumber";
+const KINDS: Record<SettingKey, Kind> = {
+  driver: "string",
+  command: "string",
+  concurrency: "posInt",
+  budget: "posInt",
+  maxCostUsd: "posNumber",
+  maxAgents: "posInt",
+  maxListItems: "posInt",
+  repairs: "nonNegInt",
+  retries: "nonNegInt",
+  scriptTimeMs: "posInt",
+  idleTimeoutMs: "posInt",
+  killGraceMs: "nonNegInt",
+};
+export const SETTING_KEYS = Object.keys(KINDS) as SettingKey[];
+
+export function defaultConcurrency(cpus: number): number {
+  // Agents wait on the network, not on local cores (A12).
+  return Math.min(16, Math.max(4, cpus));
+}
+
+export function defaults(cpus: number): Settings {
+  return {
+    concurrency: defaultConcurrency(cpus),
+    budget: null,
+    maxCostUsd: null,
+    maxAgents: 1000,
+    maxListItems: 4096,
+    repairs: 3,
+    scriptTimeMs: 10_000,
+    idleTimeoutMs: 10 * 60_000,
+    killGraceMs: 5_000,
+  };
+}
+
+export class SettingsError extends Error {
+  override name = "SettingsError";
+}
+
+export const envName = (key: string) => `WEFT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** Parse one value of a setting; `where` names its origin for the error message. */
+export function parseSetting(key: SettingKey, raw: unknown, where: string): Settings[SettingKey] {
+  const kind = KINDS[key];
+  if (kind === "string") {
+    if (typeof raw !== "string" || raw === "") throw new SettingsError(`${where}: ${key} must be a non-empty string`);
+    return raw;
+  }
+  if (raw === null && (key === "budget" || key === "maxCostUsd")) return null;
+  const n = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+  const ok =
+    typeof n === "number" &&
+    Number.isFinite(n) &&
+    (kind === "posNumber" ? n > 0 : Number.isInteger(n) && (kind === "posInt" ? n > 0 : n >= 0));
+  if (!ok) {
+    const what = { posInt: "a positive integer", nonNegInt: "a whole number >= 0", posNumber: "a positive number" }[
+      kind
+    ];
+    throw new SettingsError(`${where}: ${key} must be ${what}, got ${JSON.stringify(raw)}`);
+  }
+  return n as number;
+}
+
+export interface Layer {
+  source: Source;
+  where: string;
+  values: Partial<Record<SettingKey, unknown>>;
+}
+
+export interface Resolved {
+  settings: Settings;
+  sources: Record<SettingKey, { source: Source; where: string }>;
+  warnings: string[];
+}
+
+function readConfigFile(path: string, source: Source): Layer | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new SettingsError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  let values: unknown;
+  try {
+    values = JSON.parse(text);
+  } catch (e) {
+    throw new SettingsError(`${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  if (values === null || typeof values !== "object" || Array.isArray(values)) {
+    throw new SettingsError(`${path} must hold a JSON object of settings`);
+  }
+  return { source, where: path, values: values as Layer["values"] };
+}
+
+export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env.XDG_CONFIG_HOME || join(homedir(), ".config");
+  return join(base, "weft", "config.json");
+}
+
+export interface ResolveInput {
+  cwd: string;
+  flags?: Partial<Record<SettingKey, unknown>>;
+  env?: NodeJS.ProcessEnv;
+  /** Settings stored with a run, used on resume. */
+  stored?: Partial<Record<SettingKey, unknown>>;
+  /** Settings given through the library API rank with flags. */
+  cpus: number;
+}
+
+export function resolveSettings(input: ResolveInput): Resolved {
+  const env = input.env ?? process.env;
+  const layers: Layer[] = [];
+  if (input.flags) layers.push({ source: "flag", where: "flag", values: input.flags });
+  const fromEnv: Layer["values"] = {};
+  for (const key of SETTING_KEYS) {
+    const v = env[envName(key)];
+    if (v !== undefined && v !== "") fromEnv[key] = v;
+  }
+  layers.push({ source: "env", where: "environment", values: fromEnv });
+  if (input.stored) layers.push({ source: "run", where: "the run's stored settings", values: input.stored });
+  const project = readConfigFile(join(input.cwd, ".weft", "config.json"), "project");
+  if (project) layers.push(project);
+  const user = readConfigFile(userConfigPath(env), "user");
+  if (user) layers.push(user);
+
+  const warnings: string[] = [];
+  for (const layer of layers) {
+    if (layer.source !== "project" && layer.source !== "user") continue;
+    for (const k of Object.keys(layer.values)) {
+      if (!(k in KINDS)) warnings.push(`${layer.where}: unknown setting "${k}" ignored`);
+    }
+  }
+
+  const settings = defaults(input.cpus) as unknown as Record<string, unknown>;
+  const sources = {} as Resolved["sources"];
+  for (const key of SETTING_KEYS) {
+    sources[key] = { source: "default", where: "default" };
+    for (const layer of layers) {
+      const raw = layer.values[key];
+      if (raw === undefined) continue;
+      const where = layer.source === "env" ? envName(key) : layer.source === "flag" ? flagName(key) : layer.where;
+      settings[key] = parseSetting(key, raw, where);
+      sources[key] = { source: layer.source, where };
+      break;
+    }
+  }
+  return { settings: settings as unknown as Settings, sources, warnings };
+}

@@ -1,0 +1,158 @@
+/**
+ * One agent call from first start to final outcome: retries (C02, D09), the schema repair loop
+ * (A03), usage summed over attempts. Knows nothing of the journal's format: it reports through
+ * callbacks, and the Run records.
+ */
+import { join } from "node:path";
+import type { AgentTask, Driver, DriverEvent, Usage } from "../drivers/types.js";
+import { extractJsonObject } from "./extract-json.js";
+import type { AgentOptions } from "./options.js";
+import { fullPrompt } from "./preamble.js";
+import { type CompiledSchema, repairInstructions, schemaInstructions } from "./schema.js";
+
+export interface AgentJob {
+  n: number;
+  key: string;
+  prompt: string;
+  opts: AgentOptions;
+  schema?: CompiledSchema;
+  driver: Driver;
+  retries: number;
+  repairs: number;
+}
+
+export interface AgentEnd {
+  status: "completed" | "failed" | "stopped";
+  /** Set for completed agents: the text, or the validated object. */
+  value?: unknown;
+  /** The output never matched the schema: agent() throws (A03). */
+  invalid?: boolean;
+  error?: string;
+  usage: Usage;
+  model?: string;
+  sessionId?: string;
+  attempts: number;
+}
+
+export interface RunnerContext {
+  runId: string;
+  runDir: string;
+  cwd: string;
+  idleTimeoutMs: number;
+  signal: AbortSignal;
+  onAttempt(job: AgentJob, attempt: number): void;
+  onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void;
+  onRetry(job: AgentJob, attempt: number, error: string): void;
+  onRepair(job: AgentJob, attempt: number, errors: string[]): void;
+}
+
+export const zeroUsage = (): Usage => ({ input: 0, output: 0, cached: 0, reasoning: 0 });
+
+function addUsage(sum: Usage, u: Usage | undefined): void {
+  if (!u) return;
+  sum.input += u.input || 0;
+  sum.output += u.output || 0;
+  sum.cached += u.cached || 0;
+  sum.reasoning += u.reasoning || 0;
+  if (u.costUsd !== undefined) sum.costUsd = (sum.costUsd ?? 0) + u.costUsd;
+}
+
+/** Exponential backoff with full jitter, stopped early by the signal. */
+function backoff(retry: number, signal: AbortSignal): Promise<void> {
+  const ms = Math.random() * Math.min(30_000, 250 * 2 ** retry);
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
+
+export async function runAgent(job: AgentJob, ctx: RunnerContext): Promise<AgentEnd> {
+  const usage = zeroUsage();
+  const base = job.schema ? [schemaInstructions(job.schema.schema)] : [];
+  let extra = base;
+  let retriesLeft = job.retries;
+  let repairsLeft = job.repairs;
+  let attempt = 0;
+  let model: string | undefined;
+  let sessionId: string | undefined;
+  for (;;) {
+    attempt++;
+    if (ctx.signal.aborted) return { status: "stopped", usage, attempts: attempt - 1, model, sessionId };
+    ctx.onAttempt(job, attempt);
+    const task: AgentTask = {
+      runId: ctx.runId,
+      index: job.n,
+      attempt,
+      prompt: fullPrompt(job.prompt, extra),
+      userPrompt: job.prompt,
+      schema: job.schema?.schema,
+      label: job.opts.label,
+      phase: job.opts.phase,
+      model: job.opts.model,
+      effort: job.opts.effort,
+      agentType: job.opts.agentType,
+      permissions: job.opts.permissions ?? "edit",
+      cwd: ctx.cwd,
+      runDir: ctx.runDir,
+      transcriptPath: join(ctx.runDir, "transcripts", `${job.n}.jsonl`),
+      timeoutMs: job.opts.timeoutMs,
+      idleTimeoutMs: ctx.idleTimeoutMs,
+      command: job.opts.command,
+    };
+    let outcome: Awaited<ReturnType<Driver["run"]>>;
+    try {
+      outcome = await job.driver.run(task, {
+        signal: ctx.signal,
+        onEvent: (e) => ctx.onDriverEvent(job, attempt, e),
+      });
+    } catch (e) {
+      outcome = { status: "failed", error: (e as Error).message ?? String(e), transient: false };
+    }
+    addUsage(usage, outcome.usage);
+    model = outcome.model ?? model ?? job.opts.model;
+    sessionId = outcome.sessionId ?? sessionId;
+    const end = { usage, attempts: attempt, model, sessionId };
+    if (outcome.status === "stopped" || ctx.signal.aborted) return { status: "stopped", ...end };
+    if (outcome.status === "failed") {
+      const error = outcome.error || "the agent failed";
+      // A failure known to be permanent is not retried; D09: command failures cannot be
+      // classified, so for the command driver `retries` retries them all.
+      if (retriesLeft > 0 && (outcome.transient !== false || job.driver.name === "command")) {
+        retriesLeft--;
+        ctx.onRetry(job, attempt, error);
+        await backoff(job.retries - retriesLeft, ctx.signal);
+        continue;
+      }
+      return { status: "failed", error, ...end };
+    }
+    const text = outcome.text ?? "";
+    if (!job.schema) return { status: "completed", value: outcome.object ?? text, ...end };
+
+    const found = outcome.object !== undefined ? { ok: true as const, value: outcome.object } : extractJsonObject(text);
+    let errors: string[];
+    if (!found.ok) {
+      errors = ["the answer holds no parseable JSON object"];
+    } else {
+      const v = job.schema.validate(found.value);
+      if (v.ok) return { status: "completed", value: found.value, ...end };
+      errors = v.errors;
+    }
+    if (repairsLeft > 0) {
+      repairsLeft--;
+      ctx.onRepair(job, attempt, errors);
+      extra = [...base, repairInstructions(errors, found.ok ? "invalid" : "no-json")];
+      continue;
+    }
+    return {
+      status: "failed",
+      invalid: true,
+      error: `the output did not match the schema after ${job.repairs} repair${job.repairs === 1 ? "" : "s"}: ${errors.join("; ")}`,
+      ...end,
+    };
+  }
+}

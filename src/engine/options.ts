@@ -1,0 +1,100 @@
+/**
+ * agent() options (SPEC A02): unknown keys warn, wrong types throw, features this version or
+ * this driver lacks are refused by name (model and effort only warn).
+ */
+import type { DriverCapabilities, Permissions } from "../drivers/types.js";
+
+export interface AgentOptions {
+  label?: string;
+  phase?: string;
+  schema?: Record<string, unknown>;
+  model?: string;
+  effort?: string;
+  agentType?: string;
+  driver?: string;
+  permissions?: Permissions;
+  timeoutMs?: number;
+  retries?: number;
+  repairs?: number;
+  cache?: boolean;
+  /** Per-call command for the command driver (D09). */
+  command?: string;
+}
+
+export class OptionsError extends Error {
+  override name = "OptionsError";
+}
+
+const PERMISSIONS = ["read-only", "edit", "full"] as const;
+/** Options whose feature comes in a later version: refused, never silently ignored. */
+const NOT_YET: Record<string, string> = {
+  isolation: "git worktree isolation is not available in this version of weft",
+  writes: "write scopes need worktree isolation, which is not available in this version of weft",
+  verify: "verification commands need worktree isolation, which is not available in this version of weft",
+};
+
+type Check = (v: unknown) => string | undefined;
+const str: Check = (v) => (typeof v === "string" && v !== "" ? undefined : "a non-empty string");
+const posInt: Check = (v) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? undefined : "a positive integer");
+const nonNegInt: Check = (v) =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0 ? undefined : "a whole number >= 0";
+const CHECKS: Record<keyof AgentOptions, Check> = {
+  label: str,
+  phase: str,
+  schema: (v) => (v !== null && typeof v === "object" && !Array.isArray(v) ? undefined : "a JSON Schema object"),
+  model: str,
+  effort: str,
+  agentType: str,
+  driver: str,
+  permissions: (v) => (PERMISSIONS.includes(v as Permissions) ? undefined : `one of ${PERMISSIONS.join(", ")}`),
+  timeoutMs: posInt,
+  retries: nonNegInt,
+  repairs: nonNegInt,
+  cache: (v) => (typeof v === "boolean" ? undefined : "true or false"),
+  command: str,
+};
+
+/** Validate the options of one call; returns them typed plus warnings about unknown keys. */
+export function parseOptions(raw: Record<string, unknown>): { opts: AgentOptions; unknown: string[] } {
+  const opts: Record<string, unknown> = {};
+  const unknown: string[] = [];
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const notYet = NOT_YET[key];
+    if (notYet) throw new OptionsError(`agent() option "${key}" is refused: ${notYet}`);
+    const check = CHECKS[key as keyof AgentOptions];
+    if (!check) {
+      unknown.push(key);
+      continue;
+    }
+    const want = check(value);
+    if (want) throw new OptionsError(`agent() option "${key}" must be ${want}, got ${JSON.stringify(value)}`);
+    opts[key] = value;
+  }
+  return { opts: opts as AgentOptions, unknown };
+}
+
+/**
+ * Check an agent's options against what its driver can honour. Returns the warnings to show once
+ * per run (model, effort); throws for the rest.
+ */
+export function checkCapabilities(driverName: string, caps: DriverCapabilities | undefined, opts: AgentOptions): string[] {
+  if (!caps) return [];
+  const warnings: string[] = [];
+  if (opts.model !== undefined && !caps.model) {
+    warnings.push(`the ${driverName} driver cannot choose a model; option "model" is ignored`);
+  }
+  if (opts.effort !== undefined && !caps.effort) {
+    warnings.push(`the ${driverName} driver cannot set a reasoning effort; option "effort" is ignored`);
+  }
+  if (opts.agentType !== undefined && !caps.agentType) {
+    throw new OptionsError(`agent() option "agentType" is refused: the ${driverName} driver has no named agent types`);
+  }
+  const perm = opts.permissions ?? "edit";
+  if (!caps.permissions.includes(perm)) {
+    throw new OptionsError(
+      `agent() option "permissions": "${perm}" is refused: the ${driverName} driver cannot enforce it (it supports ${caps.permissions.join(", ")})`,
+    );
+  }
+  return warnings;
+}

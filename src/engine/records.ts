@@ -1,0 +1,107 @@
+/**
+ * Journal records (journal.jsonl) and the replay state built from them once per resume.
+ * "Finished" means an agent.finished record is on disk (R02).
+ */
+import type { Usage } from "../drivers/types.js";
+import type { RunStatus } from "../report/events.js";
+
+export interface RunStartedRecord {
+  type: "run.started";
+  runId: string;
+  name: string;
+  at: string;
+  /** File name of the script copy in the run directory. */
+  script: string;
+  /** The path as the user gave it. */
+  displayPath: string;
+  /** The args as JSON text; absent when none were given (A09). */
+  args?: string;
+  /** Settings that did not come from defaults: reused on resume (R03). */
+  settings: Record<string, unknown>;
+  cwd: string;
+}
+
+export interface RunResumedRecord {
+  type: "run.resumed";
+  at: string;
+  script: string;
+  displayPath: string;
+  args?: string;
+  settings: Record<string, unknown>;
+}
+
+export interface AgentFinishedRecord {
+  type: "agent.finished";
+  n: number;
+  key: string;
+  status: "completed" | "failed" | "stopped";
+  result?: unknown;
+  error?: string;
+  usage: Usage;
+  model?: string;
+  sessionId?: string;
+  attempts: number;
+  label?: string;
+  phase?: string;
+  driver: string;
+  startedAt: string;
+  durationMs: number;
+}
+
+export type JournalRecord =
+  | RunStartedRecord
+  | RunResumedRecord
+  | { type: "agent.started"; n: number; key: string; attempt: number; at: string }
+  | { type: "agent.spawned"; n: number; attempt: number; pgid: number }
+  | AgentFinishedRecord
+  | { type: "agent.refused"; label?: string; reason: string; at: string }
+  | { type: "phase"; title: string }
+  | { type: "log"; message: string; level: "info" | "warn" }
+  | { type: "run.finished"; status: RunStatus; result?: unknown; error?: string; at: string };
+
+export interface Replay {
+  started?: RunStartedRecord;
+  /** The latest start or resume record: which script and settings ran last. */
+  last?: RunStartedRecord | RunResumedRecord;
+  /** Completed agents by cache key (R03). */
+  cache: Map<string, AgentFinishedRecord>;
+  maxIndex: number;
+  /** Process groups of attempts that never finished: killed before anything starts (R02). */
+  liveGroups: number[];
+  finished?: Extract<JournalRecord, { type: "run.finished" }>;
+}
+
+export function buildReplay(records: JournalRecord[]): Replay {
+  const replay: Replay = { cache: new Map(), maxIndex: 0, liveGroups: [] };
+  const groups = new Map<number, number[]>();
+  for (const r of records) {
+    switch (r.type) {
+      case "run.started":
+        replay.started = r;
+        replay.last = r;
+        break;
+      case "run.resumed":
+        replay.last = r;
+        break;
+      case "agent.started":
+        if (r.n > replay.maxIndex) replay.maxIndex = r.n;
+        break;
+      case "agent.spawned": {
+        const list = groups.get(r.n) ?? [];
+        list.push(r.pgid);
+        groups.set(r.n, list);
+        break;
+      }
+      case "agent.finished":
+        if (r.n > replay.maxIndex) replay.maxIndex = r.n;
+        groups.delete(r.n);
+        if (r.status === "completed") replay.cache.set(r.key, r);
+        break;
+      case "run.finished":
+        replay.finished = r;
+        break;
+    }
+  }
+  for (const list of groups.values()) replay.liveGroups.push(...list);
+  return replay;
+}

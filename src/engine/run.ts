@@ -1,0 +1,462 @@
+/**
+ * One execution of a run: owns the sandbox, the scheduler, limits and the journal writes.
+ * The script asks (through the sandbox), this decides, drivers do, the journal records,
+ * reporters show.
+ */
+import { join } from "node:path";
+import type { Settings } from "../config/settings.js";
+import { killGroup } from "../drivers/process.js";
+import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
+import type { Reporter, RunEvent, RunStatus, RunSummary } from "../report/events.js";
+import type { LoadedScript } from "../script/load.js";
+import { SandboxHost } from "../sandbox/host.js";
+import type { WorkerOut } from "../sandbox/protocol.js";
+import { AgentFiles } from "../store/agent-files.js";
+import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
+import type { JournalWriter } from "../store/journal.js";
+import { type AgentEnd, type AgentJob, runAgent, zeroUsage } from "./agent-runner.js";
+import { callHash, OccurrenceCounter } from "./cache-key.js";
+import { formatScriptFailure } from "./failure.js";
+import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
+import type { AgentFinishedRecord, JournalRecord, Replay } from "./records.js";
+import { Scheduler } from "./scheduler.js";
+import { compileSchema } from "./schema.js";
+
+export interface RunInit {
+  runId: string;
+  name: string;
+  runDir: string;
+  cwd: string;
+  script: LoadedScript;
+  /** File name of the script copy in the run directory. */
+  scriptFile: string;
+  argsJson?: string;
+  settings: Settings;
+  driver: Driver;
+  /** Resolves a per-call `driver` option; throws for an unknown name. */
+  driverFor(name: string): Driver;
+  journal: JournalWriter;
+  replay?: Replay;
+  reporter: Reporter;
+  startedAt: string;
+  resumed: boolean;
+}
+
+const LARGE_RUN = 25;
+
+export class Run {
+  private readonly scheduler: Scheduler;
+  private readonly counter = new OccurrenceCounter();
+  private readonly files: AgentFiles;
+  private readonly controllers = new Set<AbortController>();
+  private readonly groups = new Map<number, number>();
+  private readonly warned = new Set<string>();
+  private sandbox?: SandboxHost;
+  private nextIndex: number;
+  private phase: string | undefined;
+  private stopping = false;
+  private ending = false;
+  private largeWarned = false;
+  private exhausted = false;
+  private scheduled = 0;
+  private readonly spent = { tokens: 0, agents: 0, costUsd: 0 };
+  private readonly summary: RunSummary;
+  private dirty = false;
+  private summaryTimer?: NodeJS.Timeout;
+  private finish!: (s: RunSummary) => void;
+  private readonly done: Promise<RunSummary>;
+  private readonly t0 = Date.now();
+
+  constructor(private readonly init: RunInit) {
+    this.scheduler = new Scheduler(init.settings.concurrency);
+    this.files = new AgentFiles(join(init.runDir, "agents"));
+    this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
+    this.summary = {
+      id: init.runId,
+      name: init.name,
+      status: "running",
+      agents: { queued: 0, running: 0, completed: 0, cached: 0, failed: 0, stopped: 0 },
+      refused: [],
+      tokens: { input: 0, output: 0, cached: 0, reasoning: 0 },
+      costUsd: 0,
+      startedAt: init.startedAt,
+      script: init.scriptFile,
+      driver: init.driver.name,
+    };
+    if (init.resumed) this.summary.resumedAt = new Date().toISOString();
+    this.done = new Promise((resolve) => {
+      this.finish = resolve;
+    });
+  }
+
+  get runId(): string {
+    return this.init.runId;
+  }
+
+  private emit(e: RunEvent): void {
+    try {
+      this.init.reporter.event(e);
+    } catch {
+      // A broken reporter must not take the run down with it.
+    }
+  }
+
+  private record(r: JournalRecord): Promise<void> {
+    return this.init.journal.append(r);
+  }
+
+  private warnOnce(message: string): void {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.record({ type: "log", message, level: "warn" }).catch(() => {});
+    this.emit({ type: "warning", message });
+  }
+
+  /** Start the script; resolves with the final summary when the run ends. */
+  async start(): Promise<RunSummary> {
+    await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary);
+    this.emit({
+      type: "run.started",
+      runId: this.init.runId,
+      name: this.init.name,
+      runDir: this.init.runDir,
+      resumed: this.init.resumed,
+      driver: this.init.driver.name,
+    });
+    this.summaryTimer = setInterval(() => this.flushSummary(), 1000);
+    this.summaryTimer.unref();
+    const s = this.init.settings;
+    this.sandbox = new SandboxHost(
+      {
+        code: this.init.script.code,
+        displayPath: this.init.script.displayPath,
+        args: this.init.argsJson,
+        cwd: this.init.cwd,
+        maxListItems: s.maxListItems,
+        budget: s.budget,
+        maxAgents: s.maxAgents,
+        maxCostUsd: s.maxCostUsd,
+        scriptTimeMs: s.scriptTimeMs,
+      },
+      {
+        onMessages: (m) => this.onMessages(m),
+        onTimeout: (ms) =>
+          this.end(
+            "failed",
+            undefined,
+            `${this.init.script.displayPath}: ScriptTimeout: the script ran synchronous code for more than ${ms} ms without waiting on an agent (setting scriptTimeMs) and was stopped`,
+          ),
+        onCrash: (err) => this.end("failed", undefined, `weft: the script's worker failed: ${err.message}`),
+      },
+    );
+    return this.done;
+  }
+
+  private onMessages(messages: WorkerOut[]): void {
+    for (const m of messages) {
+      switch (m.t) {
+        case "call":
+          this.onCall(m.id, m.prompt, m.opts);
+          break;
+        case "phase":
+          this.phase = m.title;
+          this.record({ type: "phase", title: m.title }).catch(() => {});
+          this.emit({ type: "phase", title: m.title });
+          break;
+        case "log":
+          this.record({ type: "log", message: m.message, level: "info" }).catch(() => {});
+          this.emit({ type: "log", message: m.message });
+          break;
+        case "warn":
+          this.record({ type: "log", message: m.message, level: "warn" }).catch(() => {});
+          this.emit({ type: "warning", message: m.message });
+          break;
+        case "done":
+          this.end(this.exhausted ? "budget_exhausted" : "completed", m.result);
+          break;
+        case "error":
+          this.end("failed", undefined, formatScriptFailure(this.init.script.displayPath, m.error));
+          break;
+        case "stalled":
+          this.end(
+            "failed",
+            undefined,
+            `${this.init.script.displayPath}: StalledScript: the script is waiting on a promise that nothing will settle (no agent is running)`,
+          );
+          break;
+      }
+    }
+  }
+
+  private reject(id: number, name: string, message: string): void {
+    this.sandbox?.deliver({ id, ok: false, error: { name, message } });
+  }
+
+  private refuse(id: number, label: string | undefined, reason: string): void {
+    this.exhausted = true;
+    this.summary.refused.push(label === undefined ? { reason } : { label, reason });
+    this.dirty = true;
+    this.record({ type: "agent.refused", label, reason, at: new Date().toISOString() }).catch(() => {});
+    this.emit({ type: "agent.refused", label, reason });
+    this.reject(id, "LimitError", reason);
+  }
+
+  private limitReason(): string | undefined {
+    const s = this.init.settings;
+    if (this.spent.agents >= s.maxAgents) {
+      return `agent limit reached: ${s.maxAgents} agents already started in this execution (setting maxAgents, flag --max-agents)`;
+    }
+    if (s.budget !== null && this.spent.tokens >= s.budget) {
+      return `token budget reached: ${this.spent.tokens} of ${s.budget} tokens spent (setting budget, flag --budget)`;
+    }
+    if (s.maxCostUsd !== null && this.spent.costUsd >= s.maxCostUsd) {
+      return `cost limit reached: $${this.spent.costUsd.toFixed(4)} of $${s.maxCostUsd} spent (setting maxCostUsd)`;
+    }
+    return undefined;
+  }
+
+  private onCall(id: number, prompt: string, optsJson: string): void {
+    if (this.stopping || this.ending) return;
+    let job: AgentJob;
+    let cacheable: boolean;
+    try {
+      const { opts, unknown } = parseOptions(JSON.parse(optsJson) as Record<string, unknown>);
+      for (const k of unknown) this.warnOnce(`agent() option "${k}" is unknown and ignored`);
+      const driver = opts.driver ? this.init.driverFor(opts.driver) : this.init.driver;
+      for (const w of checkCapabilities(driver.name, driver.capabilities, opts)) this.warnOnce(w);
+      const schema = opts.schema ? compileSchema(opts.schema) : undefined;
+      const key = this.counter.next(callHash(prompt, opts));
+      cacheable = opts.cache !== false;
+      const s = this.init.settings;
+      job = {
+        n: 0,
+        key,
+        prompt,
+        opts,
+        schema,
+        driver,
+        retries: opts.retries ?? s.retries ?? driver.defaultRetries ?? 3,
+        repairs: opts.repairs ?? s.repairs,
+      };
+    } catch (e) {
+      const err = e as Error;
+      this.reject(id, err instanceof OptionsError ? "OptionsError" : err.name || "Error", err.message);
+      return;
+    }
+
+    const hit = cacheable ? this.init.replay?.cache.get(job.key) : undefined;
+    if (hit) {
+      this.summary.agents.cached!++;
+      this.dirty = true;
+      this.emit({
+        type: "agent.finished",
+        n: hit.n,
+        label: job.opts.label,
+        phase: job.opts.phase ?? this.phase,
+        status: "completed",
+        cached: true,
+        durationMs: 0,
+        usage: zeroUsage(),
+        attempts: 0,
+      });
+      this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(hit.result ?? null) }, { ...this.spent });
+      return;
+    }
+
+    const limit = this.limitReason();
+    if (limit) {
+      this.refuse(id, job.opts.label, limit);
+      return;
+    }
+    job.n = this.nextIndex++;
+    this.spent.agents++;
+    this.scheduled++;
+    if (this.scheduled > LARGE_RUN && !this.largeWarned) {
+      this.largeWarned = true;
+      this.emit({
+        type: "warning",
+        message: `large run: more than ${LARGE_RUN} agents scheduled (limit ${this.init.settings.maxAgents}, setting maxAgents)`,
+      });
+    }
+    this.summary.agents.queued!++;
+    const phase = job.opts.phase ?? this.phase;
+    this.scheduler.submit(() => this.execute(id, job, phase));
+  }
+
+  private async execute(id: number, job: AgentJob, phase: string | undefined): Promise<void> {
+    if (this.stopping || this.ending) return;
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    this.summary.agents.queued!--;
+    this.summary.agents.running!++;
+    this.dirty = true;
+    const startedAt = new Date().toISOString();
+    const t = Date.now();
+    let end: AgentEnd;
+    try {
+      end = await runAgent(job, {
+        runId: this.init.runId,
+        runDir: this.init.runDir,
+        cwd: this.init.cwd,
+        idleTimeoutMs: this.init.settings.idleTimeoutMs,
+        signal: controller.signal,
+        onAttempt: (j, attempt) => {
+          this.record({ type: "agent.started", n: j.n, key: j.key, attempt, at: new Date().toISOString() }).catch(
+            () => {},
+          );
+          this.emit({
+            type: "agent.started",
+            n: j.n,
+            label: j.opts.label,
+            phase,
+            attempt,
+            driver: j.driver.name,
+            model: j.opts.model,
+          });
+        },
+        onDriverEvent: (j, attempt, e) => this.onDriverEvent(j, attempt, e),
+        onRetry: (j, attempt, error) => this.emit({ type: "agent.retry", n: j.n, label: j.opts.label, attempt, error }),
+        onRepair: (j, attempt, errors) =>
+          this.emit({ type: "agent.repair", n: j.n, label: j.opts.label, attempt, errors }),
+      });
+    } finally {
+      this.controllers.delete(controller);
+      this.groups.delete(job.n);
+    }
+    this.summary.agents.running!--;
+    this.summary.agents[end.status] = (this.summary.agents[end.status] ?? 0) + 1;
+    this.addUsage(end.usage);
+    const rec: AgentFinishedRecord = {
+      type: "agent.finished",
+      n: job.n,
+      key: job.key,
+      status: end.status,
+      result: end.status === "completed" ? end.value : undefined,
+      error: end.error,
+      usage: end.usage,
+      model: end.model,
+      sessionId: end.sessionId,
+      attempts: end.attempts,
+      label: job.opts.label,
+      phase,
+      driver: job.driver.name,
+      startedAt,
+      durationMs: Date.now() - t,
+    };
+    // R02: on disk before the script sees it.
+    try {
+      await this.record(rec);
+    } catch (e) {
+      this.end("failed", undefined, `weft: cannot write the journal: ${(e as Error).message}`);
+      return;
+    }
+    this.files.write(job.n, { ...rec, prompt: job.prompt, options: { ...job.opts, schema: undefined }, schema: job.opts.schema });
+    this.emit({
+      type: "agent.finished",
+      n: job.n,
+      label: job.opts.label,
+      phase,
+      status: end.status,
+      cached: false,
+      durationMs: rec.durationMs,
+      usage: end.usage,
+      attempts: end.attempts,
+      error: end.error,
+    });
+    const spent = { ...this.spent };
+    if (end.status === "completed") this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(end.value ?? null) }, spent);
+    else if (end.invalid) this.sandbox?.deliver({ id, ok: false, error: { name: "SchemaError", message: end.error ?? "" } }, spent);
+    else this.sandbox?.deliver({ id, ok: true }, spent);
+  }
+
+  private onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void {
+    if (e.type === "started" && e.pgid !== undefined) {
+      this.groups.set(job.n, e.pgid);
+      // R02: recorded when it starts, so a resume can kill what a crash left behind.
+      this.record({ type: "agent.spawned", n: job.n, attempt, pgid: e.pgid }).catch(() => {});
+    }
+  }
+
+  private addUsage(u: Usage): void {
+    const t = this.summary.tokens;
+    t.input += u.input;
+    t.output += u.output;
+    t.cached += u.cached;
+    t.reasoning += u.reasoning;
+    this.spent.tokens += u.input + u.output + u.reasoning;
+    if (u.costUsd) {
+      this.spent.costUsd += u.costUsd;
+      this.summary.costUsd += u.costUsd;
+    }
+  }
+
+  private flushSummary(): void {
+    if (!this.dirty || this.ending) return;
+    this.dirty = false;
+    writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary).catch(() => {});
+  }
+
+  /** C04: start nothing more, stop running agents (SIGTERM, then SIGKILL after the grace). */
+  stop(): Promise<RunSummary> {
+    if (!this.stopping && !this.ending) {
+      this.stopping = true;
+      this.end("stopped");
+    }
+    return this.done;
+  }
+
+  /** Second Ctrl-C: kill every agent group now and write what is known, synchronously. */
+  killNow(): void {
+    for (const pgid of this.groups.values()) killGroup(pgid, "SIGKILL");
+    this.sandbox?.stop();
+    try {
+      this.init.journal.closeSync();
+    } catch {}
+    this.summary.status = "stopped";
+    this.summary.endedAt = new Date().toISOString();
+    try {
+      writeJsonAtomicSync(join(this.init.runDir, "run.json"), this.summary);
+    } catch {}
+  }
+
+  private async end(status: RunStatus, resultJson?: string, error?: string): Promise<void> {
+    if (this.ending) return;
+    this.ending = true;
+    this.sandbox?.stop();
+    this.scheduler.close();
+    // Agents the script no longer waits for (or a stopping run) are stopped; R06: never failed.
+    for (const c of this.controllers) c.abort();
+    while (this.scheduler.active > 0) await new Promise((r) => setTimeout(r, 5));
+    clearInterval(this.summaryTimer);
+    this.summary.agents.queued = 0;
+    this.summary.status = status;
+    if (resultJson !== undefined) this.summary.result = JSON.parse(resultJson);
+    if (error !== undefined) this.summary.error = error;
+    this.summary.endedAt = new Date().toISOString();
+    this.summary.durationMs = Date.now() - this.t0;
+    try {
+      await this.record({
+        type: "run.finished",
+        status,
+        result: this.summary.result,
+        error,
+        at: this.summary.endedAt,
+      });
+      await this.files.drain();
+    } catch (e) {
+      this.summary.error = `${this.summary.error ? `${this.summary.error}; ` : ""}weft: ${(e as Error).message}`;
+    }
+    try {
+      await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary);
+    } catch {}
+    this.emit({
+      type: "run.finished",
+      runId: this.init.runId,
+      status,
+      result: this.summary.result,
+      error: this.summary.error,
+      summary: this.summary,
+    });
+    this.finish(this.summary);
+  }
+}

@@ -1,0 +1,29 @@
+/** weftkit: the library API (SPEC U10; docs/api.md). */
+export { NothingToResumeError, UsageError } from "./api/errors.js";
+export {
+  type ResumeOptions,
+  type RunHandle,
+  resumeRun,
+  runWorkflow,
+  startResume,
+  startWorkflow,
+  type WorkflowOptions,
+  type WorkflowResult,
+} from "./api/run-workflow.js";
+export type { Settings } from "./config/settings.js";
+export { CommandDriver } from "./drivers/command.js";
+export type {
+  AgentOutcome,
+  AgentTask,
+  Driver,
+  DriverCapabilities,
+  DriverEvent,
+  DriverRunContext,
+  OutcomeStatus,
+  Permissions,
+  Usage,
+} from "./drivers/types.js";
+export type { Reporter, RunEvent, RunStatus, RunSummary } from "./report/events.js";
+export { JsonReporter } from "./report/json.js";
+export { PlainReporter } from "./report/plain.js";
+export { ScriptError } from "./script/errors.js";

@@ -1,0 +1,58 @@
+/**
+ * The run's event stream (SPEC U02; documented in docs/events.md). Every reporter (plain lines,
+ * JSON lines, later the live tree) renders this one stream, so nothing is computed twice.
+ */
+import type { Usage } from "../drivers/types.js";
+
+export interface AgentRef {
+  n: number;
+  label?: string;
+  phase?: string;
+}
+
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: RunStatus;
+  result?: unknown;
+  error?: string;
+  agents: Record<string, number>;
+  refused: { n?: number; label?: string; reason: string }[];
+  tokens: { input: number; output: number; cached: number; reasoning: number };
+  costUsd: number;
+  startedAt: string;
+  endedAt?: string;
+  /** Set when this execution was a resume. */
+  resumedAt?: string;
+  durationMs?: number;
+  script: string;
+  driver: string;
+}
+
+export type RunStatus = "running" | "waiting" | "paused" | "completed" | "failed" | "stopped" | "budget_exhausted";
+
+export type RunEvent =
+  | { type: "run.started"; runId: string; name: string; runDir: string; resumed: boolean; driver: string }
+  | { type: "warning"; message: string }
+  | { type: "phase"; title: string }
+  | { type: "log"; message: string }
+  | ({ type: "agent.started"; attempt: number; driver: string; model?: string } & AgentRef)
+  | ({ type: "agent.retry"; attempt: number; error: string } & AgentRef)
+  | ({ type: "agent.repair"; attempt: number; errors: string[] } & AgentRef)
+  | ({
+      type: "agent.finished";
+      status: "completed" | "failed" | "stopped";
+      cached: boolean;
+      durationMs: number;
+      usage: Usage;
+      attempts: number;
+      error?: string;
+    } & AgentRef)
+  | { type: "agent.refused"; label?: string; reason: string }
+  | { type: "run.finished"; runId: string; status: RunStatus; result?: unknown; error?: string; summary: RunSummary };
+
+export interface Reporter {
+  event(e: RunEvent): void;
+  /** Called once after run.finished; flush what is buffered. */
+  close?(): void | Promise<void>;
+}

@@ -1,0 +1,89 @@
+/** Plain progress lines, for logs and anything that is not a terminal (U02). */
+import type { Writable } from "node:stream";
+import type { Usage } from "../drivers/types.js";
+import type { Reporter, RunEvent, RunSummary } from "./events.js";
+import { LineSink } from "./sink.js";
+
+export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+const num = (n: number) => n.toLocaleString("en-US");
+export const tokensOf = (u: Pick<Usage, "input" | "output" | "reasoning">) => u.input + u.output + u.reasoning;
+
+function who(e: { n: number; label?: string }): string {
+  return e.label ? `#${e.n} ${e.label}` : `#${e.n}`;
+}
+
+export function summaryLine(s: RunSummary): string {
+  const a = s.agents;
+  const parts = [`${s.status}${s.durationMs !== undefined ? ` in ${seconds(s.durationMs)}` : ""}`];
+  const done = (a.completed ?? 0) + (a.cached ?? 0);
+  parts.push(`${done} agent${done === 1 ? "" : "s"} completed${a.cached ? ` (${a.cached} cached, 0 tokens)` : ""}`);
+  if (a.failed) parts.push(`${a.failed} failed`);
+  if (a.stopped) parts.push(`${a.stopped} stopped`);
+  if (s.refused.length) parts.push(`${s.refused.length} refused`);
+  parts.push(`${num(tokensOf(s.tokens))} tokens`);
+  if (s.costUsd) parts.push(`$${s.costUsd.toFixed(4)}`);
+  return parts.join(" · ");
+}
+
+export class PlainReporter implements Reporter {
+  private readonly sink: LineSink;
+
+  constructor(out: Writable) {
+    this.sink = new LineSink(out);
+  }
+
+  event(e: RunEvent): void {
+    switch (e.type) {
+      case "run.started":
+        this.sink.line(`run ${e.runId}${e.resumed ? " (resumed)" : ""}`);
+        break;
+      case "phase":
+        this.sink.line(`> ${e.title}`);
+        break;
+      case "log":
+        this.sink.line(`  ${e.message}`);
+        break;
+      case "warning":
+        this.sink.line(`! ${e.message}`);
+        break;
+      case "agent.started":
+        this.sink.line(`  start  ${who(e)}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}`);
+        break;
+      case "agent.retry":
+        this.sink.line(`  retry  ${who(e)} after attempt ${e.attempt}: ${e.error}`);
+        break;
+      case "agent.repair":
+        this.sink.line(`  repair ${who(e)}: ${e.errors.join("; ")}`);
+        break;
+      case "agent.finished": {
+        if (e.cached) {
+          this.sink.line(`  cached ${who(e)} (0 tokens)`);
+          break;
+        }
+        const word = e.status === "completed" ? "done  " : e.status === "failed" ? "failed" : "stopped";
+        const tail = e.error ? `: ${e.error.split("\n").slice(-3).join(" | ")}` : "";
+        this.sink.line(`  ${word} ${who(e)} ${seconds(e.durationMs)} ${num(tokensOf(e.usage))} tokens${tail}`);
+        break;
+      }
+      case "agent.refused":
+        this.sink.line(`  refused${e.label ? ` ${e.label}` : ""}: ${e.reason}`);
+        break;
+      case "run.finished": {
+        const s = e.summary;
+        for (const r of s.refused) this.sink.line(`refused${r.label ? ` ${r.label}` : ""}: ${r.reason}`);
+        if (e.error) this.sink.line(e.error);
+        this.sink.line(summaryLine(s));
+        if (s.status === "budget_exhausted") {
+          this.sink.line(`resume with a higher limit: weft resume ${e.runId} --budget <tokens> / --max-agents <n>`);
+        } else if (s.status !== "completed") {
+          this.sink.line(`resume with: weft resume ${e.runId}`);
+        }
+        break;
+      }
+    }
+  }
+
+  close(): void {
+    this.sink.flush();
+  }
+}

@@ -1,0 +1,32 @@
+/** Messages between the engine (main thread) and the sandbox worker. Plain data only. */
+
+export interface SandboxInit {
+  /** Script body with the original positions (see script/load.ts). */
+  code: string;
+  /** Path as the user gave it; used as the file name in stack traces (E01). */
+  displayPath: string;
+  /** JSON string of the run's args, or undefined when none were given (A09). */
+  args?: string;
+  cwd: string;
+  maxListItems: number;
+  budget: number | null;
+  maxAgents: number | null;
+  maxCostUsd: number | null;
+  /** Shared Float64Array[1]: the time a slice of synchronous script work began, 0 when idle (S07). */
+  busy: SharedArrayBuffer;
+}
+
+export type WorkerOut =
+  | { t: "call"; id: number; prompt: string; opts: string }
+  | { t: "phase"; title: string }
+  | { t: "log"; message: string }
+  | { t: "warn"; message: string }
+  | { t: "done"; result: string }
+  | { t: "error"; error: { name: string; message: string; stack: string } }
+  /** The script waits, but nothing it waits on is pending: it can never go on. */
+  | { t: "stalled" };
+
+export interface Delivery {
+  results: { id: number; ok: boolean; value?: string; error?: { name: string; message: string } }[];
+  spent?: { tokens: number; agents: number; costUsd: number };
+}

@@ -1,0 +1,122 @@
+/**
+ * Sandbox worker: runs one workflow script in a vm context inside a worker thread.
+ *
+ * Why a worker: `vm`'s timeout does not cover promise continuations (measured on Node 20: an
+ * infinite loop in a `.then` callback hangs the process whatever the timeout), and most script
+ * code runs in continuations. From a worker the engine can always stop the script with
+ * `worker.terminate()`, which interrupts even `while (true) {}` (S07).
+ */
+import vm from "node:vm";
+import { parentPort, workerData } from "node:worker_threads";
+import { BOOTSTRAP_SOURCE } from "./bootstrap-source.js";
+import type { SandboxInit, WorkerOut } from "./protocol.js";
+
+const init = workerData as SandboxInit;
+const port = parentPort!;
+const busy = new Float64Array(init.busy);
+
+let outbox: WorkerOut[] = [];
+let flushScheduled = false;
+let finished = false;
+
+interface Bridge {
+  deliver(json: string): void;
+  start(body: unknown): void;
+  pendingCount(): number;
+}
+
+// Runs after the current macrotask and all its microtasks: the end of a slice of script work.
+function endOfSlice(): void {
+  flushScheduled = false;
+  busy[0] = 0;
+  // Every agent() call registers itself before it is sent, so no pending call means nothing
+  // can ever resume the script.
+  if (!finished && bridge.pendingCount() === 0) {
+    outbox.push({ t: "stalled" });
+  }
+  const batch = outbox;
+  outbox = [];
+  if (batch.length > 0) port.postMessage(batch);
+}
+
+function beginSlice(): void {
+  busy[0] = Date.now();
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(endOfSlice);
+  }
+}
+
+// The single door out of the context: primitives in, nothing out, never throws into the script.
+function send(kind: string, payload: string): void {
+  try {
+    if (finished) return;
+    switch (kind) {
+      case "call": {
+        const c = JSON.parse(payload) as { id: number; prompt: string; opts: string };
+        outbox.push({ t: "call", id: c.id, prompt: c.prompt, opts: c.opts });
+        break;
+      }
+      case "phase":
+        outbox.push({ t: "phase", title: payload });
+        break;
+      case "log":
+        outbox.push({ t: "log", message: payload });
+        break;
+      case "warn":
+        outbox.push({ t: "warn", message: payload });
+        break;
+      case "done":
+        finished = true;
+        outbox.push({ t: "done", result: payload });
+        break;
+      case "error":
+        finished = true;
+        outbox.push({ t: "error", error: JSON.parse(payload) });
+        break;
+    }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(endOfSlice);
+    }
+  } catch {
+    // A malformed message can only come from our own bootstrap; dropping it beats crashing.
+  }
+}
+
+const context = vm.createContext(Object.create(null), {
+  name: "weft workflow",
+  codeGeneration: { strings: false, wasm: false },
+});
+
+const bootstrapFactory = new vm.Script(BOOTSTRAP_SOURCE, { filename: "weft:bootstrap" }).runInContext(context);
+const bridge = bootstrapFactory(
+  send,
+  JSON.stringify({
+    args: init.args,
+    cwd: init.cwd,
+    maxListItems: init.maxListItems,
+    budget: init.budget,
+    maxAgents: init.maxAgents,
+    maxCostUsd: init.maxCostUsd,
+  }),
+) as Bridge;
+
+// The engine sends each batch as one JSON string (type Delivery): one parse, in the context.
+port.on("message", (batchJson: string) => {
+  beginSlice();
+  bridge.deliver(batchJson);
+});
+
+beginSlice();
+try {
+  // The wrapper line is numbered 0 so the script's first line is line 1 (E01).
+  const body = new vm.Script(`(async function () {"use strict";\n${init.code}\n})`, {
+    filename: init.displayPath,
+    lineOffset: -1,
+  }).runInContext(context);
+  bridge.start(body);
+} catch (e) {
+  const err = e as Error;
+  send("error", JSON.stringify({ name: err.name, message: err.message, stack: String(err.stack ?? "") }));
+}

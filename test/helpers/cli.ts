@@ -1,0 +1,79 @@
+/** Run the built CLI (dist/) as a user would, in a temporary project folder. */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const WEFT_BIN = join(root, "dist", "cli", "main.js");
+export const AGENT = join(root, "test", "fixtures", "agent.mjs");
+/** The command-driver setting that runs the fixture agent. */
+export const AGENT_CMD = `node ${AGENT}`;
+
+export interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function project(files: Record<string, string> = {}): string {
+  const dir = mkdtempSync(join(tmpdir(), "weft-test-"));
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
+  return dir;
+}
+
+/** A clean environment: no WEFT_* from the outside, a private XDG config folder. */
+export function cleanEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("WEFT_")) env[k] = v;
+  env.XDG_CONFIG_HOME = join(dir, ".xdg");
+  return { ...env, ...extra };
+}
+
+export function startWeft(args: string[], dir: string, env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [WEFT_BIN, ...args], { cwd: dir, env: cleanEnv(dir, env), stdio: "pipe" });
+}
+
+export function collect(child: ChildProcess): Promise<Result> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
+}
+
+export function weft(args: string[], dir: string, env: Record<string, string> = {}): Promise<Result> {
+  return collect(startWeft(args, dir, env));
+}
+
+/** `weft run <script> --command <fixture agent>` plus extra flags. */
+export function runScript(dir: string, script: string, flags: string[] = [], env: Record<string, string> = {}) {
+  return weft(["run", script, "--command", AGENT_CMD, ...flags], dir, env);
+}
+
+export function runIdOf(r: Result): string {
+  const m = /^run (\S+)/m.exec(r.stderr);
+  if (!m) throw new Error(`no run id in stderr:\n${r.stderr}`);
+  return m[1]!;
+}
+
+export function runJson(dir: string, id: string): any {
+  return JSON.parse(readFileSync(join(dir, ".weft", "runs", id, "run.json"), "utf8"));
+}
+
+export function journal(dir: string, id: string): any[] {
+  return readFileSync(join(dir, ".weft", "runs", id, "journal.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+export const meta = (name = "t") => `export const meta = { name: "${name}", description: "test" }\n`;
