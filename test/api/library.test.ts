@@ -1,0 +1,79 @@
+/** The library API (U10) with a Driver object passed in (D01), as a program embedding weft would. */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import type { AgentTask, Driver, DriverRunContext, RunEvent } from "../../dist/index.js";
+import { resumeRun, runWorkflow } from "../../dist/index.js";
+import { meta, project } from "../helpers/cli.js";
+
+class EchoDriver implements Driver {
+  readonly name = "echo";
+  readonly tasks: AgentTask[] = [];
+  async run(task: AgentTask, ctx: DriverRunContext) {
+    this.tasks.push(task);
+    ctx.onEvent({ type: "text", text: task.userPrompt });
+    if (task.userPrompt.startsWith("json")) return { status: "completed" as const, object: { n: 1 } };
+    return {
+      status: "completed" as const,
+      text: `echo ${task.userPrompt}`,
+      usage: { input: 2, output: 3, cached: 1, reasoning: 0 },
+      model: "echo-1",
+      sessionId: `s${task.index}`,
+    };
+  }
+}
+
+describe("library", () => {
+  test("U10 runWorkflow takes a script source, args, settings, a reporter and a Driver object", async () => {
+    const dir = project();
+    const driver = new EchoDriver();
+    const events: RunEvent[] = [];
+    const res = await runWorkflow({
+      script: { source: `${meta("lib")}return [args.x, await agent("hi"), await agent("json", { schema: { type: "object" } })]\n`, path: "inline.js" },
+      cwd: dir,
+      args: { x: 7 },
+      settings: { concurrency: 2 },
+      driver,
+      reporter: { event: (e) => events.push(e) },
+    });
+    expect(res.status).toBe("completed");
+    expect(res.result).toEqual([7, "echo hi", { n: 1 }]);
+    expect(res.runId).toMatch(/^lib-[a-z0-9]{6}$/);
+    expect(events[0]).toMatchObject({ type: "run.started", runId: res.runId, driver: "echo" });
+    expect(events.at(-1)).toMatchObject({ type: "run.finished", status: "completed" });
+    expect(res.summary.tokens).toEqual({ input: 2, output: 3, cached: 1, reasoning: 0 });
+    expect(driver.tasks[0]).toMatchObject({ index: 1, attempt: 1, userPrompt: "hi", cwd: dir, permissions: "edit" });
+    const agent = JSON.parse(readFileSync(join(res.runDir, "agents", "1.json"), "utf8"));
+    expect(agent).toMatchObject({ model: "echo-1", sessionId: "s1" });
+  });
+
+  test("U10 resumeRun replays a finished run from the journal with the same result", async () => {
+    const dir = project({ "wf.js": `${meta("lib")}return await agent("a")\n` });
+    const driver = new EchoDriver();
+    const first = await runWorkflow({ script: "wf.js", cwd: dir, driver });
+    const again = await resumeRun(first.runId, { cwd: dir, driver });
+    expect(again.result).toBe(first.result);
+    expect(driver.tasks).toHaveLength(1);
+    expect(again.summary.agents.cached).toBe(1);
+  });
+
+  test("D01 a driver's thrown error fails the agent with its message, and the run goes on", async () => {
+    const dir = project();
+    const driver: Driver = {
+      name: "broken",
+      async run() {
+        throw new Error("backend exploded");
+      },
+    };
+    const events: RunEvent[] = [];
+    const res = await runWorkflow({
+      script: { source: `${meta()}return await agent("a")\n` },
+      cwd: dir,
+      driver,
+      reporter: { event: (e) => events.push(e) },
+    });
+    expect(res.status).toBe("completed");
+    expect(res.result).toBeNull();
+    expect(events.find((e) => e.type === "agent.finished")).toMatchObject({ status: "failed", error: "backend exploded" });
+  });
+});

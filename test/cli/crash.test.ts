@@ -1,0 +1,72 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { expect, test } from "vitest";
+import { AGENT_CMD, collect, journal, meta, project, runScript, startWeft, weft } from "../helpers/cli.js";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const script = `${meta("crash")}phase("Fan out")
+const items = Array.from({ length: 40 }, (_, i) => "item-" + i)
+const out = await parallel(items.map((it) => () => agent("sleep:rand:300 log:" + cwd + "/starts.log " + it, { label: it })))
+phase("Sum up")
+return { out, last: await agent("log:" + cwd + "/starts.log total " + out.length) }\n`;
+
+function startsByPrompt(dir: string): Map<string, number> {
+  const m = new Map<string, number>();
+  const file = join(dir, "starts.log");
+  if (!existsSync(file)) return m;
+  for (const l of readFileSync(file, "utf8").split("\n").filter(Boolean)) {
+    const p = l.slice(l.indexOf("starts.log ") + 11);
+    m.set(p, (m.get(p) ?? 0) + 1);
+  }
+  return m;
+}
+
+test("R02 crash test: kill -9 at 10 moments, resume each time; same result, no finished agent starts again", async () => {
+  const reference = await runScript(project({ "wf.js": script }), "wf.js", ["--concurrency", "8"]);
+  expect(reference.code).toBe(0);
+
+  const dir = project({ "wf.js": script });
+  const moments = [150, 400, 250, 600, 100, 800, 350, 500, 200, 700];
+  let id: string | undefined;
+  for (const [i, ms] of moments.entries()) {
+    const child = id
+      ? startWeft(["resume", id], dir)
+      : startWeft(["run", "wf.js", "--command", AGENT_CMD, "--concurrency", "8"], dir);
+    const done = collect(child);
+    if (!id) {
+      for (let k = 0; k < 400 && !id; k++) {
+        await sleep(10);
+        id = existsSync(join(dir, ".weft", "runs")) ? readdirSync(join(dir, ".weft", "runs"))[0] : undefined;
+      }
+    }
+    await sleep(ms);
+    child.kill("SIGKILL");
+    const r = await done;
+    // A resume that got to the end before the kill is fine too.
+    expect([null, 0]).toContain(r.code);
+    // Everything finished so far must never start again.
+    const finished = journal(dir, id!)
+      .filter((x) => x.type === "agent.finished" && x.status === "completed")
+      .map((x) => (x.label as string | undefined) ?? "total");
+    const before = startsByPrompt(dir);
+    (globalThis as { snapshots?: unknown[] }).snapshots ??= [];
+    ((globalThis as { snapshots?: unknown[] }).snapshots as unknown[]).push({ i, finished, before });
+  }
+  const final = await weft(["resume", id!], dir);
+  expect(final.code).toBe(0);
+  expect(JSON.parse(final.stdout)).toEqual(JSON.parse(reference.stdout));
+  const after = startsByPrompt(dir);
+  const snaps = (globalThis as { snapshots?: { finished: string[]; before: Map<string, number> }[] }).snapshots!;
+  let checked = 0;
+  for (const s of snaps) {
+    for (const label of s.finished) {
+      const prompt = label === "total" ? "total 40" : label;
+      expect(after.get(prompt), `${prompt} started again after it had finished`).toBe(s.before.get(prompt));
+      checked++;
+    }
+  }
+  expect(checked).toBeGreaterThan(0);
+  // Every agent started at least once, and the run completed in the end.
+  expect(after.size).toBe(41);
+}, 180_000);

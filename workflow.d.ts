@@ -1,0 +1,54 @@
+/**
+ * Ambient types for weft workflow scripts. Add to a script's folder tsconfig:
+ *   "types": ["weftkit/workflow"]
+ * or put `/// <reference types="weftkit/workflow" />` at the top of a .ts script.
+ */
+
+type JsonSchema = Record<string, unknown>;
+
+interface AgentOptions {
+  /** Shown in progress and run records. Does not change the cache key. */
+  label?: string;
+  /** Overrides the current phase() for this agent. */
+  phase?: string;
+  /** JSON Schema with an object root: agent() resolves to the validated object. */
+  schema?: JsonSchema;
+  model?: string;
+  effort?: string;
+  agentType?: string;
+  /** Backend for this call. */
+  driver?: string;
+  permissions?: "read-only" | "edit" | "full";
+  /** Bounds the agent's whole life, in ms. */
+  timeoutMs?: number;
+  /** Retries of a failed agent (command driver default 0). */
+  retries?: number;
+  /** Schema repair attempts (default 3). */
+  repairs?: number;
+  /** false: always run, even when the journal has an answer. */
+  cache?: boolean;
+  /** Command for the command driver, for this call. */
+  command?: string;
+}
+
+interface Counter {
+  readonly total: number | null;
+  spent(): number;
+  remaining(): number | null;
+}
+
+/** Start one agent; resolves to its final text, the validated object with a schema, or null when it failed or was stopped. */
+declare function agent(prompt: string, opts?: AgentOptions): Promise<any>;
+/** Run thunks concurrently; a thunk that throws yields null in its slot. */
+declare function parallel<T>(thunks: ReadonlyArray<() => T | Promise<T>>): Promise<(Awaited<T> | null)[]>;
+/** Move each item through the stages on its own; a stage gets (previous, item, index). */
+declare function pipeline<I>(items: readonly I[], ...stages: ((previous: any, item: I, index: number) => unknown)[]): Promise<any[]>;
+declare function phase(title: string): void;
+declare function log(...parts: unknown[]): void;
+/** The run's input (--args), verbatim JSON; undefined when none was given. */
+declare const args: any;
+declare const budget: Counter & { readonly agents: Counter; readonly costUsd: Counter };
+/** The directory weft was started in (pi-dynamic-workflows compatibility). */
+declare const cwd: string;
+declare const process: { cwd(): string };
+declare class DeterminismError extends Error {}
