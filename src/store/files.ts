@@ -1,0 +1,135 @@
+/** Run directories under .weft/ (SPEC R01): the only code besides the journal that writes there. */
+import { randomInt } from "node:crypto";
+import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+
+export class StoreError extends Error {
+  override name = "StoreError";
+}
+
+let tmpCounter = 0;
+const tmpName = (path: string) => `${path}.${process.pid}.${++tmpCounter}.tmp`;
+
+/** Write JSON atomically: a temp file in the same folder, fsync'd, renamed over the target. */
+export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = tmpName(path);
+  const fh = await open(tmp, "w");
+  try {
+    await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+export function writeJsonAtomicSync(path: string, value: unknown): void {
+  const tmp = tmpName(path);
+  const fd = openSync(tmp, "w");
+  try {
+    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, path);
+}
+
+const ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+/** R01: meta.name lowercased, other characters made "-", then "-" and 6 random characters. */
+export function newRunId(name: string): string {
+  let suffix = "";
+  for (let i = 0; i < 6; i++) suffix += ID_CHARS[randomInt(ID_CHARS.length)];
+  return `${name.toLowerCase().replace(/[^a-z0-9._-]/g, "-")}-${suffix}`;
+}
+
+function explain(path: string, e: NodeJS.ErrnoException): string {
+  switch (e.code) {
+    case "EEXIST":
+    case "ENOTDIR":
+      return `${path} is a file, not a directory`;
+    case "EACCES":
+    case "EPERM":
+      return `no permission to write ${path}`;
+    case "ENOSPC":
+      return `no space left on the device for ${path}`;
+    case "EROFS":
+      return `${path} is on a read-only file system`;
+    default:
+      return `${path}: ${e.message}`;
+  }
+}
+
+async function mkdirChecked(path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (e) {
+    // Name the component that is in the way, not just the leaf.
+    let p = path;
+    for (;;) {
+      const st = await stat(p).catch(() => undefined);
+      if (st && !st.isDirectory()) throw new StoreError(`cannot create run directory: ${p} is a file, not a directory`);
+      const up = dirname(p);
+      if (up === p) break;
+      p = up;
+    }
+    throw new StoreError(`cannot create run directory: ${explain(path, e as NodeJS.ErrnoException)}`);
+  }
+}
+
+/** Create `<cwd>/.weft/runs`; returns the `.weft` path. */
+export async function ensureRunsDir(cwd: string): Promise<string> {
+  const weft = join(cwd, ".weft");
+  await mkdirChecked(join(weft, "runs"));
+  return weft;
+}
+
+export const runDirPath = (weftDir: string, id: string) => join(weftDir, "runs", id);
+
+export async function createRunDir(weftDir: string, id: string): Promise<string> {
+  const dir = runDirPath(weftDir, id);
+  for (const sub of ["agents", "transcripts", "tasks"]) await mkdirChecked(join(dir, sub));
+  return dir;
+}
+
+/** Save the script as run; an older different copy is kept as script.1.js, script.2.js, ... (R03). */
+export async function saveScriptCopy(runDir: string, baseName: string, source: string): Promise<string> {
+  const path = join(runDir, baseName);
+  const old = await readFile(path, "utf8").catch(() => undefined);
+  if (old === source) return path;
+  if (old !== undefined) {
+    const dot = baseName.lastIndexOf(".");
+    const [stem, ext] = dot > 0 ? [baseName.slice(0, dot), baseName.slice(dot)] : [baseName, ""];
+    let n = 1;
+    while (await stat(join(runDir, `${stem}.${n}${ext}`)).catch(() => undefined)) n++;
+    await rename(path, join(runDir, `${stem}.${n}${ext}`));
+  }
+  await writeFile(path, source);
+  return path;
+}
+
+export async function readRunJson(runDir: string): Promise<any | undefined> {
+  try {
+    return JSON.parse(await readFile(join(runDir, "run.json"), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Every run with a run.json, newest first. */
+export async function listRuns(weftDir: string): Promise<any[]> {
+  const ids = await readdir(join(weftDir, "runs")).catch(() => [] as string[]);
+  const runs = (await Promise.all(ids.map((id) => readRunJson(runDirPath(weftDir, id))))).filter(Boolean);
+  return runs.sort((a, b) => String(b.startedAt).localeCompare(String(a.startedAt)));
+}
+
+/** A run directory by exact id or unique prefix. */
+export async function findRun(weftDir: string, idOrPrefix: string): Promise<string | undefined> {
+  if (!idOrPrefix || idOrPrefix.includes("/") || idOrPrefix.startsWith(".")) return undefined;
+  const ids = await readdir(join(weftDir, "runs")).catch(() => [] as string[]);
+  if (ids.includes(idOrPrefix)) return runDirPath(weftDir, idOrPrefix);
+  const matches = ids.filter((id) => id.startsWith(idOrPrefix));
+  return matches.length === 1 ? runDirPath(weftDir, matches[0]!) : undefined;
+}
