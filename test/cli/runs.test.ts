@@ -110,7 +110,7 @@ return { out, summary }\n`;
     expect(existsSync(join(dir, ".weft", "runs", id, "script.1.js"))).toBe(true);
     let starts = lines(join(dir, log)).map((l) => l.slice(l.indexOf("starts.log ") + 11));
     expect(starts.sort()).toEqual(["C", "H", "summary of 10"]);
-    expect(r.stderr.match(/cached/g)).toHaveLength(8);
+    expect(r.stderr.match(/cached #/g)).toHaveLength(8);
     // Edit the prompt of E: only E runs again (the summary's prompt did not change).
     writeFileSync(join(dir, log), "");
     writeFileSync(join(dir, "wf.js"), script("E, edited").replace('n === "C" || n === "H" ? 20000 : ', ""));
