@@ -63,7 +63,16 @@ export function parseArgsFlag(text: string | undefined): unknown {
 }
 
 export function reporterFor(flags: RunFlags): Reporter {
-  return flags.json ? new JsonReporter(process.stdout) : new PlainReporter(process.stderr);
+  if (!flags.json) return new PlainReporter(process.stderr);
+  const json = new JsonReporter(process.stdout);
+  return {
+    event(e) {
+      // R01: `run <id>` is the first line on stderr whatever the output format.
+      if (e.type === "run.started") process.stderr.write(`run ${e.runId}\n`);
+      json.event(e);
+    },
+    close: () => json.close(),
+  };
 }
 
 /** Drive one run in the foreground with Ctrl-C handling (C04); returns the exit code. */

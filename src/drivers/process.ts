@@ -1,5 +1,6 @@
 /** Child processes in their own process group (SPEC D08), so a stop reaches every descendant. */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 
 export function spawnInGroup(
   file: string,
@@ -18,13 +19,35 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
+/**
+ * Whether any process of the group still runs. kill(-pgid, 0) also succeeds for zombies, and an
+ * orphaned agent whose weft was killed stays a zombie wherever nothing reaps it (a container
+ * whose PID 1 does not), so on Linux the group's members are looked up in /proc.
+ */
 export function isGroupAlive(pgid: number): boolean {
   try {
     process.kill(-pgid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => d.charCodeAt(0) <= 57);
+  } catch {
+    return true;
+  }
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    // Fields after the command name: state (3), ppid (4), pgrp (5).
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(f[2]) === pgid && f[0] !== "Z" && f[0] !== "X") return true;
+  }
+  return false;
 }
 
 /** SIGTERM to the group, SIGKILL after `graceMs` if anything is left; resolves when it is gone. */

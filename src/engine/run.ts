@@ -175,7 +175,12 @@ export class Run {
           this.end(this.exhausted ? "budget_exhausted" : "completed", m.result);
           break;
         case "error":
-          this.end("failed", undefined, formatScriptFailure(this.init.script.displayPath, m.error));
+          // A refusal the script did not catch still means "a limit stopped this run" (C06).
+          this.end(
+            this.exhausted ? "budget_exhausted" : "failed",
+            undefined,
+            formatScriptFailure(this.init.script.displayPath, m.error),
+          );
           break;
         case "stalled":
           this.end(
