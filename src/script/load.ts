@@ -5,7 +5,6 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Node, parse } from "acorn";
-import tsBlankSpace from "ts-blank-space";
 import { positionOf, ScriptError } from "./errors.js";
 import { checkMeta, literalValue, MetaProblem, type WorkflowMeta } from "./meta.js";
 
@@ -37,10 +36,10 @@ export async function loadScriptFile(pathAsGiven: string, cwd: string): Promise<
     const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
     throw new ScriptError(pathAsGiven, 1, 1, "ScriptError", `cannot read script: ${why}`);
   }
-  return { ...loadScriptSource(source, pathAsGiven, isTsPath(pathAsGiven)), absPath };
+  return { ...(await loadScriptSource(source, pathAsGiven, isTsPath(pathAsGiven))), absPath };
 }
 
-export function loadScriptSource(source: string, displayPath: string, isTs: boolean): LoadedScript {
+export async function loadScriptSource(source: string, displayPath: string, isTs: boolean): Promise<LoadedScript> {
   const fail = (offset: number, kind: string, message: string): never => {
     const { line, col } = positionOf(source, offset);
     throw new ScriptError(displayPath, line, col, kind, message);
@@ -48,6 +47,9 @@ export function loadScriptSource(source: string, displayPath: string, isTs: bool
 
   let js = source;
   if (isTs) {
+    // Loaded on demand: the TypeScript compiler behind ts-blank-space takes ~0.6 s to import,
+    // which every `weft` command would otherwise pay.
+    const { default: tsBlankSpace } = await import("ts-blank-space");
     let unsupported: { pos: number; kind: number } | undefined;
     js = tsBlankSpace(source, (n) => {
       unsupported ??= { pos: n.getStart(), kind: n.kind };
