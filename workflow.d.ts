@@ -42,7 +42,10 @@ declare function agent(prompt: string, opts?: AgentOptions): Promise<any>;
 /** Run thunks concurrently; a thunk that throws yields null in its slot. */
 declare function parallel<T>(thunks: ReadonlyArray<() => T | Promise<T>>): Promise<(Awaited<T> | null)[]>;
 /** Move each item through the stages on its own; a stage gets (previous, item, index). */
-declare function pipeline<I>(items: readonly I[], ...stages: ((previous: any, item: I, index: number) => unknown)[]): Promise<any[]>;
+declare function pipeline<I>(
+  items: readonly I[],
+  ...stages: ((previous: any, item: I, index: number) => unknown)[]
+): Promise<any[]>;
 declare function phase(title: string): void;
 declare function log(...parts: unknown[]): void;
 /** The run's input (--args), verbatim JSON; undefined when none was given. */

@@ -10,7 +10,11 @@ import { JournalWriter } from "../dist/store/journal.js";
 const instant = {
   name: "instant",
   async run(task) {
-    return { status: "completed", text: `ok ${task.index}`, usage: { input: 1, output: 1, cached: 0, reasoning: 0 } };
+    return {
+      status: "completed",
+      text: `ok ${task.index}`,
+      usage: { input: 1, output: 1, cached: 0, reasoning: 0 },
+    };
   },
 };
 
@@ -51,7 +55,14 @@ async function timeRun(kind, n) {
 async function journalRate(records) {
   const dir = project();
   const j = await JournalWriter.open(join(dir, "journal.jsonl"));
-  const rec = { type: "agent.finished", n: 1, key: "x".repeat(66), status: "completed", result: "ok", usage: { input: 1, output: 1, cached: 0, reasoning: 0 } };
+  const rec = {
+    type: "agent.finished",
+    n: 1,
+    key: "x".repeat(66),
+    status: "completed",
+    result: "ok",
+    usage: { input: 1, output: 1, cached: 0, reasoning: 0 },
+  };
   const t0 = performance.now();
   const all = [];
   for (let i = 0; i < records; i++) {
@@ -74,22 +85,37 @@ await timeRun("parallel", 200);
 for (const kind of ["parallel", "pipeline"]) {
   for (const n of [1000, 10_000]) {
     const { ms, cwd, runId } = await timeRun(kind, n);
-    rows.push({ what: `${kind} ${n.toLocaleString("en-US")} agents`, total: `${fmt(ms, 0)} ms`, perAgent: `${fmt(ms / n)} ms/agent` });
+    rows.push({
+      what: `${kind} ${n.toLocaleString("en-US")} agents`,
+      total: `${fmt(ms, 0)} ms`,
+      perAgent: `${fmt(ms / n)} ms/agent`,
+    });
     if (kind === "parallel" && n === 10_000) {
       const t0 = performance.now();
       const res = await resumeRun(runId, { cwd, driver: instant, reporter: reporter(), settings });
       const resumeMs = performance.now() - t0;
-      if (res.summary.agents.cached !== n) throw new Error(`resume did not reuse every agent: ${res.summary.agents.cached}`);
-      rows.push({ what: "resume 10,000 cached agents", total: `${fmt(resumeMs, 0)} ms`, perAgent: `${fmt(resumeMs / n, 4)} ms/agent` });
+      if (res.summary.agents.cached !== n)
+        throw new Error(`resume did not reuse every agent: ${res.summary.agents.cached}`);
+      rows.push({
+        what: "resume 10,000 cached agents",
+        total: `${fmt(resumeMs, 0)} ms`,
+        perAgent: `${fmt(resumeMs / n, 4)} ms/agent`,
+      });
     }
   }
 }
 const rate = await journalRate(100_000);
-rows.push({ what: "journal appends (fdatasync'd, grouped)", total: `${Math.round(rate).toLocaleString("en-US")} records/s`, perAgent: "" });
+rows.push({
+  what: "journal appends (fdatasync'd, grouped)",
+  total: `${Math.round(rate).toLocaleString("en-US")} records/s`,
+  perAgent: "",
+});
 const rssMb = process.resourceUsage().maxRSS / 1024;
 rows.push({ what: "peak RSS of the whole bench process", total: `${fmt(rssMb, 0)} MB`, perAgent: "" });
 
-console.log(`weft bench · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model?.trim()} · ${Math.round(totalmem() / 2 ** 30)} GiB`);
+console.log(
+  `weft bench · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model?.trim()} · ${Math.round(totalmem() / 2 ** 30)} GiB`,
+);
 console.log("concurrency 64, journal fsync'd, JSON reporter attached, in-process zero-latency driver\n");
 const w = Math.max(...rows.map((r) => r.what.length));
 for (const r of rows) console.log(`${r.what.padEnd(w)}  ${r.total.padStart(18)}  ${r.perAgent}`);

@@ -107,7 +107,8 @@ async function killLeftovers(replay: Replay): Promise<void> {
   // R02: groups a crashed owner left running would race the new agents for the same work.
   const alive = replay.liveGroups.filter((g) => isGroupAlive(g));
   for (const g of alive) killGroup(g, "SIGKILL");
-  for (let i = 0; i < 100 && alive.some((g) => isGroupAlive(g)); i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 100 && alive.some((g) => isGroupAlive(g)); i++)
+    await new Promise((r) => setTimeout(r, 10));
 }
 
 interface Prepared {
@@ -264,7 +265,8 @@ async function loadFrom(script: WorkflowOptions["script"], cwd: string): Promise
 async function openExisting(cwd: string, runId: string): Promise<{ runDir: string; replay: Replay }> {
   const weftDir = await ensureRunsDir(cwd);
   const runDir = await findRun(weftDir, runId);
-  if (!runDir) throw new NothingToResumeError(`nothing to resume: no run "${runId}" in ${join(weftDir, "runs")}`);
+  if (!runDir)
+    throw new NothingToResumeError(`nothing to resume: no run "${runId}" in ${join(weftDir, "runs")}`);
   let records: JournalRecord[];
   try {
     records = (await readJournal(join(runDir, "journal.jsonl"))).records as JournalRecord[];
@@ -274,7 +276,9 @@ async function openExisting(cwd: string, runId: string): Promise<{ runDir: strin
   }
   const replay = buildReplay(records);
   if (!replay.started) {
-    throw new NothingToResumeError(`nothing to resume: run "${runId}" has no run-start record in its journal`);
+    throw new NothingToResumeError(
+      `nothing to resume: run "${runId}" has no run-start record in its journal`,
+    );
   }
   return { runDir, replay };
 }

@@ -23,7 +23,9 @@ export async function configCommand(flags: { json?: boolean }): Promise<number> 
   const w = Math.max(...rows.map((r) => r.key.length));
   for (const r of rows) {
     const v = r.value === undefined ? "(unset)" : JSON.stringify(r.value);
-    process.stdout.write(`${r.key.padEnd(w)}  ${v.padEnd(12)}  ${r.source === "default" ? "default" : r.where}\n`);
+    process.stdout.write(
+      `${r.key.padEnd(w)}  ${v.padEnd(12)}  ${r.source === "default" ? "default" : r.where}\n`,
+    );
   }
   for (const warning of resolved.warnings) process.stderr.write(`! ${warning}\n`);
   return 0;

@@ -13,7 +13,15 @@ export function reportError(e: unknown): number {
     process.stderr.write(`${e.format()}\n`);
     return EXIT.usage;
   }
-  const known = [UsageError, NothingToResumeError, SettingsError, DriverError, SchemaError, StoreError, LockedError];
+  const known = [
+    UsageError,
+    NothingToResumeError,
+    SettingsError,
+    DriverError,
+    SchemaError,
+    StoreError,
+    LockedError,
+  ];
   if (known.some((k) => e instanceof k)) {
     process.stderr.write(`weft: ${(e as Error).message}\n`);
     return EXIT.usage;

@@ -19,7 +19,9 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
     return 0;
   }
   for (const r of runs) {
-    process.stdout.write(`${r.id.padEnd(32)} ${String(r.status).padEnd(17)} ${r.startedAt}  ${summaryLine(r)}\n`);
+    process.stdout.write(
+      `${r.id.padEnd(32)} ${String(r.status).padEnd(17)} ${r.startedAt}  ${summaryLine(r)}\n`,
+    );
   }
   return 0;
 }
@@ -69,7 +71,9 @@ function formatAgent(a: Record<string, unknown>): string {
     u ? `tokens   input ${u.input}, output ${u.output}, cached ${u.cached}, reasoning ${u.reasoning}` : "",
     `prompt   ${a.prompt}`,
     ...(a.error ? [`error    ${a.error}`] : []),
-    ...(a.result !== undefined ? [`result   ${typeof a.result === "string" ? a.result : JSON.stringify(a.result, null, 2)}`] : []),
+    ...(a.result !== undefined
+      ? [`result   ${typeof a.result === "string" ? a.result : JSON.stringify(a.result, null, 2)}`]
+      : []),
   ]
     .filter(Boolean)
     .join("\n")}\n`;

@@ -54,7 +54,9 @@ async function main(argv: string[]): Promise<number> {
   });
 
   settingOptions(
-    program.command("resume <run>").description("resume a stopped, failed or crashed run; finished agents are reused"),
+    program
+      .command("resume <run>")
+      .description("resume a stopped, failed or crashed run; finished agents are reused"),
   ).action(async (runId: string, flags: RunFlags) => {
     code = await driveRun(
       () =>
@@ -118,4 +120,3 @@ main(process.argv).then(
     process.exitCode = reportError(e);
   },
 );
-

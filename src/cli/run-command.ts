@@ -1,6 +1,7 @@
 /** `weft run` and `weft resume`: thin layers over startWorkflow / startResume. */
-import type { RunHandle, WorkflowResult } from "../api/run-workflow.js";
+
 import { UsageError } from "../api/errors.js";
+import type { RunHandle, WorkflowResult } from "../api/run-workflow.js";
 import { parseSetting, type SettingKey, type Settings } from "../config/settings.js";
 import type { Reporter } from "../report/events.js";
 import { JsonReporter } from "../report/json.js";
@@ -58,7 +59,9 @@ export function parseArgsFlag(text: string | undefined): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new UsageError(`--args must be JSON: ${(e as Error).message} in ${JSON.stringify(text.slice(0, 80))}`);
+    throw new UsageError(
+      `--args must be JSON: ${(e as Error).message} in ${JSON.stringify(text.slice(0, 80))}`,
+    );
   }
 }
 
@@ -86,7 +89,9 @@ export async function driveRun(start: () => Promise<RunHandle>, flags: RunFlags)
       return;
     }
     if (interrupts === 1) {
-      process.stderr.write("\nstopping: no new agents; running agents get SIGTERM (Ctrl-C again to kill at once)\n");
+      process.stderr.write(
+        "\nstopping: no new agents; running agents get SIGTERM (Ctrl-C again to kill at once)\n",
+      );
       void handle.stop();
     } else {
       handle.killNow();

@@ -74,7 +74,8 @@ export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c
 export function parseSetting(key: SettingKey, raw: unknown, where: string): Settings[SettingKey] {
   const kind = KINDS[key];
   if (kind === "string") {
-    if (typeof raw !== "string" || raw === "") throw new SettingsError(`${where}: ${key} must be a non-empty string`);
+    if (typeof raw !== "string" || raw === "")
+      throw new SettingsError(`${where}: ${key} must be a non-empty string`);
     return raw;
   }
   if (raw === null && (key === "budget" || key === "maxCostUsd")) return null;
@@ -84,9 +85,11 @@ export function parseSetting(key: SettingKey, raw: unknown, where: string): Sett
     Number.isFinite(n) &&
     (kind === "posNumber" ? n > 0 : Number.isInteger(n) && (kind === "posInt" ? n > 0 : n >= 0));
   if (!ok) {
-    const what = { posInt: "a positive integer", nonNegInt: "a whole number >= 0", posNumber: "a positive number" }[
-      kind
-    ];
+    const what = {
+      posInt: "a positive integer",
+      nonNegInt: "a whole number >= 0",
+      posNumber: "a positive number",
+    }[kind];
     throw new SettingsError(`${where}: ${key} must be ${what}, got ${JSON.stringify(raw)}`);
   }
   return n as number;
@@ -170,7 +173,8 @@ export function resolveSettings(input: ResolveInput): Resolved {
     for (const layer of layers) {
       const raw = layer.values[key];
       if (raw === undefined) continue;
-      const where = layer.source === "env" ? envName(key) : layer.source === "flag" ? flagName(key) : layer.where;
+      const where =
+        layer.source === "env" ? envName(key) : layer.source === "flag" ? flagName(key) : layer.where;
       settings[key] = parseSetting(key, raw, where);
       sources[key] = { source: layer.source, where };
       break;

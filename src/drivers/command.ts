@@ -6,7 +6,14 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { spawnInGroup, terminateGroup } from "./process.js";
-import type { AgentOutcome, AgentTask, Driver, DriverCapabilities, DriverRunContext, Usage } from "./types.js";
+import type {
+  AgentOutcome,
+  AgentTask,
+  Driver,
+  DriverCapabilities,
+  DriverRunContext,
+  Usage,
+} from "./types.js";
 
 export interface CommandDriverOptions {
   command?: string;
@@ -20,14 +27,21 @@ export class CommandDriver implements Driver {
   readonly name = "command";
   readonly defaultRetries = 0;
   // A command gets the model as WEFT_MODEL; effort, agent types and permissions it cannot be told.
-  readonly capabilities: DriverCapabilities = { model: true, effort: false, agentType: false, permissions: ["edit"] };
+  readonly capabilities: DriverCapabilities = {
+    model: true,
+    effort: false,
+    agentType: false,
+    permissions: ["edit"],
+  };
 
   constructor(private readonly opts: CommandDriverOptions = {}) {}
 
   async run(task: AgentTask, ctx: DriverRunContext): Promise<AgentOutcome> {
     const command = task.command ?? this.opts.command;
     if (!command) {
-      throw new Error('the command driver needs a command: set --command, WEFT_COMMAND or "command" in .weft/config.json');
+      throw new Error(
+        'the command driver needs a command: set --command, WEFT_COMMAND or "command" in .weft/config.json',
+      );
     }
     const tasks = join(task.runDir, "tasks");
     const taskFile = join(tasks, `${task.index}-${task.attempt}.prompt.txt`);
@@ -71,7 +85,11 @@ export class CommandDriver implements Driver {
       try {
         child = spawnInGroup("sh", ["-c", command], { cwd: task.cwd, env, stdin: "pipe" });
       } catch (e) {
-        resolve({ status: "failed", error: `cannot start the command: ${(e as Error).message}`, transient: false });
+        resolve({
+          status: "failed",
+          error: `cannot start the command: ${(e as Error).message}`,
+          transient: false,
+        });
         return;
       }
       const pgid = child.pid;
@@ -110,7 +128,8 @@ export class CommandDriver implements Driver {
         lineBuf += s;
         const nl = lineBuf.lastIndexOf("\n");
         if (nl >= 0) {
-          for (const line of lineBuf.slice(0, nl).split("\n")) if (line) ctx.onEvent({ type: "text", text: line });
+          for (const line of lineBuf.slice(0, nl).split("\n"))
+            if (line) ctx.onEvent({ type: "text", text: line });
           lineBuf = lineBuf.slice(nl + 1);
         }
       });
@@ -137,13 +156,25 @@ export class CommandDriver implements Driver {
         const text = Buffer.concat(out).toString("utf8").trimEnd();
         if (ended === "stopped") return resolve({ status: "stopped", text, exitCode: code });
         if (ended === "timeout") {
-          return resolve({ status: "failed", error: `timed out after ${task.timeoutMs} ms (timeoutMs)`, transient: false });
+          return resolve({
+            status: "failed",
+            error: `timed out after ${task.timeoutMs} ms (timeoutMs)`,
+            transient: false,
+          });
         }
         if (ended === "idle") {
-          return resolve({ status: "failed", error: `no output for ${task.idleTimeoutMs} ms (idleTimeoutMs)`, transient: false });
+          return resolve({
+            status: "failed",
+            error: `no output for ${task.idleTimeoutMs} ms (idleTimeoutMs)`,
+            transient: false,
+          });
         }
         if (spawnError) {
-          return resolve({ status: "failed", error: `cannot start the command: ${spawnError.message}`, transient: false });
+          return resolve({
+            status: "failed",
+            error: `cannot start the command: ${spawnError.message}`,
+            transient: false,
+          });
         }
         if (code === 0) return resolve({ status: "completed", text, exitCode: 0 });
         const lines = errTail.trimEnd().split("\n").slice(-STDERR_LINES).join("\n").trim();
@@ -166,7 +197,12 @@ async function readUsage(path: string): Promise<Usage | undefined> {
   try {
     const u = JSON.parse(text) as Record<string, unknown>;
     const n = (k: string) => (typeof u[k] === "number" && Number.isFinite(u[k]) ? (u[k] as number) : 0);
-    const usage: Usage = { input: n("input"), output: n("output"), cached: n("cached"), reasoning: n("reasoning") };
+    const usage: Usage = {
+      input: n("input"),
+      output: n("output"),
+      cached: n("cached"),
+      reasoning: n("reasoning"),
+    };
     if (typeof u.costUsd === "number" && Number.isFinite(u.costUsd)) usage.costUsd = u.costUsd;
     return usage;
   } catch {

@@ -8,7 +8,12 @@ export function spawnInGroup(
   opts: { cwd: string; env: NodeJS.ProcessEnv; stdin: "pipe" | "ignore" },
 ): ChildProcess {
   // detached: the child leads a new process group (pgid = pid).
-  return spawn(file, args, { cwd: opts.cwd, env: opts.env, detached: true, stdio: [opts.stdin, "pipe", "pipe"] });
+  return spawn(file, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    detached: true,
+    stdio: [opts.stdin, "pipe", "pipe"],
+  });
 }
 
 export function killGroup(pgid: number, signal: NodeJS.Signals): void {

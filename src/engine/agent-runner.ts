@@ -133,7 +133,8 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext): Promise<Agent
     const text = outcome.text ?? "";
     if (!job.schema) return { status: "completed", value: outcome.object ?? text, ...end };
 
-    const found = outcome.object !== undefined ? { ok: true as const, value: outcome.object } : extractJsonObject(text);
+    const found =
+      outcome.object !== undefined ? { ok: true as const, value: outcome.object } : extractJsonObject(text);
     let errors: string[];
     if (!found.ok) {
       errors = ["the answer holds no parseable JSON object"];

@@ -7,7 +7,8 @@ type Found = { ok: true; value: Record<string, unknown> } | { ok: false };
 function asObject(text: string): Found {
   try {
     const v: unknown = JSON.parse(text);
-    if (v !== null && typeof v === "object" && !Array.isArray(v)) return { ok: true, value: v as Record<string, unknown> };
+    if (v !== null && typeof v === "object" && !Array.isArray(v))
+      return { ok: true, value: v as Record<string, unknown> };
   } catch {}
   return { ok: false };
 }
@@ -27,7 +28,11 @@ function lastFence(text: string): string | undefined {
 function lastBalanced(text: string): Found {
   const MAX_ATTEMPTS = 64;
   let attempts = 0;
-  for (let end = text.lastIndexOf("}"); end >= 0 && attempts < MAX_ATTEMPTS; end = text.lastIndexOf("}", end - 1)) {
+  for (
+    let end = text.lastIndexOf("}");
+    end >= 0 && attempts < MAX_ATTEMPTS;
+    end = text.lastIndexOf("}", end - 1)
+  ) {
     // Walk backwards from `end` to find the "{" that balances it, ignoring braces in strings.
     const start = matchingOpen(text, end);
     if (start < 0) continue;

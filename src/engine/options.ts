@@ -35,18 +35,21 @@ const NOT_YET: Record<string, string> = {
 
 type Check = (v: unknown) => string | undefined;
 const str: Check = (v) => (typeof v === "string" && v !== "" ? undefined : "a non-empty string");
-const posInt: Check = (v) => (typeof v === "number" && Number.isInteger(v) && v > 0 ? undefined : "a positive integer");
+const posInt: Check = (v) =>
+  typeof v === "number" && Number.isInteger(v) && v > 0 ? undefined : "a positive integer";
 const nonNegInt: Check = (v) =>
   typeof v === "number" && Number.isInteger(v) && v >= 0 ? undefined : "a whole number >= 0";
 const CHECKS: Record<keyof AgentOptions, Check> = {
   label: str,
   phase: str,
-  schema: (v) => (v !== null && typeof v === "object" && !Array.isArray(v) ? undefined : "a JSON Schema object"),
+  schema: (v) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? undefined : "a JSON Schema object",
   model: str,
   effort: str,
   agentType: str,
   driver: str,
-  permissions: (v) => (PERMISSIONS.includes(v as Permissions) ? undefined : `one of ${PERMISSIONS.join(", ")}`),
+  permissions: (v) =>
+    PERMISSIONS.includes(v as Permissions) ? undefined : `one of ${PERMISSIONS.join(", ")}`,
   timeoutMs: posInt,
   retries: nonNegInt,
   repairs: nonNegInt,
@@ -78,7 +81,11 @@ export function parseOptions(raw: Record<string, unknown>): { opts: AgentOptions
  * Check an agent's options against what its driver can honour. Returns the warnings to show once
  * per run (model, effort); throws for the rest.
  */
-export function checkCapabilities(driverName: string, caps: DriverCapabilities | undefined, opts: AgentOptions): string[] {
+export function checkCapabilities(
+  driverName: string,
+  caps: DriverCapabilities | undefined,
+  opts: AgentOptions,
+): string[] {
   if (!caps) return [];
   const warnings: string[] = [];
   if (opts.model !== undefined && !caps.model) {
@@ -88,7 +95,9 @@ export function checkCapabilities(driverName: string, caps: DriverCapabilities |
     warnings.push(`the ${driverName} driver cannot set a reasoning effort; option "effort" is ignored`);
   }
   if (opts.agentType !== undefined && !caps.agentType) {
-    throw new OptionsError(`agent() option "agentType" is refused: the ${driverName} driver has no named agent types`);
+    throw new OptionsError(
+      `agent() option "agentType" is refused: the ${driverName} driver has no named agent types`,
+    );
   }
   const perm = opts.permissions ?? "edit";
   if (!caps.permissions.includes(perm)) {

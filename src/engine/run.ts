@@ -8,9 +8,9 @@ import type { Settings } from "../config/settings.js";
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
 import type { Reporter, RunEvent, RunStatus, RunSummary } from "../report/events.js";
-import type { LoadedScript } from "../script/load.js";
 import { SandboxHost } from "../sandbox/host.js";
 import type { WorkerOut } from "../sandbox/protocol.js";
+import type { LoadedScript } from "../script/load.js";
 import { AgentFiles } from "../store/agent-files.js";
 import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
 import type { JournalWriter } from "../store/journal.js";
@@ -50,6 +50,7 @@ export class Run {
   private readonly files: AgentFiles;
   private readonly controllers = new Set<AbortController>();
   private readonly groups = new Map<number, number>();
+  private readonly recording = new Set<Promise<void>>();
   private readonly warned = new Set<string>();
   private sandbox?: SandboxHost;
   private nextIndex: number;
@@ -306,9 +307,13 @@ export class Run {
         idleTimeoutMs: this.init.settings.idleTimeoutMs,
         signal: controller.signal,
         onAttempt: (j, attempt) => {
-          this.record({ type: "agent.started", n: j.n, key: j.key, attempt, at: new Date().toISOString() }).catch(
-            () => {},
-          );
+          this.record({
+            type: "agent.started",
+            n: j.n,
+            key: j.key,
+            attempt,
+            at: new Date().toISOString(),
+          }).catch(() => {});
           this.emit({
             type: "agent.started",
             n: j.n,
@@ -320,7 +325,8 @@ export class Run {
           });
         },
         onDriverEvent: (j, attempt, e) => this.onDriverEvent(j, attempt, e),
-        onRetry: (j, attempt, error) => this.emit({ type: "agent.retry", n: j.n, label: j.opts.label, attempt, error }),
+        onRetry: (j, attempt, error) =>
+          this.emit({ type: "agent.retry", n: j.n, label: j.opts.label, attempt, error }),
         onRepair: (j, attempt, errors) =>
           this.emit({ type: "agent.repair", n: j.n, label: j.opts.label, attempt, errors }),
       });
@@ -331,6 +337,21 @@ export class Run {
     this.summary.agents.running!--;
     this.summary.agents[end.status] = (this.summary.agents[end.status] ?? 0) + 1;
     this.addUsage(end.usage);
+    // The concurrency slot is free once the agent is done; waiting for the journal's sync happens
+    // outside it, so one fdatasync covers every agent that finished meanwhile.
+    const recording = this.recordEnd(id, job, phase, end, startedAt, Date.now() - t);
+    this.recording.add(recording);
+    void recording.finally(() => this.recording.delete(recording));
+  }
+
+  private async recordEnd(
+    id: number,
+    job: AgentJob,
+    phase: string | undefined,
+    end: AgentEnd,
+    startedAt: string,
+    durationMs: number,
+  ): Promise<void> {
     const rec: AgentFinishedRecord = {
       type: "agent.finished",
       n: job.n,
@@ -346,7 +367,7 @@ export class Run {
       phase,
       driver: job.driver.name,
       startedAt,
-      durationMs: Date.now() - t,
+      durationMs,
     };
     // R02: on disk before the script sees it.
     try {
@@ -355,7 +376,12 @@ export class Run {
       this.end("failed", undefined, `weft: cannot write the journal: ${(e as Error).message}`);
       return;
     }
-    this.files.write(job.n, { ...rec, prompt: job.prompt, options: { ...job.opts, schema: undefined }, schema: job.opts.schema });
+    this.files.write(job.n, {
+      ...rec,
+      prompt: job.prompt,
+      options: { ...job.opts, schema: undefined },
+      schema: job.opts.schema,
+    });
     this.emit({
       type: "agent.finished",
       n: job.n,
@@ -369,8 +395,13 @@ export class Run {
       error: end.error,
     });
     const spent = { ...this.spent };
-    if (end.status === "completed") this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(end.value ?? null) }, spent);
-    else if (end.invalid) this.sandbox?.deliver({ id, ok: false, error: { name: "SchemaError", message: end.error ?? "" } }, spent);
+    if (end.status === "completed")
+      this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(end.value ?? null) }, spent);
+    else if (end.invalid)
+      this.sandbox?.deliver(
+        { id, ok: false, error: { name: "SchemaError", message: end.error ?? "" } },
+        spent,
+      );
     else this.sandbox?.deliver({ id, ok: true }, spent);
   }
 
@@ -432,6 +463,7 @@ export class Run {
     // Agents the script no longer waits for (or a stopping run) are stopped; R06: never failed.
     for (const c of this.controllers) c.abort();
     while (this.scheduler.active > 0) await new Promise((r) => setTimeout(r, 5));
+    await Promise.all(this.recording);
     clearInterval(this.summaryTimer);
     this.summary.agents.queued = 0;
     this.summary.status = status;

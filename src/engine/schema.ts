@@ -21,7 +21,6 @@ const compiled = new Map<string, CompiledSchema>();
 
 type S = Record<string, any> | boolean;
 
-const TYPES = ["object", "array", "string", "number", "integer", "boolean", "null"];
 function typeOf(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
@@ -39,7 +38,8 @@ function intersect(a: string[] | undefined, b: string[] | undefined): string[] |
   if (!a) return b;
   if (!b) return a;
   const out = a.filter((t) => b.includes(t) || (t === "integer" && b.includes("number")));
-  for (const t of b) if (t === "integer" && a.includes("number") && !out.includes("integer")) out.push("integer");
+  for (const t of b)
+    if (t === "integer" && a.includes("number") && !out.includes("integer")) out.push("integer");
   return out;
 }
 
@@ -73,9 +73,11 @@ export function whyUnsatisfiable(s: S, at = ""): string | undefined {
   }
   if (Array.isArray(s.enum)) {
     if (s.enum.length === 0) return `${here} has an empty enum`;
-    if (types && !s.enum.some((v: unknown) => typeAllows(types!, v))) return `${here}: no enum value has type ${types.join("/")}`;
+    if (types && !s.enum.some((v: unknown) => typeAllows(types!, v)))
+      return `${here}: no enum value has type ${types.join("/")}`;
   }
-  if ("const" in s && types && !typeAllows(types, s.const)) return `${here}: const ${JSON.stringify(s.const)} is not of type ${types.join("/")}`;
+  if ("const" in s && types && !typeAllows(types, s.const))
+    return `${here}: const ${JSON.stringify(s.const)} is not of type ${types.join("/")}`;
   const lo = s.exclusiveMinimum ?? s.minimum;
   const hi = s.exclusiveMaximum ?? s.maximum;
   if (typeof lo === "number" && typeof hi === "number") {
@@ -96,7 +98,11 @@ export function whyUnsatisfiable(s: S, at = ""): string | undefined {
     const props = (s.properties ?? {}) as Record<string, S>;
     for (const key of (s.required ?? []) as string[]) {
       const patterns = Object.keys(s.patternProperties ?? {});
-      if (!(key in props) && s.additionalProperties === false && !patterns.some((p) => safeRegex(p)?.test(key))) {
+      if (
+        !(key in props) &&
+        s.additionalProperties === false &&
+        !patterns.some((p) => safeRegex(p)?.test(key))
+      ) {
         return `${here} requires "${key}" but additionalProperties is false and "${key}" is not a listed property`;
       }
       if (key in props) {
@@ -120,9 +126,15 @@ function safeRegex(p: string): RegExp | undefined {
   }
 }
 
-function describe(e: { instancePath: string; message?: string; keyword: string; params: Record<string, unknown> }): string {
+function describe(e: {
+  instancePath: string;
+  message?: string;
+  keyword: string;
+  params: Record<string, unknown>;
+}): string {
   const where = e.instancePath || "(root)";
-  if (e.keyword === "additionalProperties") return `${where}: must not have additional property '${String(e.params.additionalProperty)}'`;
+  if (e.keyword === "additionalProperties")
+    return `${where}: must not have additional property '${String(e.params.additionalProperty)}'`;
   if (e.keyword === "enum") return `${where}: must be one of ${JSON.stringify(e.params.allowedValues)}`;
   return `${where}: ${e.message ?? e.keyword}`;
 }
@@ -137,7 +149,9 @@ export function compileSchema(schema: unknown): CompiledSchema {
   const s = schema as Record<string, any>;
   const types = typesOf(s);
   if (types && !(types.length === 1 && types[0] === "object")) {
-    throw new SchemaError(`schema root must be an object schema (type "object"), got type ${JSON.stringify(s.type)}`);
+    throw new SchemaError(
+      `schema root must be an object schema (type "object"), got type ${JSON.stringify(s.type)}`,
+    );
   }
   let fn: ValidateFunction;
   try {
@@ -172,5 +186,7 @@ export function repairInstructions(errors: string[], problem: "no-json" | "inval
     problem === "no-json"
       ? "Your previous answer did not contain a parseable JSON object."
       : "Your previous answer's JSON object did not match the schema:";
-  return [what, ...errors.map((e) => `- ${e}`), "Answer again with only the corrected JSON object."].join("\n");
+  return [what, ...errors.map((e) => `- ${e}`), "Answer again with only the corrected JSON object."].join(
+    "\n",
+  );
 }

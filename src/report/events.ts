@@ -29,7 +29,14 @@ export interface RunSummary {
   driver: string;
 }
 
-export type RunStatus = "running" | "waiting" | "paused" | "completed" | "failed" | "stopped" | "budget_exhausted";
+export type RunStatus =
+  | "running"
+  | "waiting"
+  | "paused"
+  | "completed"
+  | "failed"
+  | "stopped"
+  | "budget_exhausted";
 
 export type RunEvent =
   | { type: "run.started"; runId: string; name: string; runDir: string; resumed: boolean; driver: string }
@@ -49,7 +56,14 @@ export type RunEvent =
       error?: string;
     } & AgentRef)
   | { type: "agent.refused"; label?: string; reason: string }
-  | { type: "run.finished"; runId: string; status: RunStatus; result?: unknown; error?: string; summary: RunSummary };
+  | {
+      type: "run.finished";
+      runId: string;
+      status: RunStatus;
+      result?: unknown;
+      error?: string;
+      summary: RunSummary;
+    };
 
 export interface Reporter {
   event(e: RunEvent): void;

@@ -10,8 +10,17 @@ export class JsonReporter implements Reporter {
     this.sink = new LineSink(out);
   }
 
+  private lastMs = 0;
+  private lastAt = "";
+
   event(e: RunEvent): void {
-    this.sink.line(JSON.stringify({ ...e, at: new Date().toISOString() }));
+    // Many events share a millisecond in a large run; format the time once per millisecond.
+    const ms = Date.now();
+    if (ms !== this.lastMs) {
+      this.lastMs = ms;
+      this.lastAt = new Date(ms).toISOString();
+    }
+    this.sink.line(JSON.stringify({ ...e, at: this.lastAt }));
   }
 
   close(): void {

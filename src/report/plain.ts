@@ -6,7 +6,8 @@ import { LineSink } from "./sink.js";
 
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
 const num = (n: number) => n.toLocaleString("en-US");
-export const tokensOf = (u: Pick<Usage, "input" | "output" | "reasoning">) => u.input + u.output + u.reasoning;
+export const tokensOf = (u: Pick<Usage, "input" | "output" | "reasoning">) =>
+  u.input + u.output + u.reasoning;
 
 function who(e: { n: number; label?: string }): string {
   return e.label ? `#${e.n} ${e.label}` : `#${e.n}`;
@@ -16,7 +17,9 @@ export function summaryLine(s: RunSummary): string {
   const a = s.agents;
   const parts = [`${s.status}${s.durationMs !== undefined ? ` in ${seconds(s.durationMs)}` : ""}`];
   const done = (a.completed ?? 0) + (a.cached ?? 0);
-  parts.push(`${done} agent${done === 1 ? "" : "s"} completed${a.cached ? ` (${a.cached} cached, 0 tokens)` : ""}`);
+  parts.push(
+    `${done} agent${done === 1 ? "" : "s"} completed${a.cached ? ` (${a.cached} cached, 0 tokens)` : ""}`,
+  );
   if (a.failed) parts.push(`${a.failed} failed`);
   if (a.stopped) parts.push(`${a.stopped} stopped`);
   if (s.refused.length) parts.push(`${s.refused.length} refused`);
@@ -62,7 +65,9 @@ export class PlainReporter implements Reporter {
         }
         const word = e.status === "completed" ? "done  " : e.status === "failed" ? "failed" : "stopped";
         const tail = e.error ? `: ${e.error.split("\n").slice(-3).join(" | ")}` : "";
-        this.sink.line(`  ${word} ${who(e)} ${seconds(e.durationMs)} ${num(tokensOf(e.usage))} tokens${tail}`);
+        this.sink.line(
+          `  ${word} ${who(e)} ${seconds(e.durationMs)} ${num(tokensOf(e.usage))} tokens${tail}`,
+        );
         break;
       }
       case "agent.refused":
@@ -74,7 +79,9 @@ export class PlainReporter implements Reporter {
         if (e.error) this.sink.line(e.error);
         this.sink.line(summaryLine(s));
         if (s.status === "budget_exhausted") {
-          this.sink.line(`resume with a higher limit: weft resume ${e.runId} --budget <tokens> / --max-agents <n>`);
+          this.sink.line(
+            `resume with a higher limit: weft resume ${e.runId} --budget <tokens> / --max-agents <n>`,
+          );
         } else if (s.status !== "completed") {
           this.sink.line(`resume with: weft resume ${e.runId}`);
         }

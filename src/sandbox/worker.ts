@@ -89,7 +89,9 @@ const context = vm.createContext(Object.create(null), {
   codeGeneration: { strings: false, wasm: false },
 });
 
-const bootstrapFactory = new vm.Script(BOOTSTRAP_SOURCE, { filename: "weft:bootstrap" }).runInContext(context);
+const bootstrapFactory = new vm.Script(BOOTSTRAP_SOURCE, { filename: "weft:bootstrap" }).runInContext(
+  context,
+);
 const bridge = bootstrapFactory(
   send,
   JSON.stringify({

@@ -33,13 +33,18 @@ export async function loadScriptFile(pathAsGiven: string, cwd: string): Promise<
     source = await readFile(absPath, "utf8");
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
+    const why =
+      err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
     throw new ScriptError(pathAsGiven, 1, 1, "ScriptError", `cannot read script: ${why}`);
   }
   return { ...(await loadScriptSource(source, pathAsGiven, isTsPath(pathAsGiven))), absPath };
 }
 
-export async function loadScriptSource(source: string, displayPath: string, isTs: boolean): Promise<LoadedScript> {
+export async function loadScriptSource(
+  source: string,
+  displayPath: string,
+  isTs: boolean,
+): Promise<LoadedScript> {
   const fail = (offset: number, kind: string, message: string): never => {
     const { line, col } = positionOf(source, offset);
     throw new ScriptError(displayPath, line, col, kind, message);
@@ -82,7 +87,8 @@ export async function loadScriptSource(source: string, displayPath: string, isTs
   const body = ast.body as AnyNode[];
   const first = body[0];
   const decl = first?.type === "ExportNamedDeclaration" ? first.declaration : undefined;
-  const declarator = decl?.type === "VariableDeclaration" && decl.kind === "const" ? decl.declarations[0] : undefined;
+  const declarator =
+    decl?.type === "VariableDeclaration" && decl.kind === "const" ? decl.declarations[0] : undefined;
   if (
     !first ||
     !declarator ||
@@ -91,7 +97,11 @@ export async function loadScriptSource(source: string, displayPath: string, isTs
     declarator.id.name !== "meta" ||
     !declarator.init
   ) {
-    fail(first?.start ?? 0, "MetaError", "the first statement must be `export const meta = { name, description, ... }`");
+    fail(
+      first?.start ?? 0,
+      "MetaError",
+      "the first statement must be `export const meta = { name, description, ... }`",
+    );
   }
   if (declarator.init.type !== "ObjectExpression") {
     fail(declarator.init.start, "MetaError", "meta must be an object literal");
@@ -116,16 +126,28 @@ export async function loadScriptSource(source: string, displayPath: string, isTs
   }
   walk(ast, (n) => {
     if (n.type === "ImportDeclaration") {
-      fail(n.start, "ForbiddenSyntax", "import is not available in workflow scripts: the script runs in a sandbox without modules");
+      fail(
+        n.start,
+        "ForbiddenSyntax",
+        "import is not available in workflow scripts: the script runs in a sandbox without modules",
+      );
     }
     if (n.type === "ImportExpression") {
-      fail(n.start, "ForbiddenSyntax", "import() is not available in workflow scripts: the script runs in a sandbox without modules");
+      fail(
+        n.start,
+        "ForbiddenSyntax",
+        "import() is not available in workflow scripts: the script runs in a sandbox without modules",
+      );
     }
     if (n.type === "MetaProperty" && n.meta.name === "import") {
       fail(n.start, "ForbiddenSyntax", "import.meta is not available in workflow scripts");
     }
     if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "require") {
-      fail(n.start, "ForbiddenSyntax", "require is not available in workflow scripts: the script has no Node API; ask an agent to do the work");
+      fail(
+        n.start,
+        "ForbiddenSyntax",
+        "require is not available in workflow scripts: the script has no Node API; ask an agent to do the work",
+      );
     }
   });
 

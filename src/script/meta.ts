@@ -31,7 +31,11 @@ const WHY = "meta must be a literal: no identifiers, calls, spreads, computed ke
 export function literalValue(node: AnyNode): unknown {
   switch (node.type) {
     case "Literal":
-      if (node.regex || typeof node.value === "bigint") throw new MetaProblem(node.start, `a ${node.regex ? "regular expression" : "bigint"} is not JSON; ${WHY}`);
+      if (node.regex || typeof node.value === "bigint")
+        throw new MetaProblem(
+          node.start,
+          `a ${node.regex ? "regular expression" : "bigint"} is not JSON; ${WHY}`,
+        );
       return node.value;
     case "TemplateLiteral":
       if (node.expressions.length > 0) {
@@ -39,7 +43,11 @@ export function literalValue(node: AnyNode): unknown {
       }
       return node.quasis[0].value.cooked;
     case "UnaryExpression":
-      if (node.operator === "-" && node.argument.type === "Literal" && typeof node.argument.value === "number") {
+      if (
+        node.operator === "-" &&
+        node.argument.type === "Literal" &&
+        typeof node.argument.value === "number"
+      ) {
         return -node.argument.value;
       }
       break;
@@ -54,8 +62,10 @@ export function literalValue(node: AnyNode): unknown {
       for (const p of node.properties as AnyNode[]) {
         if (p.type === "SpreadElement") throw new MetaProblem(p.start, `a spread is not allowed; ${WHY}`);
         if (p.computed) throw new MetaProblem(p.key.start, `a computed key is not allowed; ${WHY}`);
-        if (p.kind !== "init" || p.method) throw new MetaProblem(p.start, `methods, getters and setters are not allowed; ${WHY}`);
-        if (p.shorthand) throw new MetaProblem(p.start, `shorthand property "${p.key.name}" refers to a variable; ${WHY}`);
+        if (p.kind !== "init" || p.method)
+          throw new MetaProblem(p.start, `methods, getters and setters are not allowed; ${WHY}`);
+        if (p.shorthand)
+          throw new MetaProblem(p.start, `shorthand property "${p.key.name}" refers to a variable; ${WHY}`);
         const key = p.key.type === "Identifier" ? p.key.name : String(p.key.value);
         out[key] = literalValue(p.value);
       }
@@ -76,7 +86,10 @@ export function checkMeta(value: Record<string, unknown>, at: (key: string) => n
     const v = value[key];
     if (v === undefined && !required) return;
     if (typeof v !== "string" || v.trim() === "") {
-      throw new MetaProblem(at(key), `meta.${key} must be a non-empty string${required ? " (required)" : ""}`);
+      throw new MetaProblem(
+        at(key),
+        `meta.${key} must be a non-empty string${required ? " (required)" : ""}`,
+      );
     }
   };
   str("name", true);
@@ -96,7 +109,11 @@ export function checkMeta(value: Record<string, unknown>, at: (key: string) => n
             return v === undefined || typeof v === "string";
           }),
       );
-    if (!ok) throw new MetaProblem(at("phases"), "meta.phases must be a list of {title, detail?, model?} with string values");
+    if (!ok)
+      throw new MetaProblem(
+        at("phases"),
+        "meta.phases must be a list of {title, detail?, model?} with string values",
+      );
   }
   const args = value.args;
   if (args !== undefined && (args === null || typeof args !== "object" || Array.isArray(args))) {

@@ -70,7 +70,8 @@ async function mkdirChecked(path: string): Promise<void> {
     let p = path;
     for (;;) {
       const st = await stat(p).catch(() => undefined);
-      if (st && !st.isDirectory()) throw new StoreError(`cannot create run directory: ${p} is a file, not a directory`);
+      if (st && !st.isDirectory())
+        throw new StoreError(`cannot create run directory: ${p} is a file, not a directory`);
       const up = dirname(p);
       if (up === p) break;
       p = up;

@@ -29,7 +29,10 @@ describe("library", () => {
     const driver = new EchoDriver();
     const events: RunEvent[] = [];
     const res = await runWorkflow({
-      script: { source: `${meta("lib")}return [args.x, await agent("hi"), await agent("json", { schema: { type: "object" } })]\n`, path: "inline.js" },
+      script: {
+        source: `${meta("lib")}return [args.x, await agent("hi"), await agent("json", { schema: { type: "object" } })]\n`,
+        path: "inline.js",
+      },
       cwd: dir,
       args: { x: 7 },
       settings: { concurrency: 2 },
@@ -42,7 +45,13 @@ describe("library", () => {
     expect(events[0]).toMatchObject({ type: "run.started", runId: res.runId, driver: "echo" });
     expect(events.at(-1)).toMatchObject({ type: "run.finished", status: "completed" });
     expect(res.summary.tokens).toEqual({ input: 2, output: 3, cached: 1, reasoning: 0 });
-    expect(driver.tasks[0]).toMatchObject({ index: 1, attempt: 1, userPrompt: "hi", cwd: dir, permissions: "edit" });
+    expect(driver.tasks[0]).toMatchObject({
+      index: 1,
+      attempt: 1,
+      userPrompt: "hi",
+      cwd: dir,
+      permissions: "edit",
+    });
     const agent = JSON.parse(readFileSync(join(res.runDir, "agents", "1.json"), "utf8"));
     expect(agent).toMatchObject({ model: "echo-1", sessionId: "s1" });
   });
@@ -74,6 +83,9 @@ describe("library", () => {
     });
     expect(res.status).toBe("completed");
     expect(res.result).toBeNull();
-    expect(events.find((e) => e.type === "agent.finished")).toMatchObject({ status: "failed", error: "backend exploded" });
+    expect(events.find((e) => e.type === "agent.finished")).toMatchObject({
+      status: "failed",
+      error: "backend exploded",
+    });
   });
 });

@@ -123,7 +123,7 @@ return await pipeline(["slow", "fast", "bad"],
 
   test("A06 lists over maxListItems are refused", async () => {
     const { out } = await run(
-      'const r = []\nfor (const f of [() => parallel(Array(11).fill(() => 1)), () => pipeline(Array(11).fill(1), (x) => x)]) { try { await f() } catch (e) { r.push(e.message) } }\nreturn [r, (await parallel(Array(10).fill(() => 1))).length]\n',
+      "const r = []\nfor (const f of [() => parallel(Array(11).fill(() => 1)), () => pipeline(Array(11).fill(1), (x) => x)]) { try { await f() } catch (e) { r.push(e.message) } }\nreturn [r, (await parallel(Array(10).fill(() => 1))).length]\n",
       ["--max-list-items", "10"],
     );
     expect(out[0]).toHaveLength(2);
@@ -132,7 +132,9 @@ return await pipeline(["slow", "fast", "bad"],
   });
 
   test("A07 phase groups the agents after it; opts.phase overrides", async () => {
-    const { dir, r } = await run('phase("One")\nawait agent("a")\nawait agent("b", { phase: "Other" })\nphase("Two")\nawait agent("c")\n');
+    const { dir, r } = await run(
+      'phase("One")\nawait agent("a")\nawait agent("b", { phase: "Other" })\nphase("Two")\nawait agent("c")\n',
+    );
     expect(r.stderr).toMatch(/> One[\s\S]*#1[\s\S]*> Two[\s\S]*#3/);
     const fin = journal(dir, runIdOf(r)).filter((x) => x.type === "agent.finished");
     expect(fin.map((x) => x.phase)).toEqual(["One", "Other", "Two"]);
@@ -176,7 +178,10 @@ return { before, mid, refused }\n`,
     });
     const r = await runScript(dir, "wf.js", ["--concurrency", "2", "--json"]);
     expect(r.code).toBe(0);
-    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     let running = 0;
     let max = 0;
     for (const e of events) {

@@ -59,7 +59,8 @@ test("R02 crash test: kill -9 at 10 moments, resume each time; same result, no f
   // The prompts name each project's folder; apart from that the results are the same.
   expect(final.stdout.replaceAll(dir, "<dir>")).toBe(reference.stdout.replaceAll(refDir, "<dir>"));
   const after = startsByPrompt(dir);
-  const snaps = (globalThis as { snapshots?: { finished: string[]; before: Map<string, number> }[] }).snapshots!;
+  const snaps = (globalThis as { snapshots?: { finished: string[]; before: Map<string, number> }[] })
+    .snapshots!;
   let checked = 0;
   for (const s of snaps) {
     for (const label of s.finished) {

@@ -32,7 +32,8 @@ async function until<T>(f: () => T | undefined, ms = 20_000): Promise<T> {
   }
 }
 
-const lines = (file: string) => (existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : []);
+const lines = (file: string) =>
+  existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
 
 describe("runs and the journal", () => {
   test("R01 run id, first stderr line, first --json event and the run directory's files", async () => {
@@ -45,13 +46,25 @@ describe("runs and the journal", () => {
       expect.arrayContaining(["agents", "journal.jsonl", "run.json", "script.js", "transcripts"]),
     );
     const s = runJson(dir, id);
-    expect(s).toMatchObject({ id, name: "My Flow!", status: "completed", result: "echo: hello", refused: [] });
+    expect(s).toMatchObject({
+      id,
+      name: "My Flow!",
+      status: "completed",
+      result: "echo: hello",
+      refused: [],
+    });
     expect(s.agents.completed).toBe(1);
     expect(s.tokens).toEqual({ input: 0, output: 0, cached: 0, reasoning: 0 });
     expect(typeof s.startedAt).toBe("string");
     expect(typeof s.endedAt).toBe("string");
     const agent = JSON.parse(readFileSync(join(runDir, "agents", "1.json"), "utf8"));
-    expect(agent).toMatchObject({ n: 1, prompt: "hello", status: "completed", result: "echo: hello", driver: "command" });
+    expect(agent).toMatchObject({
+      n: 1,
+      prompt: "hello",
+      status: "completed",
+      result: "echo: hello",
+      driver: "command",
+    });
     expect(agent.options).toMatchObject({ label: "greet" });
     expect(readFileSync(join(runDir, "transcripts", "1.jsonl"), "utf8")).toContain("echo: hello");
     const j = await runScript(dir, "wf.js", ["--json"]);
@@ -65,7 +78,10 @@ describe("runs and the journal", () => {
     const types = journal(dir, id).map((x) => x.type);
     expect(types.indexOf("agent.finished")).toBeLessThan(types.indexOf("log"));
     // Simulate kill -9 in the middle of a write, then resume: the torn line is ignored.
-    writeFileSync(join(dir, ".weft", "runs", id, "journal.jsonl"), `${readFileSync(join(dir, ".weft", "runs", id, "journal.jsonl"), "utf8")}{"type":"agent.fini`);
+    writeFileSync(
+      join(dir, ".weft", "runs", id, "journal.jsonl"),
+      `${readFileSync(join(dir, ".weft", "runs", id, "journal.jsonl"), "utf8")}{"type":"agent.fini`,
+    );
     const again = await weft(["resume", id], dir);
     expect(again.code).toBe(0);
     expect(again.stdout.trim()).toBe("echo: a");
@@ -106,7 +122,16 @@ return { out, summary }\n`;
     const first = await done;
     expect(first.code).toBe(130);
     const finished = journal(dir, id).filter((x) => x.type === "agent.finished" && x.status === "completed");
-    expect(finished.map((x: { label: string }) => x.label).sort()).toEqual(["A", "B", "D", "E", "F", "G", "I", "J"]);
+    expect(finished.map((x: { label: string }) => x.label).sort()).toEqual([
+      "A",
+      "B",
+      "D",
+      "E",
+      "F",
+      "G",
+      "I",
+      "J",
+    ]);
     // Finish order was random; resume starts only C and H (made quick now) and the summary.
     writeFileSync(join(dir, "wf.js"), script("E").replace('n === "C" || n === "H" ? 20000 : ', ""));
     writeFileSync(join(dir, log), "");
@@ -160,7 +185,9 @@ return { out, summary }\n`;
   });
 
   test("R06 stopping a run does not fail its running agents: they run again on resume", async () => {
-    const dir = project({ "wf.js": `${meta()}return await parallel([() => agent("a"), () => agent("sleep:30000 b")])\n` });
+    const dir = project({
+      "wf.js": `${meta()}return await parallel([() => agent("a"), () => agent("sleep:30000 b")])\n`,
+    });
     const child = startWeft(["run", "wf.js", "--command", AGENT_CMD], dir);
     const done = collect(child);
     const id = (await until(() => readdirSync(join(dir, ".weft", "runs"))[0]))!;
@@ -172,7 +199,10 @@ return { out, summary }\n`;
     expect(s.status).toBe("stopped");
     expect(s.agents.failed).toBe(0);
     expect(s.agents.stopped).toBe(1);
-    writeFileSync(join(dir, "wf.js"), `${meta()}return await parallel([() => agent("a"), () => agent("b")])\n`);
+    writeFileSync(
+      join(dir, "wf.js"),
+      `${meta()}return await parallel([() => agent("a"), () => agent("b")])\n`,
+    );
     const again = await weft(["run", "wf.js", "--resume", id, "--command", AGENT_CMD], dir);
     expect(again.code).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual(["echo: a", "echo: b"]);
@@ -207,6 +237,9 @@ return { out, summary }\n`;
     expect(s.tokens).toEqual({ input: 3, output: 4, cached: 0, reasoning: 0 });
     expect(s.agents).toMatchObject({ completed: 1, failed: 0 });
     const bad = await runScript(dir, "bad.js");
-    expect(runJson(dir, runIdOf(bad))).toMatchObject({ status: "failed", error: expect.stringContaining("bad.js:2:7: Error: no") });
+    expect(runJson(dir, runIdOf(bad))).toMatchObject({
+      status: "failed",
+      error: expect.stringContaining("bad.js:2:7: Error: no"),
+    });
   });
 });

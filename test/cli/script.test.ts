@@ -15,7 +15,7 @@ describe("script format", () => {
     let r = await runScript(dir, "wf.js");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^wf\.js:1:1: MetaError: /m);
-    const dir2 = project({ "wf.js": 'export const meta = { name: "a", description: `d${1}` }\n' });
+    const dir2 = project({ "wf.js": `export const meta = { name: "a", description: \`d\${1}\` }\n` });
     r = await runScript(dir2, "./wf.js");
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^\.\/wf\.js:1:\d+: MetaError: /m);
@@ -90,7 +90,11 @@ describe("script format", () => {
     );
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ a: "echo: hi" });
-    ({ r } = await run("type T = { a: number }\nconst y: T = { a: 1 }\n\n  throw new RangeError('bad ' + y.a)\n", [], "wf.ts"));
+    ({ r } = await run(
+      "type T = { a: number }\nconst y: T = { a: 1 }\n\n  throw new RangeError('bad ' + y.a)\n",
+      [],
+      "wf.ts",
+    ));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("wf.ts:5:9: RangeError: bad 1");
   });
@@ -110,7 +114,7 @@ describe("script format", () => {
       expect(r.stderr).toMatch(new RegExp(`wf\\.js:${line}:\\d+: DeterminismError: `));
     }
     const { r } = await run(
-      'let caught = null\ntry { Date.now() } catch (e) { caught = e.name }\nreturn [caught, new Date(0).toISOString()]\n',
+      "let caught = null\ntry { Date.now() } catch (e) { caught = e.name }\nreturn [caught, new Date(0).toISOString()]\n",
     );
     expect(JSON.parse(r.stdout)).toEqual(["DeterminismError", "1970-01-01T00:00:00.000Z"]);
   });
@@ -145,7 +149,9 @@ describe("script format", () => {
         (p) =>
           `try { const v = ${p}; out.push(String(v.constructor.constructor("return typeof process === 'object' && typeof process.exit")())) } catch (e) { out.push(e.name + ": " + e.message) }`,
       )
-      .join("\n")}\nlet ev = null\ntry { eval("1") } catch (e) { ev = e.message }\nreturn { out: out.slice(${probes.length}), ev }\n`;
+      .join(
+        "\n",
+      )}\nlet ev = null\ntry { eval("1") } catch (e) { ev = e.message }\nreturn { out: out.slice(${probes.length}), ev }\n`;
     const { r } = await run(body, ["--args", "{}"]);
     expect(r.code).toBe(0);
     const { out, ev } = JSON.parse(r.stdout);

@@ -2,7 +2,17 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { isGroupAlive } from "../../dist/drivers/process.js";
-import { AGENT_CMD, collect, journal, meta, project, runIdOf, runScript, startWeft, weft } from "../helpers/cli.js";
+import {
+  AGENT_CMD,
+  collect,
+  journal,
+  meta,
+  project,
+  runIdOf,
+  runScript,
+  startWeft,
+  weft,
+} from "../helpers/cli.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,7 +71,14 @@ return { a, e }\n`,
 
   test("U01 --help works for the program and every verb", async () => {
     const dir = project();
-    for (const args of [["--help"], ["run", "--help"], ["resume", "--help"], ["ls", "--help"], ["show", "--help"], ["config", "--help"]]) {
+    for (const args of [
+      ["--help"],
+      ["run", "--help"],
+      ["resume", "--help"],
+      ["ls", "--help"],
+      ["show", "--help"],
+      ["config", "--help"],
+    ]) {
       const r = await weft(args, dir);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/Usage: weft/);
@@ -83,7 +100,9 @@ return { a, e }\n`,
   });
 
   test("U02 plain progress lines name phases, agents, time and tokens, then the result", async () => {
-    const dir = project({ "wf.js": `${meta()}phase("Scan")\nreturn await agent("usage:10,5 a", { label: "scanner" })\n` });
+    const dir = project({
+      "wf.js": `${meta()}phase("Scan")\nreturn await agent("usage:10,5 a", { label: "scanner" })\n`,
+    });
     const r = await runScript(dir, "wf.js");
     expect(r.stderr).toContain("> Scan");
     expect(r.stderr).toMatch(/start +#1 scanner/);
@@ -95,7 +114,10 @@ return { a, e }\n`,
   test("U02 --json prints one documented event per line", async () => {
     const dir = project({ "wf.js": `${meta()}phase("P")\nlog("hi")\nreturn await agent("a")\n` });
     const r = await runScript(dir, "wf.js", ["--json"]);
-    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => e.type)).toEqual([
       "run.started",
       "phase",
@@ -110,7 +132,10 @@ return { a, e }\n`,
   test("U09 settings layer flags > env > run > .weft/config.json > user config; weft config shows sources", async () => {
     const dir = project({ ".weft/config.json": JSON.stringify({ concurrency: 3, repairs: 1, retries: 2 }) });
     mkdirSync(join(dir, ".xdg", "weft"), { recursive: true });
-    writeFileSync(join(dir, ".xdg", "weft", "config.json"), JSON.stringify({ concurrency: 9, maxAgents: 7, repairs: 5 }));
+    writeFileSync(
+      join(dir, ".xdg", "weft", "config.json"),
+      JSON.stringify({ concurrency: 9, maxAgents: 7, repairs: 5 }),
+    );
     const r = await weft(["config", "--json"], dir, { WEFT_REPAIRS: "2" });
     const rows = Object.fromEntries(
       JSON.parse(r.stdout).settings.map((x: { key: string }) => [x.key, x]),
@@ -141,7 +166,9 @@ return { a, e }\n`,
       } catch {}
     }
     expect(id).toBeDefined();
-    const groups = journal(dir, id!).filter((x) => x.type === "agent.spawned").map((x) => x.pgid as number);
+    const groups = journal(dir, id!)
+      .filter((x) => x.type === "agent.spawned")
+      .map((x) => x.pgid as number);
     child.kill("SIGINT");
     const r = await done;
     expect(r.code).toBe(130);

@@ -55,7 +55,12 @@ export function weft(args: string[], dir: string, env: Record<string, string> = 
 }
 
 /** `weft run <script> --command <fixture agent>` plus extra flags. */
-export function runScript(dir: string, script: string, flags: string[] = [], env: Record<string, string> = {}) {
+export function runScript(
+  dir: string,
+  script: string,
+  flags: string[] = [],
+  env: Record<string, string> = {},
+) {
   return weft(["run", script, "--command", AGENT_CMD, ...flags], dir, env);
 }
 
