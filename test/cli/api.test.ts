@@ -30,7 +30,7 @@ describe("script API", () => {
     const { out, r } = await run(
       `const res = []
 await agent("a", { colour: "red" })
-for (const o of [{ timeoutMs: "soon" }, { label: 3 }, { permissions: "root" }, { isolation: "worktree" }, { writes: ["src/**"] }, { verify: "npm test" }]) {
+for (const o of [{ timeoutMs: "soon" }, { label: 3 }, { permissions: "root" }, { isolation: "worktree" }, { writes: ["src/**"] }, { verify: "npm test" }, { agentType: "reviewer" }, { permissions: "read-only" }]) {
   try { await agent("b", o); res.push("ran") } catch (e) { res.push(e.name + ": " + e.message) }
 }
 return res\n`,
@@ -42,6 +42,8 @@ return res\n`,
     expect(out[3]).toMatch(/"isolation" is refused/);
     expect(out[4]).toMatch(/"writes" is refused/);
     expect(out[5]).toMatch(/"verify" is refused/);
+    expect(out[6]).toMatch(/"agentType" is refused: the command driver has no named agent types/);
+    expect(out[7]).toMatch(/"permissions": "read-only" is refused: the command driver cannot enforce it/);
   });
 
   test("A02 model reaches the command as WEFT_MODEL; effort warns once", async () => {
