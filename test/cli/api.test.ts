@@ -187,7 +187,10 @@ return { before, mid, refused }\n`,
       max = Math.max(max, running);
     }
     expect(max).toBe(2);
-    const events = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const events = r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     const starts = events.filter((e) => e.type === "agent.started").map((e) => e.n);
     expect(starts).toEqual([1, 2, 3, 4, 5, 6]);
   });

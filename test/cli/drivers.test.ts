@@ -26,11 +26,16 @@ describe("command driver through the CLI", () => {
       .map((l) => JSON.parse(l));
     expect(t.find((x) => x.stream === "stderr").data).toBe("to-stderr\n");
     expect(t.at(-1)).toMatchObject({ exit: 0 });
-    expect(journal(dir, id).find((x) => x.type === "agent.spawned")).toMatchObject({ n: 1, pgid: Number(pgid) });
+    expect(journal(dir, id).find((x) => x.type === "agent.spawned")).toMatchObject({
+      n: 1,
+      pgid: Number(pgid),
+    });
   });
 
   test("C01 an agent silent for idleTimeoutMs is killed and failed; timeoutMs bounds its whole life", async () => {
-    const dir = project({ "wf.js": `${meta()}return [await agent("hang"), await agent("sleep:5000 x", { timeoutMs: 300 })]\n` });
+    const dir = project({
+      "wf.js": `${meta()}return [await agent("hang"), await agent("sleep:5000 x", { timeoutMs: 300 })]\n`,
+    });
     const r = await runScript(dir, "wf.js", ["--idle-timeout-ms", "400"]);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([null, null]);
