@@ -57,6 +57,7 @@ describe("command driver", () => {
     process.env.WEFT_MODEL = "leaked";
     try {
       const driver = new CommandDriver({
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template
         command: 'echo "${WEFT_MODEL-none} ${WEFT_AGENT_LABEL-none} $WEFT_ATTEMPT"',
       });
       const out = await driver.run(makeTask("x"), { signal: new AbortController().signal, onEvent() {} });
