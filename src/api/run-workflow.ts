@@ -7,7 +7,7 @@ import { type Resolved, resolveSettings, type Settings } from "../config/setting
 import { isGroupAlive, killGroup } from "../drivers/process.js";
 import { chooseDriverName, createDriver } from "../drivers/registry.js";
 import type { Driver } from "../drivers/types.js";
-import { buildReplay, type JournalRecord, type Replay } from "../engine/records.js";
+import { buildReplay, cheapRecord, type JournalRecord, type Replay } from "../engine/records.js";
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
 import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
@@ -269,7 +269,7 @@ async function openExisting(cwd: string, runId: string): Promise<{ runDir: strin
     throw new NothingToResumeError(`nothing to resume: no run "${runId}" in ${join(weftDir, "runs")}`);
   let records: JournalRecord[];
   try {
-    records = (await readJournal(join(runDir, "journal.jsonl"))).records as JournalRecord[];
+    records = (await readJournal(join(runDir, "journal.jsonl"), cheapRecord)).records as JournalRecord[];
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") records = [];
     else throw e;

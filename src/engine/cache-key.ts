@@ -30,18 +30,22 @@ export interface KeyedOptions {
 export function callHash(prompt: string, opts: KeyedOptions): string {
   // "edit" is the default: writing it out must not make a finished agent run again.
   const permissions = opts.permissions === "edit" ? undefined : opts.permissions;
-  const keyed = {
-    prompt,
-    schema: opts.schema,
-    model: opts.model,
-    effort: opts.effort,
-    agentType: opts.agentType,
-    permissions,
-    isolation: opts.isolation,
-    writes: opts.writes,
-    verify: opts.verify,
+  // Keys in sorted order, absent ones left out: the same text canonicalJson would give.
+  let text = "{";
+  const add = (k: string, v: unknown) => {
+    if (v === undefined) return;
+    text += `${text.length > 1 ? "," : ""}"${k}":${canonicalJson(v)}`;
   };
-  return createHash("sha256").update(canonicalJson(keyed)).digest("hex");
+  add("agentType", opts.agentType);
+  add("effort", opts.effort);
+  add("isolation", opts.isolation);
+  add("model", opts.model);
+  add("permissions", permissions);
+  add("prompt", prompt);
+  add("schema", opts.schema);
+  add("verify", opts.verify);
+  add("writes", opts.writes);
+  return createHash("sha256").update(`${text}}`).digest("hex");
 }
 
 export class OccurrenceCounter {

@@ -105,3 +105,17 @@ export function buildReplay(records: JournalRecord[]): Replay {
   for (const list of groups.values()) replay.liveGroups.push(...list);
   return replay;
 }
+
+const STARTED = '{"type":"agent.started","n":';
+
+/**
+ * agent.started lines are half of a journal and resume needs only their agent number: read it
+ * without parsing the line. The writer puts `type` and `n` first (see Run.onAttempt).
+ */
+export function cheapRecord(line: string): JournalRecord | undefined {
+  if (!line.startsWith(STARTED)) return undefined;
+  const end = line.indexOf(",", STARTED.length);
+  const n = Number(line.slice(STARTED.length, end));
+  if (!Number.isInteger(n) || !line.endsWith("}")) return undefined;
+  return { type: "agent.started", n, key: "", attempt: 0, at: "" };
+}

@@ -115,17 +115,10 @@ export class Run {
 
   /** Start the script; resolves with the final summary when the run ends. */
   async start(): Promise<RunSummary> {
-    await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary);
-    this.emit({
-      type: "run.started",
-      runId: this.init.runId,
-      name: this.init.name,
-      runDir: this.init.runDir,
-      resumed: this.init.resumed,
-      driver: this.init.driver.name,
-    });
-    this.summaryTimer = setInterval(() => this.flushSummary(), 1000);
-    this.summaryTimer.unref();
+    // The worker thread takes a few tens of ms to start: start it first, and hold what the
+    // script asks until run.started is out, so events keep their order.
+    const held: WorkerOut[][] = [];
+    let ready = false;
     const s = this.init.settings;
     this.sandbox = new SandboxHost(
       {
@@ -140,7 +133,7 @@ export class Run {
         scriptTimeMs: s.scriptTimeMs,
       },
       {
-        onMessages: (m) => this.onMessages(m),
+        onMessages: (m) => (ready ? this.onMessages(m) : held.push(m)),
         onTimeout: (ms) =>
           this.end(
             "failed",
@@ -150,6 +143,19 @@ export class Run {
         onCrash: (err) => this.end("failed", undefined, `weft: the script's worker failed: ${err.message}`),
       },
     );
+    await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false });
+    this.emit({
+      type: "run.started",
+      runId: this.init.runId,
+      name: this.init.name,
+      runDir: this.init.runDir,
+      resumed: this.init.resumed,
+      driver: this.init.driver.name,
+    });
+    this.summaryTimer = setInterval(() => this.flushSummary(), 1000);
+    this.summaryTimer.unref();
+    ready = true;
+    for (const m of held) this.onMessages(m);
     return this.done;
   }
 
@@ -226,7 +232,9 @@ export class Run {
     let job: AgentJob;
     let cacheable: boolean;
     try {
-      const { opts, unknown } = parseOptions(JSON.parse(optsJson) as Record<string, unknown>);
+      const { opts, unknown } = parseOptions(
+        optsJson === "{}" ? {} : (JSON.parse(optsJson) as Record<string, unknown>),
+      );
       for (const k of unknown) this.warnOnce(`agent() option "${k}" is unknown and ignored`);
       const driver = opts.driver ? this.init.driverFor(opts.driver) : this.init.driver;
       for (const w of checkCapabilities(driver.name, driver.capabilities, opts)) this.warnOnce(w);
@@ -429,7 +437,7 @@ export class Run {
   private flushSummary(): void {
     if (!this.dirty || this.ending) return;
     this.dirty = false;
-    writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary).catch(() => {});
+    writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false }).catch(() => {});
   }
 
   /** C04: start nothing more, stop running agents (SIGTERM, then SIGKILL after the grace). */

@@ -8,11 +8,12 @@
  * exposed; it takes and returns primitives only.
  *
  * Protocol (strings only):
- *   send("call", json {id, prompt, opts})     an agent() call
+ *   send("call", prompt, optsJson, id)       an agent() call
  *   send("phase" | "log" | "warn", text)
  *   send("done", json result) / send("error", json {name, message, stack})
  * The host calls the returned `deliver(json)` with a batch:
  *   {results: [{id, ok, value?, error?: {name, message}}], spent: {tokens, agents, costUsd}}
+ * where `value` is the result itself (the host splices each result's JSON in without re-encoding).
  */
 export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   "use strict";
@@ -95,19 +96,21 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   function agent(prompt, opts) {
     if (typeof prompt !== "string") return Promise.reject(new TypeError("agent(prompt, opts): prompt must be a string, got " + (prompt === null ? "null" : typeof prompt)));
     if (opts !== undefined && (opts === null || typeof opts !== "object" || Array.isArray(opts))) return Promise.reject(new TypeError("agent(prompt, opts): opts must be an object"));
-    let optsJson;
-    try {
-      const o = opts || {};
-      for (const k of Object.keys(o)) {
-        const t = typeof o[k];
-        if (t === "function" || t === "symbol" || t === "bigint") throw new TypeError("agent() option " + k + " must be JSON data, got a " + t);
-      }
-      optsJson = toJson(o, "opts");
-    } catch (e) { return Promise.reject(e); }
+    let optsJson = "{}";
+    if (opts !== undefined) {
+      try {
+        const keys = Object.keys(opts);
+        for (const k of keys) {
+          const t = typeof opts[k];
+          if (t === "function" || t === "symbol" || t === "bigint") throw new TypeError("agent() option " + k + " must be JSON data, got a " + t);
+        }
+        if (keys.length > 0) optsJson = toJson(opts, "opts");
+      } catch (e) { return Promise.reject(e); }
+    }
     const id = nextId++;
     return new Promise((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      send("call", JSON.stringify({ id, prompt, opts: optsJson }));
+      send("call", prompt, optsJson, id);
     });
   }
 
@@ -186,7 +189,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
       const p = pending.get(r.id);
       if (!p) continue;
       pending.delete(r.id);
-      if (r.ok) p.resolve(r.value === undefined ? null : JSON.parse(r.value));
+      if (r.ok) p.resolve(r.value === undefined ? null : r.value);
       else p.reject(new WorkflowError(r.error.name, r.error.message));
     }
   }

@@ -77,9 +77,18 @@ export class SandboxHost {
   private flush(): void {
     this.flushScheduled = false;
     if (this.stopped || this.results.length === 0) return;
-    const batch: Delivery = { results: this.results, spent: this.spent };
+    // Each result value is already JSON text: splice it in rather than encode it a second time.
+    let json = '{"results":[';
+    for (let i = 0; i < this.results.length; i++) {
+      const r = this.results[i]!;
+      if (i > 0) json += ",";
+      json += r.ok
+        ? `{"id":${r.id},"ok":true${r.value === undefined ? "" : `,"value":${r.value}`}}`
+        : `{"id":${r.id},"ok":false,"error":${JSON.stringify(r.error)}}`;
+    }
+    json += `],"spent":${JSON.stringify(this.spent ?? null)}}`;
     this.results = [];
-    this.worker.postMessage(JSON.stringify(batch));
+    this.worker.postMessage(json);
   }
 
   /** Stop the script at once (it may be inside an infinite loop). */

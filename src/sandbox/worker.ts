@@ -48,15 +48,13 @@ function beginSlice(): void {
 }
 
 // The single door out of the context: primitives in, nothing out, never throws into the script.
-function send(kind: string, payload: string): void {
+function send(kind: string, payload: string, opts?: string, id?: number): void {
   try {
     if (finished) return;
     switch (kind) {
-      case "call": {
-        const c = JSON.parse(payload) as { id: number; prompt: string; opts: string };
-        outbox.push({ t: "call", id: c.id, prompt: c.prompt, opts: c.opts });
+      case "call":
+        outbox.push({ t: "call", id: id as number, prompt: payload, opts: opts as string });
         break;
-      }
       case "phase":
         outbox.push({ t: "phase", title: payload });
         break;

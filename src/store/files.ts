@@ -11,13 +11,21 @@ export class StoreError extends Error {
 let tmpCounter = 0;
 const tmpName = (path: string) => `${path}.${process.pid}.${++tmpCounter}.tmp`;
 
-/** Write JSON atomically: a temp file in the same folder, fsync'd, renamed over the target. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+/**
+ * Write JSON atomically: a temp file in the same folder, renamed over the target. `sync: false`
+ * skips the fsync for files the journal can rebuild (run.json while a run goes on); the final
+ * write of a run syncs.
+ */
+export async function writeJsonAtomic(
+  path: string,
+  value: unknown,
+  opts: { sync?: boolean } = {},
+): Promise<void> {
   const tmp = tmpName(path);
   const fh = await open(tmp, "w");
   try {
     await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);
-    await fh.sync();
+    if (opts.sync !== false) await fh.sync();
   } finally {
     await fh.close();
   }
