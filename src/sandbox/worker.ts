@@ -48,9 +48,11 @@ function beginSlice(): void {
 }
 
 // The single door out of the context: primitives in, nothing out, never throws into the script.
-function send(kind: string, payload: string, opts?: string, id?: number): void {
+function send(kind: unknown, payload: unknown, opts?: unknown, id?: unknown): void {
   try {
-    if (finished) return;
+    // The script can replace JSON.stringify and friends inside its context: accept primitives only.
+    if (finished || typeof kind !== "string" || typeof payload !== "string") return;
+    if (kind === "call" && (typeof opts !== "string" || typeof id !== "number")) return;
     switch (kind) {
       case "call":
         outbox.push({ t: "call", id: id as number, prompt: payload, opts: opts as string });
