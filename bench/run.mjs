@@ -1,74 +1,36 @@
 // weft benchmarks (npm run bench). Prints figures; asserts nothing.
-// Engine overhead per agent with an in-process zero-latency Driver, journal on (fdatasync'd)
-// and a JSON reporter attached, timed from the runWorkflow/resumeRun call with modules loaded.
-import { createWriteStream, mkdtempSync, rmSync } from "node:fs";
+// Engine overhead per agent with an in-process zero-latency Driver, concurrency 64, the journal
+// on (fdatasync'd) and a JSON reporter attached, timed in-process from the runWorkflow/resumeRun
+// call with modules loaded. Each scenario runs in a fresh process so its peak RSS is its own.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
-import { join } from "node:path";
-import { JsonReporter, resumeRun, runWorkflow } from "../dist/index.js";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { JournalWriter } from "../dist/store/journal.js";
 
-const instant = {
-  name: "instant",
-  async run(task) {
-    return {
-      status: "completed",
-      text: `ok ${task.index}`,
-      usage: { input: 1, output: 1, cached: 0, reasoning: 0 },
-    };
-  },
-};
-
-const settings = { concurrency: 64, maxAgents: 100_000, maxListItems: 100_000 };
-const meta = 'export const meta = { name: "bench", description: "bench" }\n';
-const SCRIPTS = {
-  parallel: `${meta}const out = await parallel(Array.from({ length: args.n }, (_, i) => () => agent("task " + i)))\nreturn out.length\n`,
-  pipeline: `${meta}const out = await pipeline(Array.from({ length: args.n / 2 }, (_, i) => i), (i) => agent("first " + i), (r, i) => agent("second " + i))\nreturn out.length\n`,
-};
-
-const devnull = createWriteStream("/dev/null");
-const reporter = () => new JsonReporter(devnull);
+const here = dirname(fileURLToPath(import.meta.url));
 const dirs = [];
 const project = () => {
   const d = mkdtempSync(join(tmpdir(), "weft-bench-"));
+  mkdirSync(join(d, "warm"));
   dirs.push(d);
   return d;
 };
-
-async function timeRun(kind, n) {
-  const cwd = project();
-  const t0 = performance.now();
-  const res = await runWorkflow({
-    script: { source: SCRIPTS[kind], path: `${kind}.js` },
-    cwd,
-    args: { n },
-    settings,
-    driver: instant,
-    reporter: reporter(),
-  });
-  const ms = performance.now() - t0;
-  if (res.status !== "completed" || res.result !== n / (kind === "pipeline" ? 2 : 1)) {
-    throw new Error(`bench run failed: ${res.status} ${res.error ?? ""}`);
-  }
-  return { ms, cwd, runId: res.runId };
-}
+const scenario = (...args) =>
+  JSON.parse(
+    execFileSync(process.execPath, [join(here, "scenario.mjs"), ...args], { encoding: "utf8" }).trim(),
+  );
 
 async function journalRate(records) {
-  const dir = project();
-  const j = await JournalWriter.open(join(dir, "journal.jsonl"));
-  const rec = {
-    type: "agent.finished",
-    n: 1,
-    key: "x".repeat(66),
-    status: "completed",
-    result: "ok",
-    usage: { input: 1, output: 1, cached: 0, reasoning: 0 },
-  };
+  const j = await JournalWriter.open(join(project(), "journal.jsonl"));
+  const rec = { type: "agent.finished", n: 1, key: "x".repeat(66), status: "completed", result: "ok" };
   const t0 = performance.now();
   const all = [];
   for (let i = 0; i < records; i++) {
     all.push(j.append({ ...rec, n: i }));
-    // Writers in a run append from many agents at once, not all in one tick.
-    if (i % 64 === 63) await Promise.resolve();
+    // Agents finish a few at a time, not all in one tick.
+    if (i % 64 === 63) await new Promise((r) => setImmediate(r));
   }
   await Promise.all(all);
   const ms = performance.now() - t0;
@@ -78,46 +40,59 @@ async function journalRate(records) {
 
 const rows = [];
 const fmt = (x, d = 3) => x.toFixed(d);
-
-// Warm up: load modules and JIT the hot paths once.
-await timeRun("parallel", 200);
-
+let peak = 0;
+const fixed = {};
 for (const kind of ["parallel", "pipeline"]) {
   for (const n of [1000, 10_000]) {
-    const { ms, cwd, runId } = await timeRun(kind, n);
-    rows.push({
-      what: `${kind} ${n.toLocaleString("en-US")} agents`,
-      total: `${fmt(ms, 0)} ms`,
-      perAgent: `${fmt(ms / n)} ms/agent`,
-    });
+    const cwd = project();
+    const r = scenario("run", kind, String(n), cwd);
+    peak = Math.max(peak, r.rssMb);
+    fixed[`${kind}${n}`] = r.ms;
+    rows.push([
+      `${kind} ${n.toLocaleString("en-US")} agents`,
+      `${fmt(r.ms, 0)} ms`,
+      `${fmt(r.ms / n)} ms/agent`,
+      `${fmt(r.rssMb, 0)} MB`,
+    ]);
+    if (n === 10_000) {
+      const marginal = (r.ms - fixed[`${kind}1000`]) / 9000;
+      rows.push([`  ${kind}: marginal cost 1,000 -> 10,000`, "", `${fmt(marginal)} ms/agent`, ""]);
+    }
     if (kind === "parallel" && n === 10_000) {
-      const t0 = performance.now();
-      const res = await resumeRun(runId, { cwd, driver: instant, reporter: reporter(), settings });
-      const resumeMs = performance.now() - t0;
-      if (res.summary.agents.cached !== n)
-        throw new Error(`resume did not reuse every agent: ${res.summary.agents.cached}`);
-      rows.push({
-        what: "resume 10,000 cached agents",
-        total: `${fmt(resumeMs, 0)} ms`,
-        perAgent: `${fmt(resumeMs / n, 4)} ms/agent`,
-      });
+      const res = scenario("resume", r.runId, cwd);
+      if (res.cached !== n) throw new Error(`resume reused ${res.cached} of ${n} agents`);
+      peak = Math.max(peak, res.rssMb);
+      rows.push([
+        "resume 10,000 cached agents",
+        `${fmt(res.ms, 0)} ms`,
+        `${fmt(res.ms / n, 4)} ms/agent`,
+        `${fmt(res.rssMb, 0)} MB`,
+      ]);
     }
   }
 }
 const rate = await journalRate(100_000);
-rows.push({
-  what: "journal appends (fdatasync'd, grouped)",
-  total: `${Math.round(rate).toLocaleString("en-US")} records/s`,
-  perAgent: "",
-});
-const rssMb = process.resourceUsage().maxRSS / 1024;
-rows.push({ what: "peak RSS of the whole bench process", total: `${fmt(rssMb, 0)} MB`, perAgent: "" });
+rows.push([
+  "journal appends (fdatasync'd, grouped)",
+  `${Math.round(rate).toLocaleString("en-US")} rec/s`,
+  "",
+  "",
+]);
+rows.push(["peak RSS of any scenario", `${fmt(peak, 0)} MB`, "", ""]);
 
 console.log(
   `weft bench · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model?.trim()} · ${Math.round(totalmem() / 2 ** 30)} GiB`,
 );
-console.log("concurrency 64, journal fsync'd, JSON reporter attached, in-process zero-latency driver\n");
-const w = Math.max(...rows.map((r) => r.what.length));
-for (const r of rows) console.log(`${r.what.padEnd(w)}  ${r.total.padStart(18)}  ${r.perAgent}`);
+console.log("concurrency 64, journal fdatasync'd, JSON reporter attached, in-process zero-latency driver\n");
+const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i].length)));
+console.log(
+  [
+    "scenario".padEnd(w[0]),
+    "time".padStart(w[1]),
+    "per agent".padStart(w[2]),
+    "peak RSS".padStart(w[3]),
+  ].join("  "),
+);
+for (const r of rows)
+  console.log([r[0].padEnd(w[0]), r[1].padStart(w[1]), r[2].padStart(w[2]), r[3].padStart(w[3])].join("  "));
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
-devnull.end();

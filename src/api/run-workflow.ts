@@ -3,6 +3,7 @@
  */
 import { cpus } from "node:os";
 import { basename, extname, isAbsolute, join, relative } from "node:path";
+import type { Worker } from "node:worker_threads";
 import { type Resolved, resolveSettings, type Settings } from "../config/settings.js";
 import { isGroupAlive, killGroup } from "../drivers/process.js";
 import { chooseDriverName, createDriver } from "../drivers/registry.js";
@@ -11,6 +12,7 @@ import { buildReplay, cheapRecord, type JournalRecord, type Replay } from "../en
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
 import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
+import { spawnSandboxWorker } from "../sandbox/host.js";
 import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/load.js";
 import { createRunDir, ensureRunsDir, findRun, newRunId, saveScriptCopy } from "../store/files.js";
 import { JournalWriter, readJournal } from "../store/journal.js";
@@ -168,6 +170,7 @@ async function launch(
     signal?: AbortSignal;
     lock: RunLock;
     name: string;
+    worker: Worker;
   },
 ): Promise<RunHandle> {
   let journal: JournalWriter | undefined;
@@ -216,6 +219,7 @@ async function launch(
       reporter,
       startedAt: o.replay?.started?.at ?? now,
       resumed: o.replay?.started !== undefined,
+      worker: o.worker,
     });
     const j = journal;
     const onAbort = () => void run.stop();
@@ -283,8 +287,23 @@ async function openExisting(cwd: string, runId: string): Promise<{ runDir: strin
   return { runDir, replay };
 }
 
+/** Runs `start` with a sandbox worker started at once, so its start-up overlaps the preparation. */
+async function withEarlyWorker(start: (worker: Worker) => Promise<RunHandle>): Promise<RunHandle> {
+  const worker = spawnSandboxWorker();
+  try {
+    return await start(worker);
+  } catch (e) {
+    void worker.terminate();
+    throw e;
+  }
+}
+
 /** Start a run and return at once with a handle; `handle.done` resolves when it ends. */
-export async function startWorkflow(opts: WorkflowOptions): Promise<RunHandle> {
+export function startWorkflow(opts: WorkflowOptions): Promise<RunHandle> {
+  return withEarlyWorker((worker) => startWorkflowWith(opts, worker));
+}
+
+async function startWorkflowWith(opts: WorkflowOptions, worker: Worker): Promise<RunHandle> {
   const cwd = opts.cwd ?? process.cwd();
   if (opts.resume) {
     const { runDir, replay } = await openExisting(cwd, opts.resume);
@@ -304,6 +323,7 @@ export async function startWorkflow(opts: WorkflowOptions): Promise<RunHandle> {
       signal: opts.signal,
       lock,
       name: script.meta.name,
+      worker,
     });
   }
   const p = prepare({ ...opts, cwd }, undefined);
@@ -323,11 +343,16 @@ export async function startWorkflow(opts: WorkflowOptions): Promise<RunHandle> {
     signal: opts.signal,
     lock,
     name: script.meta.name,
+    worker,
   });
 }
 
 /** Resume a run (R03): finished agents answer from the journal, the rest run. */
-export async function startResume(runId: string, opts: ResumeOptions = {}): Promise<RunHandle> {
+export function startResume(runId: string, opts: ResumeOptions = {}): Promise<RunHandle> {
+  return withEarlyWorker((worker) => startResumeWith(runId, opts, worker));
+}
+
+async function startResumeWith(runId: string, opts: ResumeOptions, worker: Worker): Promise<RunHandle> {
   const cwd = opts.cwd ?? process.cwd();
   const { runDir, replay } = await openExisting(cwd, runId);
   const p = prepare({ ...opts, cwd }, replay.last?.settings);
@@ -350,6 +375,7 @@ export async function startResume(runId: string, opts: ResumeOptions = {}): Prom
     signal: opts.signal,
     lock,
     name: replay.started!.name,
+    worker,
   });
 }
 

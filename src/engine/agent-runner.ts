@@ -3,7 +3,6 @@
  * (A03), usage summed over attempts. Knows nothing of the journal's format: it reports through
  * callbacks, and the Run records.
  */
-import { join } from "node:path";
 import type { AgentTask, Driver, DriverEvent, Usage } from "../drivers/types.js";
 import { extractJsonObject } from "./extract-json.js";
 import type { AgentOptions } from "./options.js";
@@ -13,6 +12,8 @@ import { type CompiledSchema, repairInstructions, schemaInstructions } from "./s
 export interface AgentJob {
   n: number;
   key: string;
+  /** The phase the agent belongs to (opts.phase, or the script's current phase). */
+  phase?: string;
   prompt: string;
   opts: AgentOptions;
   schema?: CompiledSchema;
@@ -39,7 +40,6 @@ export interface RunnerContext {
   runDir: string;
   cwd: string;
   idleTimeoutMs: number;
-  signal: AbortSignal;
   onAttempt(job: AgentJob, attempt: number): void;
   onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void;
   onRetry(job: AgentJob, attempt: number, error: string): void;
@@ -71,7 +71,8 @@ function backoff(retry: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function runAgent(job: AgentJob, ctx: RunnerContext): Promise<AgentEnd> {
+/** `ctx` is shared by every agent of a run; `signal` is this agent's own. */
+export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortSignal): Promise<AgentEnd> {
   const usage = zeroUsage();
   const base = job.schema ? [schemaInstructions(job.schema.schema)] : [];
   let extra = base;
@@ -82,7 +83,7 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext): Promise<Agent
   let sessionId: string | undefined;
   for (;;) {
     attempt++;
-    if (ctx.signal.aborted) return { status: "stopped", usage, attempts: attempt - 1, model, sessionId };
+    if (signal.aborted) return { status: "stopped", usage, attempts: attempt - 1, model, sessionId };
     ctx.onAttempt(job, attempt);
     const task: AgentTask = {
       runId: ctx.runId,
@@ -92,14 +93,14 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext): Promise<Agent
       userPrompt: job.prompt,
       schema: job.schema?.schema,
       label: job.opts.label,
-      phase: job.opts.phase,
+      phase: job.phase,
       model: job.opts.model,
       effort: job.opts.effort,
       agentType: job.opts.agentType,
       permissions: job.opts.permissions ?? "edit",
       cwd: ctx.cwd,
       runDir: ctx.runDir,
-      transcriptPath: join(ctx.runDir, "transcripts", `${job.n}.jsonl`),
+      transcriptPath: `${ctx.runDir}/transcripts/${job.n}.jsonl`,
       timeoutMs: job.opts.timeoutMs,
       idleTimeoutMs: ctx.idleTimeoutMs,
       command: job.opts.command,
@@ -107,7 +108,7 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext): Promise<Agent
     let outcome: Awaited<ReturnType<Driver["run"]>>;
     try {
       outcome = await job.driver.run(task, {
-        signal: ctx.signal,
+        signal: signal,
         onEvent: (e) => ctx.onDriverEvent(job, attempt, e),
       });
     } catch (e) {
@@ -117,7 +118,7 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext): Promise<Agent
     model = outcome.model ?? model ?? job.opts.model;
     sessionId = outcome.sessionId ?? sessionId;
     const end = { usage, attempts: attempt, model, sessionId };
-    if (outcome.status === "stopped" || ctx.signal.aborted) return { status: "stopped", ...end };
+    if (outcome.status === "stopped" || signal.aborted) return { status: "stopped", ...end };
     if (outcome.status === "failed") {
       const error = outcome.error || "the agent failed";
       // A failure known to be permanent is not retried; D09: command failures cannot be
@@ -125,7 +126,7 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext): Promise<Agent
       if (retriesLeft > 0 && (outcome.transient !== false || job.driver.name === "command")) {
         retriesLeft--;
         ctx.onRetry(job, attempt, error);
-        await backoff(job.retries - retriesLeft, ctx.signal);
+        await backoff(job.retries - retriesLeft, signal);
         continue;
       }
       return { status: "failed", error, ...end };

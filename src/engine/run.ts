@@ -4,6 +4,7 @@
  * reporters show.
  */
 import { join } from "node:path";
+import type { Worker } from "node:worker_threads";
 import type { Settings } from "../config/settings.js";
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
@@ -14,7 +15,7 @@ import type { LoadedScript } from "../script/load.js";
 import { AgentFiles } from "../store/agent-files.js";
 import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
 import type { JournalWriter } from "../store/journal.js";
-import { type AgentEnd, type AgentJob, runAgent, zeroUsage } from "./agent-runner.js";
+import { type AgentEnd, type AgentJob, type RunnerContext, runAgent, zeroUsage } from "./agent-runner.js";
 import { callHash, OccurrenceCounter } from "./cache-key.js";
 import { formatScriptFailure } from "./failure.js";
 import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
@@ -40,6 +41,8 @@ export interface RunInit {
   reporter: Reporter;
   startedAt: string;
   resumed: boolean;
+  /** A sandbox worker started early (spawnSandboxWorker); without one, the run starts its own. */
+  worker?: Worker;
 }
 
 const LARGE_RUN = 25;
@@ -68,7 +71,39 @@ export class Run {
   private readonly done: Promise<RunSummary>;
   private readonly t0 = Date.now();
 
+  /** Shared by every agent: one set of callbacks per run, not per agent. */
+  private readonly runner: RunnerContext;
+
   constructor(private readonly init: RunInit) {
+    this.runner = {
+      runId: init.runId,
+      runDir: init.runDir,
+      cwd: init.cwd,
+      idleTimeoutMs: init.settings.idleTimeoutMs,
+      onAttempt: (j, attempt) => {
+        this.record({
+          type: "agent.started",
+          n: j.n,
+          key: j.key,
+          attempt,
+          at: new Date().toISOString(),
+        }).catch(() => {});
+        this.emit({
+          type: "agent.started",
+          n: j.n,
+          label: j.opts.label,
+          phase: j.phase,
+          attempt,
+          driver: j.driver.name,
+          model: j.opts.model,
+        });
+      },
+      onDriverEvent: (j, attempt, e) => this.onDriverEvent(j, attempt, e),
+      onRetry: (j, attempt, error) =>
+        this.emit({ type: "agent.retry", n: j.n, label: j.opts.label, attempt, error }),
+      onRepair: (j, attempt, errors) =>
+        this.emit({ type: "agent.repair", n: j.n, label: j.opts.label, attempt, errors }),
+    };
     this.scheduler = new Scheduler(init.settings.concurrency);
     this.files = new AgentFiles(join(init.runDir, "agents"));
     this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
@@ -131,6 +166,7 @@ export class Run {
         maxAgents: s.maxAgents,
         maxCostUsd: s.maxCostUsd,
         scriptTimeMs: s.scriptTimeMs,
+        spent: () => this.spent,
       },
       {
         onMessages: (m) => (ready ? this.onMessages(m) : held.push(m)),
@@ -142,6 +178,7 @@ export class Run {
           ),
         onCrash: (err) => this.end("failed", undefined, `weft: the script's worker failed: ${err.message}`),
       },
+      this.init.worker,
     );
     await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false });
     this.emit({
@@ -273,7 +310,7 @@ export class Run {
         usage: zeroUsage(),
         attempts: 0,
       });
-      this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(hit.result ?? null) }, { ...this.spent });
+      this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(hit.result ?? null) });
       return;
     }
 
@@ -293,11 +330,11 @@ export class Run {
       });
     }
     this.summary.agents.queued!++;
-    const phase = job.opts.phase ?? this.phase;
-    this.scheduler.submit(() => this.execute(id, job, phase));
+    job.phase = job.opts.phase ?? this.phase;
+    this.scheduler.submit(() => this.execute(id, job));
   }
 
-  private async execute(id: number, job: AgentJob, phase: string | undefined): Promise<void> {
+  private async execute(id: number, job: AgentJob): Promise<void> {
     if (this.stopping || this.ending) return;
     const controller = new AbortController();
     this.controllers.add(controller);
@@ -308,36 +345,7 @@ export class Run {
     const t = Date.now();
     let end: AgentEnd;
     try {
-      end = await runAgent(job, {
-        runId: this.init.runId,
-        runDir: this.init.runDir,
-        cwd: this.init.cwd,
-        idleTimeoutMs: this.init.settings.idleTimeoutMs,
-        signal: controller.signal,
-        onAttempt: (j, attempt) => {
-          this.record({
-            type: "agent.started",
-            n: j.n,
-            key: j.key,
-            attempt,
-            at: new Date().toISOString(),
-          }).catch(() => {});
-          this.emit({
-            type: "agent.started",
-            n: j.n,
-            label: j.opts.label,
-            phase,
-            attempt,
-            driver: j.driver.name,
-            model: j.opts.model,
-          });
-        },
-        onDriverEvent: (j, attempt, e) => this.onDriverEvent(j, attempt, e),
-        onRetry: (j, attempt, error) =>
-          this.emit({ type: "agent.retry", n: j.n, label: j.opts.label, attempt, error }),
-        onRepair: (j, attempt, errors) =>
-          this.emit({ type: "agent.repair", n: j.n, label: j.opts.label, attempt, errors }),
-      });
+      end = await runAgent(job, this.runner, controller.signal);
     } finally {
       this.controllers.delete(controller);
       this.groups.delete(job.n);
@@ -347,7 +355,7 @@ export class Run {
     this.addUsage(end.usage);
     // The concurrency slot is free once the agent is done; waiting for the journal's sync happens
     // outside it, so one fdatasync covers every agent that finished meanwhile.
-    const recording = this.recordEnd(id, job, phase, end, startedAt, Date.now() - t);
+    const recording = this.recordEnd(id, job, end, startedAt, Date.now() - t);
     this.recording.add(recording);
     void recording.finally(() => this.recording.delete(recording));
   }
@@ -355,7 +363,6 @@ export class Run {
   private async recordEnd(
     id: number,
     job: AgentJob,
-    phase: string | undefined,
     end: AgentEnd,
     startedAt: string,
     durationMs: number,
@@ -372,7 +379,7 @@ export class Run {
       sessionId: end.sessionId,
       attempts: end.attempts,
       label: job.opts.label,
-      phase,
+      phase: job.phase,
       driver: job.driver.name,
       startedAt,
       durationMs,
@@ -394,7 +401,7 @@ export class Run {
       type: "agent.finished",
       n: job.n,
       label: job.opts.label,
-      phase,
+      phase: job.phase,
       status: end.status,
       cached: false,
       durationMs: rec.durationMs,
@@ -402,15 +409,11 @@ export class Run {
       attempts: end.attempts,
       error: end.error,
     });
-    const spent = { ...this.spent };
     if (end.status === "completed")
-      this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(end.value ?? null) }, spent);
+      this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(end.value ?? null) });
     else if (end.invalid)
-      this.sandbox?.deliver(
-        { id, ok: false, error: { name: "SchemaError", message: end.error ?? "" } },
-        spent,
-      );
-    else this.sandbox?.deliver({ id, ok: true }, spent);
+      this.sandbox?.deliver({ id, ok: false, error: { name: "SchemaError", message: end.error ?? "" } });
+    else this.sandbox?.deliver({ id, ok: true });
   }
 
   private onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void {

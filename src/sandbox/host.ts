@@ -15,6 +15,22 @@ export interface SandboxHandlers {
 
 export interface SandboxOptions extends Omit<SandboxInit, "busy"> {
   scriptTimeMs: number;
+  /** What the script's `budget` shows; read once per delivered batch. */
+  spent: () => NonNullable<Delivery["spent"]>;
+}
+
+/**
+ * Start a sandbox worker before its run is ready: a worker thread takes tens of milliseconds to
+ * start, which a resume can overlap with reading the journal.
+ */
+export function spawnSandboxWorker(): Worker {
+  return new Worker(new URL("./worker.js", import.meta.url), {
+    // The script gets no Node API, and the worker should not inherit flags like --inspect.
+    execArgv: [],
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    stdout: false,
+    stderr: false,
+  });
 }
 
 export class SandboxHost {
@@ -22,21 +38,18 @@ export class SandboxHost {
   private readonly busy: Float64Array;
   private readonly watchdog: NodeJS.Timeout;
   private results: Delivery["results"] = [];
-  private spent: Delivery["spent"];
+  private readonly spent: () => NonNullable<Delivery["spent"]>;
   private flushScheduled = false;
   private stopped = false;
 
-  constructor(opts: SandboxOptions, handlers: SandboxHandlers) {
-    const { scriptTimeMs, ...init } = opts;
+  /** `worker`: one started earlier with spawnSandboxWorker(), or none to start it now. */
+  constructor(opts: SandboxOptions, handlers: SandboxHandlers, worker?: Worker) {
+    const { scriptTimeMs, spent, ...init } = opts;
+    this.spent = spent;
     const shared = new SharedArrayBuffer(8);
     this.busy = new Float64Array(shared);
-    this.worker = new Worker(new URL("./worker.js", import.meta.url), {
-      workerData: { ...init, busy: shared } satisfies SandboxInit,
-      // The script gets no Node API, but the worker itself should not inherit flags like --inspect.
-      execArgv: [],
-      stdout: false,
-      stderr: false,
-    });
+    this.worker = worker ?? spawnSandboxWorker();
+    this.worker.postMessage({ ...init, busy: shared } satisfies SandboxInit);
     this.worker.on("message", (messages: WorkerOut[]) => {
       if (!this.stopped) handlers.onMessages(messages);
     });
@@ -64,10 +77,9 @@ export class SandboxHost {
   }
 
   /** Queue a result for the script; results of one tick go in as one batch. */
-  deliver(result: Delivery["results"][number], spent?: Delivery["spent"]): void {
+  deliver(result: Delivery["results"][number]): void {
     if (this.stopped) return;
     this.results.push(result);
-    if (spent) this.spent = spent;
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => this.flush());
@@ -86,7 +98,7 @@ export class SandboxHost {
         ? `{"id":${r.id},"ok":true${r.value === undefined ? "" : `,"value":${r.value}`}}`
         : `{"id":${r.id},"ok":false,"error":${JSON.stringify(r.error)}}`;
     }
-    json += `],"spent":${JSON.stringify(this.spent ?? null)}}`;
+    json += `],"spent":${JSON.stringify(this.spent())}}`;
     this.results = [];
     this.worker.postMessage(json);
   }

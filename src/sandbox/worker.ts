@@ -7,13 +7,15 @@
  * `worker.terminate()`, which interrupts even `while (true) {}` (S07).
  */
 import vm from "node:vm";
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { BOOTSTRAP_SOURCE } from "./bootstrap-source.js";
 import type { SandboxInit, WorkerOut } from "./protocol.js";
 
-const init = workerData as SandboxInit;
 const port = parentPort!;
-const busy = new Float64Array(init.busy);
+// The worker may be started before its run is ready (to overlap its start-up with reading the
+// journal): the first message is the SandboxInit, every later one a batch of results.
+let busy: Float64Array<ArrayBufferLike> = new Float64Array(1);
+let bridge: Bridge;
 
 let outbox: WorkerOut[] = [];
 let flushScheduled = false;
@@ -88,37 +90,40 @@ const context = vm.createContext(Object.create(null), {
   name: "weft workflow",
   codeGeneration: { strings: false, wasm: false },
 });
-
 const bootstrapFactory = new vm.Script(BOOTSTRAP_SOURCE, { filename: "weft:bootstrap" }).runInContext(
   context,
 );
-const bridge = bootstrapFactory(
-  send,
-  JSON.stringify({
-    args: init.args,
-    cwd: init.cwd,
-    maxListItems: init.maxListItems,
-    budget: init.budget,
-    maxAgents: init.maxAgents,
-    maxCostUsd: init.maxCostUsd,
-  }),
-) as Bridge;
+
+function boot(init: SandboxInit): void {
+  busy = new Float64Array(init.busy);
+  bridge = bootstrapFactory(
+    send,
+    JSON.stringify({
+      args: init.args,
+      cwd: init.cwd,
+      maxListItems: init.maxListItems,
+      budget: init.budget,
+      maxAgents: init.maxAgents,
+      maxCostUsd: init.maxCostUsd,
+    }),
+  ) as Bridge;
+  beginSlice();
+  try {
+    // The wrapper line is numbered 0 so the script's first line is line 1 (E01).
+    const body = new vm.Script(`(async function () {"use strict";\n${init.code}\n})`, {
+      filename: init.displayPath,
+      lineOffset: -1,
+    }).runInContext(context);
+    bridge.start(body);
+  } catch (e) {
+    const err = e as Error;
+    send("error", JSON.stringify({ name: err.name, message: err.message, stack: String(err.stack ?? "") }));
+  }
+}
 
 // The engine sends each batch as one JSON string (type Delivery): one parse, in the context.
-port.on("message", (batchJson: string) => {
+port.on("message", (m: SandboxInit | string) => {
+  if (typeof m !== "string") return boot(m);
   beginSlice();
-  bridge.deliver(batchJson);
+  bridge.deliver(m);
 });
-
-beginSlice();
-try {
-  // The wrapper line is numbered 0 so the script's first line is line 1 (E01).
-  const body = new vm.Script(`(async function () {"use strict";\n${init.code}\n})`, {
-    filename: init.displayPath,
-    lineOffset: -1,
-  }).runInContext(context);
-  bridge.start(body);
-} catch (e) {
-  const err = e as Error;
-  send("error", JSON.stringify({ name: err.name, message: err.message, stack: String(err.stack ?? "") }));
-}
