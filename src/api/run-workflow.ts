@@ -200,7 +200,9 @@ async function launch(
           settings,
           cwd: p.cwd,
         };
-    await journal.append(first);
+    // Not awaited: the journal is one file written in order, so the first agent's durable record
+    // makes this one durable too; waiting here would only add an fsync to every start.
+    journal.append(first).catch(() => {});
     const reporter = o.reporter ?? { event() {} };
     for (const w of p.resolved.warnings) reporter.event({ type: "warning", message: w });
     const run = new Run({

@@ -310,7 +310,7 @@ export class Run {
         usage: zeroUsage(),
         attempts: 0,
       });
-      this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(hit.result ?? null) });
+      this.sandbox?.deliver({ id, ok: true, value: hit.resultJson ?? JSON.stringify(hit.result ?? null) });
       return;
     }
 
@@ -372,7 +372,6 @@ export class Run {
       n: job.n,
       key: job.key,
       status: end.status,
-      result: end.status === "completed" ? end.value : undefined,
       error: end.error,
       usage: end.usage,
       model: end.model,
@@ -383,6 +382,8 @@ export class Run {
       driver: job.driver.name,
       startedAt,
       durationMs,
+      // Last, so a resume can take its text without parsing it (records.ts cheapRecord).
+      result: end.status === "completed" ? end.value : undefined,
     };
     // R02: on disk before the script sees it.
     try {
