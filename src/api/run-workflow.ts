@@ -307,27 +307,7 @@ export function startWorkflow(opts: WorkflowOptions): Promise<RunHandle> {
 
 async function startWorkflowWith(opts: WorkflowOptions, worker: Worker): Promise<RunHandle> {
   const cwd = opts.cwd ?? process.cwd();
-  if (opts.resume) {
-    const { runDir, replay } = await openExisting(cwd, opts.resume);
-    const p = prepare({ ...opts, cwd }, replay.last?.settings);
-    const script = await loadFrom(opts.script, cwd);
-    const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : replay.last?.args;
-    checkArgs(script, argsJson);
-    const lock = await acquireLock(runDir);
-    await killLeftovers(replay);
-    return launch(p, {
-      runId: replay.started!.runId,
-      runDir,
-      script,
-      argsJson,
-      replay,
-      reporter: opts.reporter,
-      signal: opts.signal,
-      lock,
-      name: script.meta.name,
-      worker,
-    });
-  }
+  if (opts.resume) return continueRun(opts.resume, opts, worker, () => loadFrom(opts.script, cwd));
   const p = prepare({ ...opts, cwd }, undefined);
   const script = await loadFrom(opts.script, cwd);
   const argsJson = argsJsonOf(opts.args);
@@ -351,19 +331,29 @@ async function startWorkflowWith(opts: WorkflowOptions, worker: Worker): Promise
 
 /** Resume a run (R03): finished agents answer from the journal, the rest run. */
 export function startResume(runId: string, opts: ResumeOptions = {}): Promise<RunHandle> {
-  return withEarlyWorker((worker) => startResumeWith(runId, opts, worker));
+  const cwd = opts.cwd ?? process.cwd();
+  return withEarlyWorker((worker) =>
+    continueRun(runId, opts, worker, (runDir, replay) => {
+      // The script as last run, from the run directory; errors point at that copy.
+      const copyPath = join(runDir, replay.last!.script);
+      const shown = relative(cwd, copyPath);
+      return loadScriptFile(isAbsolute(shown) || shown.startsWith("..") ? copyPath : shown, cwd);
+    }),
+  );
 }
 
-async function startResumeWith(runId: string, opts: ResumeOptions, worker: Worker): Promise<RunHandle> {
+/** Resume and `run --resume` alike: same run id and directory, the run's own settings and args unless given again. */
+async function continueRun(
+  runId: string,
+  opts: ResumeOptions,
+  worker: Worker,
+  scriptFor: (runDir: string, replay: Replay) => Promise<LoadedScript>,
+): Promise<RunHandle> {
   const cwd = opts.cwd ?? process.cwd();
   const { runDir, replay } = await openExisting(cwd, runId);
   const p = prepare({ ...opts, cwd }, replay.last?.settings);
-  const last = replay.last!;
-  // The script as last run, from the run directory; errors point at that copy.
-  const copyPath = join(runDir, last.script);
-  const shown = relative(cwd, copyPath);
-  const script = await loadScriptFile(isAbsolute(shown) || shown.startsWith("..") ? copyPath : shown, cwd);
-  const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : last.args;
+  const script = await scriptFor(runDir, replay);
+  const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : replay.last?.args;
   checkArgs(script, argsJson);
   const lock = await acquireLock(runDir);
   await killLeftovers(replay);

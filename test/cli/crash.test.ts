@@ -1,9 +1,17 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
-import { AGENT_CMD, collect, journal, meta, project, runScript, startWeft, weft } from "../helpers/cli.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import {
+  AGENT_CMD,
+  collect,
+  journal,
+  meta,
+  project,
+  runScript,
+  sleep,
+  startWeft,
+  weft,
+} from "../helpers/cli.js";
 
 const script = `${meta("crash")}phase("Fan out")
 const items = Array.from({ length: 40 }, (_, i) => "item-" + i)

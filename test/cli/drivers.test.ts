@@ -2,9 +2,17 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { isGroupAlive } from "../../dist/drivers/process.js";
-import { collect, journal, meta, project, runIdOf, runScript, startWeft, weft } from "../helpers/cli.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import {
+  collect,
+  journal,
+  meta,
+  project,
+  runIdOf,
+  runScript,
+  sleep,
+  startWeft,
+  weft,
+} from "../helpers/cli.js";
 
 describe("command driver through the CLI", () => {
   test("D08 agents run in their own process group with the WEFT_* variables; raw output goes to transcripts/", async () => {

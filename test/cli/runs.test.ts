@@ -12,25 +12,9 @@ import {
   runJson,
   runScript,
   startWeft,
+  until,
   weft,
 } from "../helpers/cli.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(f: () => T | undefined, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    let v: T | undefined;
-    try {
-      v = f();
-    } catch {
-      // Not there yet.
-    }
-    if (v) return v;
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await sleep(25);
-  }
-}
 
 const lines = (file: string) =>
   existsSync(file) ? readFileSync(file, "utf8").split("\n").filter(Boolean) : [];

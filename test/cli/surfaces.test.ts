@@ -10,11 +10,10 @@ import {
   project,
   runIdOf,
   runScript,
+  sleep,
   startWeft,
   weft,
 } from "../helpers/cli.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("CLI surfaces and bad input", () => {
   test("E02 exit codes: 0 completed, 1 failed, 2 script error, 3 budget_exhausted", async () => {

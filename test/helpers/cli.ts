@@ -82,3 +82,21 @@ export function journal(dir: string, id: string): any[] {
 }
 
 export const meta = (name = "t") => `export const meta = { name: "${name}", description: "test" }\n`;
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll until `f` returns something truthy (exceptions count as "not yet"). */
+export async function until<T>(f: () => T | undefined, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    let v: T | undefined;
+    try {
+      v = f();
+    } catch {
+      // Not there yet.
+    }
+    if (v) return v;
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await sleep(25);
+  }
+}
