@@ -9,5 +9,9 @@ export const PREAMBLE =
   "so end with the answer itself. Do not start workflows or weft runs yourself.";
 
 export function fullPrompt(userPrompt: string, extra: string[]): string {
-  return [PREAMBLE, userPrompt, ...extra].join("\n\n");
+  // Concatenation, not join: V8 keeps it as a rope until a driver writes it out, and most
+  // prompts are never copied at all (an in-process driver may not read it).
+  let text = `${PREAMBLE}\n\n${userPrompt}`;
+  for (const part of extra) text += `\n\n${part}`;
+  return text;
 }

@@ -7,7 +7,6 @@
  * and ~15 MB more memory.
  */
 import { closeSync, openSync, writeSync } from "node:fs";
-import { join } from "node:path";
 
 export class AgentFiles {
   private queue: [number, unknown][] = [];
@@ -30,7 +29,7 @@ export class AgentFiles {
     this.queue = [];
     for (const [n, record] of batch) {
       try {
-        const fd = openSync(join(this.dir, `${n}.json`), "w");
+        const fd = openSync(`${this.dir}/${n}.json`, "w");
         try {
           writeSync(fd, `${JSON.stringify(record, null, 2)}\n`);
         } finally {
