@@ -111,11 +111,13 @@ export function buildReplay(records: JournalRecord[]): Replay {
 const STARTED = '{"type":"agent.started","n":';
 const FINISHED = '{"type":"agent.finished",';
 const RESULT = ',"result":';
+const FINISHED_HEAD = /^\{"type":"agent\.finished","n":(\d+),"key":"([0-9a-f]+#\d+)","status":"completed",/;
 
 /**
  * Resume reads every line of the journal, and in a 10,000-agent run most of its time went to
  * parsing results only to turn them back into JSON for the script. agent.started lines need
- * only their number; agent.finished lines are written with `result` last (Run.recordEnd), so the
+ * only their number; completed agent.finished lines only their number, key and result. They are
+ * written with `result` last (Run.recordEnd), so the
  * result's text is the rest of the line, kept as it is. The first `,"result":` is that field: the
  * fields before it are fixed-shape, and inside a JSON string the quotes would be escaped.
  */
@@ -127,11 +129,18 @@ export function cheapRecord(line: string): JournalRecord | undefined {
     return { type: "agent.started", n, key: "", attempt: 0, at: "" };
   }
   if (line.startsWith(FINISHED)) {
+    // `{"type":"agent.finished","n":<n>,"key":"<hex>#<k>","status":"completed",...,"result":<json>}`:
+    // a cache hit needs only the number, the key and the result.
+    const m = FINISHED_HEAD.exec(line);
     const at = line.indexOf(RESULT);
-    if (at < 0 || !line.endsWith("}")) return undefined;
-    const rec = JSON.parse(`${line.slice(0, at)}}`) as AgentFinishedRecord;
-    rec.resultJson = line.slice(at + RESULT.length, -1);
-    return rec;
+    if (!m || at < 0 || !line.endsWith("}")) return undefined;
+    return {
+      type: "agent.finished",
+      n: Number(m[1]),
+      key: m[2]!,
+      status: "completed",
+      resultJson: line.slice(at + RESULT.length, -1),
+    } as AgentFinishedRecord;
   }
   return undefined;
 }
