@@ -4,7 +4,7 @@ import type { Usage } from "../drivers/types.js";
 import type { Reporter, RunEvent, RunSummary } from "./events.js";
 import { LineSink } from "./sink.js";
 
-export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+export const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`);
 const num = (n: number) => n.toLocaleString("en-US");
 export const tokensOf = (u: Pick<Usage, "input" | "output" | "reasoning">) =>
   u.input + u.output + u.reasoning;

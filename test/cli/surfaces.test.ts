@@ -105,8 +105,8 @@ return { a, e }\n`,
     const r = await runScript(dir, "wf.js");
     expect(r.stderr).toContain("> Scan");
     expect(r.stderr).toMatch(/start +#1 scanner/);
-    expect(r.stderr).toMatch(/done +#1 scanner \d+\.\ds 15 tokens/);
-    expect(r.stderr).toMatch(/completed in \d+\.\ds · 1 agent completed · 15 tokens/);
+    expect(r.stderr).toMatch(/done +#1 scanner \d+(\.\d)?m?s 15 tokens/);
+    expect(r.stderr).toMatch(/completed in \d+(\.\d)?m?s · 1 agent completed · 15 tokens/);
     expect(r.stdout).toBe("echo: usage:10,5 a\n");
   });
 
