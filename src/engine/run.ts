@@ -89,13 +89,13 @@ export class Run {
       cwd: init.cwd,
       idleTimeoutMs: init.settings.idleTimeoutMs,
       onAttempt: (j, attempt) => {
-        this.record({
+        this.note({
           type: "agent.started",
           n: j.n,
           key: j.key,
           attempt,
           at: new Date().toISOString(),
-        }).catch(() => {});
+        });
         this.emit({
           type: "agent.started",
           n: j.n,
@@ -145,14 +145,20 @@ export class Run {
     }
   }
 
+  /** Append and wait until it is on disk. */
   private record(r: JournalRecord): Promise<void> {
     return this.init.journal.append(r);
+  }
+
+  /** Append without waiting: the next durable record covers it. */
+  private note(r: JournalRecord): void {
+    this.init.journal.write(r);
   }
 
   private warnOnce(message: string): void {
     if (this.warned.has(message)) return;
     this.warned.add(message);
-    this.record({ type: "log", message, level: "warn" }).catch(() => {});
+    this.note({ type: "log", message, level: "warn" });
     this.emit({ type: "warning", message });
   }
 
@@ -212,15 +218,15 @@ export class Run {
           break;
         case "phase":
           this.phase = m.title;
-          this.record({ type: "phase", title: m.title }).catch(() => {});
+          this.note({ type: "phase", title: m.title });
           this.emit({ type: "phase", title: m.title });
           break;
         case "log":
-          this.record({ type: "log", message: m.message, level: "info" }).catch(() => {});
+          this.note({ type: "log", message: m.message, level: "info" });
           this.emit({ type: "log", message: m.message });
           break;
         case "warn":
-          this.record({ type: "log", message: m.message, level: "warn" }).catch(() => {});
+          this.note({ type: "log", message: m.message, level: "warn" });
           this.emit({ type: "warning", message: m.message });
           break;
         case "done":
@@ -253,7 +259,7 @@ export class Run {
     this.exhausted = true;
     this.summary.refused.push(label === undefined ? { reason } : { label, reason });
     this.dirty = true;
-    this.record({ type: "agent.refused", label, reason, at: new Date().toISOString() }).catch(() => {});
+    this.note({ type: "agent.refused", label, reason, at: new Date().toISOString() });
     this.emit({ type: "agent.refused", label, reason });
     this.reject(id, "LimitError", reason);
   }
@@ -441,7 +447,7 @@ export class Run {
     if (e.type === "started" && e.pgid !== undefined) {
       this.groups.set(job.n, e.pgid);
       // R02: recorded when it starts, so a resume can kill what a crash left behind.
-      this.record({ type: "agent.spawned", n: job.n, attempt, pgid: e.pgid }).catch(() => {});
+      this.note({ type: "agent.spawned", n: job.n, attempt, pgid: e.pgid });
     }
   }
 

@@ -3,7 +3,8 @@
  * check that the schema can be satisfied at all, readable errors for the repair loop, and the
  * instructions given to backends without native structured output.
  */
-import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
+import { createRequire } from "node:module";
+import type { Ajv2020 as Ajv2020Type, ValidateFunction } from "ajv/dist/2020.js";
 import { canonicalJson } from "./cache-key.js";
 
 export class SchemaError extends Error {
@@ -15,8 +16,18 @@ export interface CompiledSchema {
   validate(value: unknown): { ok: true } | { ok: false; errors: string[] };
 }
 
-// strict: false — weft accepts schemas written for other tools (unknown keywords, formats).
-const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+// Loaded on first use: ajv adds ~11 MB to the process, and most runs have no schema.
+let ajvInstance: Ajv2020Type | undefined;
+function ajv(): Ajv2020Type {
+  if (!ajvInstance) {
+    const { Ajv2020 } = createRequire(import.meta.url)(
+      "ajv/dist/2020.js",
+    ) as typeof import("ajv/dist/2020.js");
+    // strict: false — weft accepts schemas written for other tools (unknown keywords, formats).
+    ajvInstance = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+  }
+  return ajvInstance;
+}
 const compiled = new Map<string, CompiledSchema>();
 
 type S = Record<string, any> | boolean;
@@ -155,7 +166,7 @@ export function compileSchema(schema: unknown): CompiledSchema {
   }
   let fn: ValidateFunction;
   try {
-    fn = ajv.compile(s);
+    fn = ajv().compile(s);
   } catch (e) {
     throw new SchemaError(`invalid JSON Schema: ${(e as Error).message}`);
   }

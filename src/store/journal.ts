@@ -38,6 +38,16 @@ export class JournalWriter {
     return new JournalWriter(path, fh);
   }
 
+  /**
+   * Append without waiting for it to be durable (phases, logs, agent starts): no promise per
+   * record. A later append's durability covers it, and an I/O error fails the next append.
+   */
+  write(record: object): void {
+    if (this.error || this.closed) return;
+    this.pending.push(`${JSON.stringify(record)}\n`);
+    if (!this.flushing) this.flushing = this.drain();
+  }
+
   append(record: object): Promise<void> {
     if (this.error) return Promise.reject(this.error);
     if (this.closed) return Promise.reject(new Error(`journal ${this.path} is closed`));
