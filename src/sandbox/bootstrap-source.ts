@@ -17,8 +17,12 @@
  */
 export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   "use strict";
+  // Captured before the script runs: a script may replace JSON's methods in its own context,
+  // and the bridge must keep speaking plain strings.
+  const stringify = JSON.stringify;
+  const parse = JSON.parse;
   const G = globalThis;
-  const settings = JSON.parse(init);
+  const settings = parse(init);
   const RealDate = Date;
   const define = (obj, key, value) =>
     Object.defineProperty(obj, key, { value, writable: false, enumerable: false, configurable: false });
@@ -60,7 +64,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   let nextId = 1;
   const pending = new Map();
   const spent = { tokens: 0, agents: 0, costUsd: 0 };
-  const pathOf = (base, key) => (typeof key === "number" ? base + "[" + key + "]" : /^[A-Za-z_$][\w$]*$/.test(key) ? base + "." + key : base + "[" + JSON.stringify(key) + "]");
+  const pathOf = (base, key) => (typeof key === "number" ? base + "[" + key + "]" : /^[A-Za-z_$][\w$]*$/.test(key) ? base + "." + key : base + "[" + stringify(key) + "]");
 
   // S02: refuse what JSON cannot carry exactly, naming the path of the bad value.
   function toJson(value, root) {
@@ -83,7 +87,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
       stack.pop();
     }
     check(value, root);
-    return JSON.stringify(value === undefined ? null : value);
+    return stringify(value === undefined ? null : value);
   }
 
   function errorInfo(e) {
@@ -152,7 +156,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     }));
   }
 
-  const fmt = (a) => a.map((x) => (typeof x === "string" ? x : (() => { try { return JSON.stringify(x); } catch { return String(x); } })())).join(" ");
+  const fmt = (a) => a.map((x) => (typeof x === "string" ? x : (() => { try { return stringify(x); } catch { return String(x); } })())).join(" ");
   function phase(title) { send("phase", String(title)); }
   function log(...a) { send("log", fmt(a)); }
   const consoleObj = Object.freeze({ log, info: log, debug: log, warn: (...a) => send("warn", fmt(a)), error: (...a) => send("warn", fmt(a)) });
@@ -176,14 +180,14 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   define(G, "log", log);
   define(G, "console", consoleObj);
   define(G, "budget", budget);
-  define(G, "args", settings.args === undefined ? undefined : JSON.parse(settings.args));
+  define(G, "args", settings.args === undefined ? undefined : parse(settings.args));
   define(G, "DeterminismError", DeterminismError);
   // pi-dynamic-workflows scripts read cwd and process.cwd(); nothing else of process exists.
   define(G, "cwd", settings.cwd);
   define(G, "process", Object.freeze({ cwd: () => settings.cwd }));
 
   function deliver(batchJson) {
-    const batch = JSON.parse(batchJson);
+    const batch = parse(batchJson);
     if (batch.spent) { spent.tokens = batch.spent.tokens; spent.agents = batch.spent.agents; spent.costUsd = batch.spent.costUsd; }
     for (const r of batch.results) {
       const p = pending.get(r.id);
@@ -196,14 +200,14 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
 
   function start(body) {
     let result;
-    try { result = body(); } catch (e) { send("error", JSON.stringify(errorInfo(e))); return; }
+    try { result = body(); } catch (e) { send("error", stringify(errorInfo(e))); return; }
     result.then(
       (v) => {
         let json;
-        try { json = toJson(v, "result"); } catch (e) { send("error", JSON.stringify(errorInfo(e))); return; }
+        try { json = toJson(v, "result"); } catch (e) { send("error", stringify(errorInfo(e))); return; }
         send("done", json);
       },
-      (e) => send("error", JSON.stringify(errorInfo(e))),
+      (e) => send("error", stringify(errorInfo(e))),
     );
   }
 

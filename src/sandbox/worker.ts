@@ -41,19 +41,36 @@ function endOfSlice(): void {
   if (batch.length > 0) port.postMessage(batch);
 }
 
-function beginSlice(): void {
-  busy[0] = Date.now();
+function schedule(): void {
   if (!flushScheduled) {
     flushScheduled = true;
     setImmediate(endOfSlice);
   }
 }
 
+function beginSlice(): void {
+  busy[0] = Date.now();
+  schedule();
+}
+
 // The single door out of the context: primitives in, nothing out, never throws into the script.
 function send(kind: unknown, payload: unknown, opts?: unknown, id?: unknown): void {
   try {
-    // The script can replace JSON.stringify and friends inside its context: accept primitives only.
-    if (finished || typeof kind !== "string" || typeof payload !== "string") return;
+    // The script can replace globals inside its context: accept primitives only.
+    if (finished || typeof kind !== "string") return;
+    if (typeof payload !== "string") {
+      if (kind !== "done" && kind !== "error") return;
+      finished = true;
+      outbox.push({
+        t: "error",
+        error: {
+          name: "BridgeError",
+          message: "the script's result could not be read (were weft's globals replaced?)",
+          stack: "",
+        },
+      });
+      return schedule();
+    }
     if (kind === "call" && (typeof opts !== "string" || typeof id !== "number")) return;
     switch (kind) {
       case "call":
@@ -77,10 +94,7 @@ function send(kind: unknown, payload: unknown, opts?: unknown, id?: unknown): vo
         outbox.push({ t: "error", error: JSON.parse(payload) });
         break;
     }
-    if (!flushScheduled) {
-      flushScheduled = true;
-      setImmediate(endOfSlice);
-    }
+    schedule();
   } catch {
     // A malformed message can only come from our own bootstrap; dropping it beats crashing.
   }

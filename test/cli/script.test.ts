@@ -160,6 +160,22 @@ describe("script format", () => {
     expect(ev).toMatch(/Code generation from strings disallowed/);
   });
 
+  test("S06 a script that tampers with its own globals cannot pass objects out through the bridge", async () => {
+    const { r } = await run(
+      'JSON.stringify = () => ({ toString() { return "x" } })\nconst out = await Promise.race([agent("a", { label: "l" }), 1])\nreturn out\n',
+    );
+    // The bridge captured JSON's methods before the script ran: the run goes on as usual.
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe("1");
+  });
+
+  test("S02 a script waiting on a promise nothing can settle fails instead of hanging", async () => {
+    const { dir, r } = await run("await new Promise(() => {})\n");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("StalledScript: the script is waiting on a promise that nothing will settle");
+    expect(runJson(dir, runIdOf(r)).status).toBe("failed");
+  });
+
   test("S07 a script stuck in synchronous code is stopped, names the limit, and the run is resumable", async () => {
     const { dir, r } = await run('await agent("a")\nwhile (true) {}\n', ["--script-time-ms", "300"]);
     expect(r.code).toBe(1);
