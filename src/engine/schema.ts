@@ -107,7 +107,7 @@ export function whyUnsatisfiable(s: S, at = ""): string | undefined {
   const objectOnly = types?.length === 1 && types[0] === "object";
   if (objectOnly || (!types && Array.isArray(s.required))) {
     const props = (s.properties ?? {}) as Record<string, S>;
-    for (const key of (s.required ?? []) as string[]) {
+    for (const key of (Array.isArray(s.required) ? s.required : []) as string[]) {
       const patterns = Object.keys(s.patternProperties ?? {});
       if (
         !(key in props) &&
@@ -164,14 +164,16 @@ export function compileSchema(schema: unknown): CompiledSchema {
       `schema root must be an object schema (type "object"), got type ${JSON.stringify(s.type)}`,
     );
   }
+  // The contradiction check first: "can never be satisfied: empty enum" says more than ajv's
+  // "enum must have at least one item".
+  const why = whyUnsatisfiable({ type: "object", ...s });
+  if (why) throw new SchemaError(`schema can never be satisfied: ${why}`);
   let fn: ValidateFunction;
   try {
     fn = ajv().compile(s);
   } catch (e) {
     throw new SchemaError(`invalid JSON Schema: ${(e as Error).message}`);
   }
-  const why = whyUnsatisfiable({ type: "object", ...s });
-  if (why) throw new SchemaError(`schema can never be satisfied: ${why}`);
   const result: CompiledSchema = {
     schema: s,
     validate(value) {

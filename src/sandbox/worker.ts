@@ -69,7 +69,8 @@ function send(kind: unknown, payload: unknown, opts?: unknown, id?: unknown): vo
           stack: "",
         },
       });
-      return schedule();
+      schedule();
+      return;
     }
     if (kind === "call" && (typeof opts !== "string" || typeof id !== "number")) return;
     switch (kind) {

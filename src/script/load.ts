@@ -57,7 +57,10 @@ export async function loadScriptSource(
     const { default: tsBlankSpace } = await import("ts-blank-space");
     let unsupported: { pos: number; kind: number } | undefined;
     js = tsBlankSpace(source, (n) => {
-      unsupported ??= { pos: n.getStart(), kind: n.kind };
+      // n.pos includes the leading trivia (the node has no source file to ask for its start).
+      let pos = n.pos;
+      while (pos < source.length && /\s/.test(source[pos]!)) pos++;
+      unsupported ??= { pos, kind: n.kind };
     });
     if (unsupported) {
       fail(
