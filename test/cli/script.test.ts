@@ -169,6 +169,34 @@ describe("script format", () => {
     expect(r.stdout.trim()).toBe("1");
   });
 
+  test("S06 stack-trace call sites and a replaced Promise expose no host function or receiver", async () => {
+    const { r } = await run(`const leaks = []
+let frames = 0
+Error.prepareStackTrace = (e, cs) => {
+  for (const f of cs) {
+    frames++
+    for (const v of [f.getFunction?.(), f.getThis?.()]) {
+      if (!v) continue
+      try { leaks.push(String(v.constructor.constructor("return typeof process")())) } catch (err) { leaks.push("blocked") }
+    }
+  }
+  return ""
+}
+class P extends Promise {
+  constructor(ex) { super((res, rej) => ex((v) => { new Error().stack; res(v) }, (e) => { new Error().stack; rej(e) })) }
+}
+globalThis.Promise = P
+const r = await agent("x")
+new Error().stack
+return { r, frames, leaks: leaks.filter((l) => l !== "blocked") }
+`);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.r).toBe("echo: x");
+    expect(out.frames).toBeGreaterThan(0);
+    expect(out.leaks).toEqual([]);
+  });
+
   test("S02 a script waiting on a promise nothing can settle fails instead of hanging", async () => {
     const { dir, r } = await run("await new Promise(() => {})\n");
     expect(r.code).toBe(1);
