@@ -2,7 +2,7 @@
  * The library API (SPEC U10): runWorkflow and resumeRun. The CLI is a thin layer over these.
  */
 import { cpus } from "node:os";
-import { basename, extname, isAbsolute, join, relative } from "node:path";
+import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { type Resolved, resolveSettings, type Settings } from "../config/settings.js";
 import { isGroupAlive, killGroup } from "../drivers/process.js";
@@ -17,6 +17,7 @@ import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/l
 import { createRunDir, ensureRunsDir, findRun, newRunId, saveScriptCopy } from "../store/files.js";
 import { JournalWriter, readJournal } from "../store/journal.js";
 import { acquireLock, type RunLock } from "../store/lock.js";
+import { Workspace } from "../workspace/workspace.js";
 import { NothingToResumeError, UsageError } from "./errors.js";
 
 export interface WorkflowOptions {
@@ -171,6 +172,7 @@ async function launch(
     lock: RunLock;
     name: string;
     worker: Worker;
+    workspace?: Workspace;
   },
 ): Promise<RunHandle> {
   let journal: JournalWriter | undefined;
@@ -199,6 +201,7 @@ async function launch(
           args: o.argsJson,
           settings,
           cwd: p.cwd,
+          base: o.workspace?.base,
         };
     // Not awaited: the journal is one file written in order, so the first agent's durable record
     // makes this one durable too; waiting here would only add an fsync to every start.
@@ -222,6 +225,7 @@ async function launch(
       startedAt: o.replay?.started?.at ?? now,
       resumed: o.replay?.started !== undefined,
       worker: o.worker,
+      workspace: o.workspace,
     });
     const j = journal;
     const onAbort = () => void run.stop();
@@ -314,6 +318,8 @@ async function startWorkflowWith(opts: WorkflowOptions, worker: Worker): Promise
   checkArgs(script, argsJson);
   const weftDir = await ensureRunsDir(cwd);
   const runId = newRunId(script.meta.name);
+  // W06: a script that uses worktrees outside a repository fails here, before any agent starts.
+  const workspace = script.usesWorktrees ? await Workspace.open(cwd, weftDir, runId) : undefined;
   const runDir = await createRunDir(weftDir, runId);
   const lock = await acquireLock(runDir);
   return launch(p, {
@@ -326,6 +332,7 @@ async function startWorkflowWith(opts: WorkflowOptions, worker: Worker): Promise
     lock,
     name: script.meta.name,
     worker,
+    workspace,
   });
 }
 
@@ -355,10 +362,15 @@ async function continueRun(
   const script = await scriptFor(runDir, replay);
   const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : replay.last?.args;
   checkArgs(script, argsJson);
+  const runIdOfRun = replay.started!.runId;
+  const workspace = script.usesWorktrees
+    ? await Workspace.open(cwd, dirname(dirname(runDir)), runIdOfRun, replay.started!.base)
+    : undefined;
   const lock = await acquireLock(runDir);
   await killLeftovers(replay);
   return launch(p, {
-    runId: replay.started!.runId,
+    workspace,
+    runId: runIdOfRun,
     runDir,
     script,
     argsJson,

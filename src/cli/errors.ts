@@ -6,6 +6,7 @@ import { SchemaError } from "../engine/schema.js";
 import { ScriptError } from "../script/errors.js";
 import { StoreError } from "../store/files.js";
 import { LockedError } from "../store/lock.js";
+import { WorkspaceError } from "../workspace/workspace.js";
 import { EXIT } from "./exit-codes.js";
 
 export function reportError(e: unknown): number {
@@ -21,6 +22,7 @@ export function reportError(e: unknown): number {
     SchemaError,
     StoreError,
     LockedError,
+    WorkspaceError,
   ];
   if (known.some((k) => e instanceof k)) {
     process.stderr.write(`weft: ${(e as Error).message}\n`);

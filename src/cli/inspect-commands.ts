@@ -1,10 +1,11 @@
-/** `weft ls` and `weft show`: read the run directories, never write them. */
+/** `weft ls`, `weft show` (read the run directories) and `weft clean` (removes a run's worktrees). */
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { NothingToResumeError, UsageError } from "../api/errors.js";
 import type { RunSummary } from "../report/events.js";
 import { summaryLine } from "../report/plain.js";
 import { findRun, listRuns, readRunJson } from "../store/files.js";
+import { Workspace } from "../workspace/workspace.js";
 
 const weftDir = () => join(process.cwd(), ".weft");
 
@@ -77,4 +78,15 @@ function formatAgent(a: Record<string, unknown>): string {
   ]
     .filter(Boolean)
     .join("\n")}\n`;
+}
+
+export async function cleanCommand(runId: string): Promise<number> {
+  const dir = await findRun(weftDir(), runId);
+  if (!dir) throw new NothingToResumeError(`no run "${runId}" in .weft/runs`);
+  const id = basename(dir);
+  const { worktrees, branches } = await Workspace.clean(process.cwd(), weftDir(), id);
+  process.stdout.write(
+    `removed ${worktrees} worktree${worktrees === 1 ? "" : "s"} and ${branches} branch${branches === 1 ? "" : "es"} of ${id}\n`,
+  );
+  return 0;
 }

@@ -5,7 +5,7 @@ import { startResume, startWorkflow } from "../api/run-workflow.js";
 import { VERSION } from "../version.js";
 import { configCommand } from "./config-command.js";
 import { reportError } from "./errors.js";
-import { lsCommand, showCommand } from "./inspect-commands.js";
+import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
 import { driveRun, parseArgsFlag, type RunFlags, reporterFor, settingsFromFlags } from "./run-command.js";
 
 function settingOptions(cmd: Command): Command {
@@ -88,6 +88,13 @@ async function main(argv: string[]): Promise<number> {
     .option("--json", "print JSON")
     .action(async (runId: string, flags: { agent?: number; json?: boolean }) => {
       code = await showCommand(runId, flags);
+    });
+
+  program
+    .command("clean <run>")
+    .description("remove the git worktrees and branches a run kept")
+    .action(async (runId: string) => {
+      code = await cleanCommand(runId);
     });
 
   program

@@ -22,6 +22,10 @@ export interface Settings {
   idleTimeoutMs: number;
   /** Grace between SIGTERM and SIGKILL when stopping agents (C04). */
   killGraceMs: number;
+  /** Times a worktree agent is sent a failing `verify` output to fix (W05). */
+  verifyRepairs: number;
+  /** Limit for one `verify` command. */
+  verifyTimeoutMs: number;
 }
 
 export type SettingKey = keyof Settings;
@@ -41,6 +45,8 @@ const KINDS: Record<SettingKey, Kind> = {
   scriptTimeMs: "posInt",
   idleTimeoutMs: "posInt",
   killGraceMs: "nonNegInt",
+  verifyRepairs: "nonNegInt",
+  verifyTimeoutMs: "posInt",
 };
 export const SETTING_KEYS = Object.keys(KINDS) as SettingKey[];
 
@@ -60,6 +66,8 @@ export function defaults(cpus: number): Settings {
     scriptTimeMs: 10_000,
     idleTimeoutMs: 10 * 60_000,
     killGraceMs: 5_000,
+    verifyRepairs: 2,
+    verifyTimeoutMs: 10 * 60_000,
   };
 }
 

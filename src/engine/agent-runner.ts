@@ -4,6 +4,7 @@
  * callbacks, and the Run records.
  */
 import type { AgentTask, Driver, DriverEvent, Usage } from "../drivers/types.js";
+import type { VerifyResult } from "../workspace/verify.js";
 import { extractJsonObject } from "./extract-json.js";
 import type { AgentOptions } from "./options.js";
 import { fullPrompt } from "./preamble.js";
@@ -20,6 +21,10 @@ export interface AgentJob {
   driver: Driver;
   retries: number;
   repairs: number;
+  /** The worktree the agent works in (W01); otherwise the run's cwd. */
+  cwd?: string;
+  /** Commands that check the worktree after the agent (W05). */
+  verify?: string[];
 }
 
 export interface AgentEnd {
@@ -33,6 +38,7 @@ export interface AgentEnd {
   model?: string;
   sessionId?: string;
   attempts: number;
+  verify?: (VerifyResult & { attempt: number })[];
 }
 
 export interface RunnerContext {
@@ -40,6 +46,9 @@ export interface RunnerContext {
   runDir: string;
   cwd: string;
   idleTimeoutMs: number;
+  verifyRepairs: number;
+  /** Runs a job's `verify` commands in its worktree. */
+  verify?(job: AgentJob, signal: AbortSignal): Promise<VerifyResult>;
   onAttempt(job: AgentJob, attempt: number): void;
   onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void;
   onRetry(job: AgentJob, attempt: number, error: string): void;
@@ -77,6 +86,8 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
   const base = job.schema ? [schemaInstructions(job.schema.schema)] : [];
   let extra = base;
   let retriesLeft = job.retries;
+  let verifyRepairsLeft = ctx.verifyRepairs;
+  const verifications: (VerifyResult & { attempt: number })[] = [];
   let repairsLeft = job.repairs;
   let attempt = 0;
   let model: string | undefined;
@@ -98,7 +109,7 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
       effort: job.opts.effort,
       agentType: job.opts.agentType,
       permissions: job.opts.permissions ?? "edit",
-      cwd: ctx.cwd,
+      cwd: job.cwd ?? ctx.cwd,
       runDir: ctx.runDir,
       transcriptPath: `${ctx.runDir}/transcripts/${job.n}.jsonl`,
       timeoutMs: job.opts.timeoutMs,
@@ -132,29 +143,62 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
       return { status: "failed", error, ...end };
     }
     const text = outcome.text ?? "";
-    if (!job.schema) return { status: "completed", value: outcome.object ?? text, ...end };
-
-    const found =
-      outcome.object !== undefined ? { ok: true as const, value: outcome.object } : extractJsonObject(text);
-    let errors: string[];
-    if (!found.ok) {
-      errors = ["the answer holds no parseable JSON object"];
+    let value: unknown;
+    if (!job.schema) {
+      value = outcome.object ?? text;
     } else {
-      const v = job.schema.validate(found.value);
-      if (v.ok) return { status: "completed", value: found.value, ...end };
-      errors = v.errors;
+      const found =
+        outcome.object !== undefined ? { ok: true as const, value: outcome.object } : extractJsonObject(text);
+      let errors: string[] = [];
+      if (!found.ok) errors = ["the answer holds no parseable JSON object"];
+      else {
+        const v = job.schema.validate(found.value);
+        if (v.ok) value = found.value;
+        else errors = v.errors;
+      }
+      if (errors.length > 0) {
+        if (repairsLeft > 0) {
+          repairsLeft--;
+          ctx.onRepair(job, attempt, errors);
+          extra = [...base, repairInstructions(errors, found.ok ? "invalid" : "no-json")];
+          continue;
+        }
+        return {
+          status: "failed",
+          invalid: true,
+          error: `the output did not match the schema after ${job.repairs} repair${job.repairs === 1 ? "" : "s"}: ${errors.join("; ")}`,
+          ...end,
+        };
+      }
     }
-    if (repairsLeft > 0) {
-      repairsLeft--;
-      ctx.onRepair(job, attempt, errors);
-      extra = [...base, repairInstructions(errors, found.ok ? "invalid" : "no-json")];
-      continue;
+    if (job.verify && ctx.verify) {
+      // W05: the worktree must pass the checks; a failure goes back to the agent to fix.
+      const v = await ctx.verify(job, signal);
+      verifications.push({ attempt, ...v });
+      if (signal.aborted) return { status: "stopped", ...end, verify: verifications };
+      if (!v.ok) {
+        if (verifyRepairsLeft > 0) {
+          verifyRepairsLeft--;
+          ctx.onRepair(job, attempt, [`verify failed: ${v.command}`]);
+          extra = [...base, verifyInstructions(v)];
+          continue;
+        }
+        return {
+          status: "failed",
+          error: `verify failed after ${ctx.verifyRepairs} repair${ctx.verifyRepairs === 1 ? "" : "s"}: \`${v.command}\` exited with ${v.exitCode}:\n${v.output.trimEnd().split("\n").slice(-20).join("\n")}`,
+          ...end,
+          verify: verifications,
+        };
+      }
     }
-    return {
-      status: "failed",
-      invalid: true,
-      error: `the output did not match the schema after ${job.repairs} repair${job.repairs === 1 ? "" : "s"}: ${errors.join("; ")}`,
-      ...end,
-    };
+    return { status: "completed", value, ...end, verify: job.verify ? verifications : undefined };
   }
+}
+
+function verifyInstructions(v: VerifyResult): string {
+  return [
+    `Your changes were checked with \`${v.command}\`, which failed (exit code ${v.exitCode}). Its output:`,
+    v.output.trimEnd().split("\n").slice(-60).join("\n"),
+    "Fix the problem in the files, then answer again.",
+  ].join("\n");
 }

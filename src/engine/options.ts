@@ -19,6 +19,12 @@ export interface AgentOptions {
   cache?: boolean;
   /** Per-call command for the command driver (D09). */
   command?: string;
+  /** Run the agent in a git worktree of its own (W01). */
+  isolation?: "worktree";
+  /** Globs the agent may change (W03). */
+  writes?: string[];
+  /** Commands run in the worktree after the agent (W05). */
+  verify?: string[];
 }
 
 export class OptionsError extends Error {
@@ -26,12 +32,6 @@ export class OptionsError extends Error {
 }
 
 const PERMISSIONS = ["read-only", "edit", "full"] as const;
-/** Options whose feature comes in a later version: refused, never silently ignored. */
-const NOT_YET: Record<string, string> = {
-  isolation: "git worktree isolation is not available in this version of weft",
-  writes: "write scopes need worktree isolation, which is not available in this version of weft",
-  verify: "verification commands need worktree isolation, which is not available in this version of weft",
-};
 
 type Check = (v: unknown) => string | undefined;
 const str: Check = (v) => (typeof v === "string" && v !== "" ? undefined : "a non-empty string");
@@ -55,6 +55,16 @@ const CHECKS: Record<keyof AgentOptions, Check> = {
   repairs: nonNegInt,
   cache: (v) => (typeof v === "boolean" ? undefined : "true or false"),
   command: str,
+  isolation: (v) => (v === "worktree" ? undefined : '"worktree"'),
+  writes: (v) =>
+    Array.isArray(v) && v.length > 0 && v.every((g) => typeof g === "string" && g !== "")
+      ? undefined
+      : "a non-empty list of globs",
+  verify: (v) =>
+    (typeof v === "string" && v !== "") ||
+    (Array.isArray(v) && v.length > 0 && v.every((c) => typeof c === "string" && c !== ""))
+      ? undefined
+      : "a command or a non-empty list of commands",
 };
 
 /** Validate the options of one call; returns them typed plus warnings about unknown keys. */
@@ -63,8 +73,6 @@ export function parseOptions(raw: Record<string, unknown>): { opts: AgentOptions
   const unknown: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
-    const notYet = NOT_YET[key];
-    if (notYet) throw new OptionsError(`agent() option "${key}" is refused: ${notYet}`);
     const check = CHECKS[key as keyof AgentOptions];
     if (!check) {
       unknown.push(key);
@@ -72,7 +80,12 @@ export function parseOptions(raw: Record<string, unknown>): { opts: AgentOptions
     }
     const want = check(value);
     if (want) throw new OptionsError(`agent() option "${key}" must be ${want}, got ${JSON.stringify(value)}`);
-    opts[key] = value;
+    opts[key] = key === "verify" && typeof value === "string" ? [value] : value;
+  }
+  for (const k of ["writes", "verify"] as const) {
+    if (opts[k] !== undefined && opts.isolation !== "worktree") {
+      throw new OptionsError(`agent() option "${k}" needs isolation: "worktree"`);
+    }
   }
   return { opts: opts as AgentOptions, unknown };
 }

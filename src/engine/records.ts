@@ -19,6 +19,8 @@ export interface RunStartedRecord {
   /** Settings that did not come from defaults: reused on resume (R03). */
   settings: Record<string, unknown>;
   cwd: string;
+  /** The commit worktrees start from (W01), when the script uses worktree isolation. */
+  base?: string;
 }
 
 export interface RunResumedRecord {
@@ -46,6 +48,10 @@ export interface AgentFinishedRecord {
   driver: string;
   startedAt: string;
   durationMs: number;
+  /** Worktree agents (W01–W03): where it started, its patch (relative to the run directory) and files. */
+  worktree?: { branch: string; start: string };
+  patch?: string;
+  files?: { status: string; path: string }[];
   /** In memory only: the result's JSON text as read from the journal (see cheapRecord). */
   resultJson?: string;
 }
@@ -57,6 +63,7 @@ export type JournalRecord =
   | { type: "agent.spawned"; n: number; attempt: number; pgid: number }
   | AgentFinishedRecord
   | { type: "agent.refused"; label?: string; reason: string; at: string }
+  | { type: "integrated"; n: number }
   | { type: "phase"; title: string }
   | { type: "log"; message: string; level: "info" | "warn" }
   | { type: "run.finished"; status: RunStatus; result?: unknown; error?: string; at: string };
@@ -71,10 +78,12 @@ export interface Replay {
   /** Process groups of attempts that never finished: killed before anything starts (R02). */
   liveGroups: number[];
   finished?: Extract<JournalRecord, { type: "run.finished" }>;
+  /** Worktree agents whose patch an earlier execution applied to the main tree (R04). */
+  integrated: Set<number>;
 }
 
 export function buildReplay(records: JournalRecord[]): Replay {
-  const replay: Replay = { cache: new Map(), maxIndex: 0, liveGroups: [] };
+  const replay: Replay = { cache: new Map(), maxIndex: 0, liveGroups: [], integrated: new Set() };
   const groups = new Map<number, number[]>();
   for (const r of records) {
     switch (r.type) {
@@ -101,6 +110,9 @@ export function buildReplay(records: JournalRecord[]): Replay {
         break;
       case "run.finished":
         replay.finished = r;
+        break;
+      case "integrated":
+        replay.integrated.add(r.n);
         break;
     }
   }
@@ -133,7 +145,8 @@ export function cheapRecord(line: string): JournalRecord | undefined {
     // a cache hit needs only the number, the key and the result.
     const m = FINISHED_HEAD.exec(line);
     const at = line.indexOf(RESULT);
-    if (!m || at < 0 || !line.endsWith("}")) return undefined;
+    // Worktree agents carry their patch: read those in full.
+    if (!m || at < 0 || !line.endsWith("}") || line.includes('"patch":"')) return undefined;
     return {
       type: "agent.finished",
       n: Number(m[1]),

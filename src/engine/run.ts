@@ -6,6 +6,7 @@
 import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
+import picomatch from "picomatch";
 import type { Settings } from "../config/settings.js";
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
@@ -16,12 +17,20 @@ import type { LoadedScript } from "../script/load.js";
 import { AgentFiles } from "../store/agent-files.js";
 import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
 import type { JournalWriter } from "../store/journal.js";
+import { runVerify } from "../workspace/verify.js";
+import type { ChangedFile, PatchInfo, Workspace, Worktree } from "../workspace/workspace.js";
 import { type AgentEnd, type AgentJob, type RunnerContext, runAgent, zeroUsage } from "./agent-runner.js";
 import { callHash, OccurrenceCounter } from "./cache-key.js";
 import { formatScriptFailure } from "./failure.js";
 import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
 import type { AgentFinishedRecord, JournalRecord, Replay } from "./records.js";
 import { Scheduler } from "./scheduler.js";
+
+interface WorktreeOutcome {
+  wt: Worktree;
+  files: ChangedFile[];
+}
+
 import { compileSchema } from "./schema.js";
 
 export interface RunInit {
@@ -44,6 +53,8 @@ export interface RunInit {
   resumed: boolean;
   /** A sandbox worker started early (spawnSandboxWorker); without one, the run starts its own. */
   worker?: Worker;
+  /** The git workspace, when the script uses worktree isolation (W01). */
+  workspace?: Workspace;
 }
 
 const LARGE_RUN = 25;
@@ -60,6 +71,11 @@ export class Run {
   private readonly stopAll = new AbortController();
   private readonly groups = new Map<number, number>();
   private readonly recording = new Set<Promise<void>>();
+  /** Finished worktree agents with a patch, this execution's and cached ones (W04, R04). */
+  private readonly patches = new Map<number, PatchInfo>();
+  private readonly branches = new Map<number, Worktree>();
+  private readonly integrated = new Set<number>();
+  private integrating: Promise<void> = Promise.resolve();
   private readonly warned = new Set<string>();
   private sandbox?: SandboxHost;
   private nextIndex: number;
@@ -88,6 +104,13 @@ export class Run {
       runDir: init.runDir,
       cwd: init.cwd,
       idleTimeoutMs: init.settings.idleTimeoutMs,
+      verifyRepairs: init.settings.verifyRepairs,
+      verify: (job, signal) =>
+        runVerify(job.verify!, job.cwd!, {
+          timeoutMs: init.settings.verifyTimeoutMs,
+          killGraceMs: init.settings.killGraceMs,
+          signal,
+        }),
       onAttempt: (j, attempt) => {
         this.note({
           type: "agent.started",
@@ -216,6 +239,9 @@ export class Run {
         case "call":
           this.onCall(m.id, m.prompt, m.opts);
           break;
+        case "op":
+          this.onOp(m.id, m.name, m.args);
+          break;
         case "phase":
           this.phase = m.title;
           this.note({ type: "phase", title: m.title });
@@ -290,7 +316,17 @@ export class Run {
       const driver = opts.driver ? this.init.driverFor(opts.driver) : this.init.driver;
       for (const w of checkCapabilities(driver.name, driver.capabilities, opts)) this.warnOnce(w);
       const schema = opts.schema ? compileSchema(opts.schema) : undefined;
-      const key = this.counter.next(callHash(prompt, opts));
+      let keyed: typeof opts = opts;
+      if (opts.isolation === "worktree") {
+        if (!this.init.workspace) {
+          throw new OptionsError(
+            'agent() option "isolation": write "worktree" as a literal in the script, so that weft prepares the repository before the run',
+          );
+        }
+        // R03: the same prompt on a different tree is a different call.
+        keyed = { ...opts, isolation: `worktree@${this.init.workspace.start}` as "worktree" };
+      }
+      const key = this.counter.next(callHash(prompt, keyed));
       cacheable = opts.cache !== false;
       const s = this.init.settings;
       job = {
@@ -302,6 +338,7 @@ export class Run {
         driver,
         retries: opts.retries ?? s.retries ?? driver.defaultRetries ?? 3,
         repairs: opts.repairs ?? s.repairs,
+        verify: opts.verify,
       };
     } catch (e) {
       const err = e as Error;
@@ -311,6 +348,15 @@ export class Run {
 
     const hit = cacheable ? this.init.replay?.cache.get(job.key) : undefined;
     if (hit) {
+      // R04: a cached worktree agent does not run again; its recorded patch stands for it.
+      if (hit.patch) {
+        this.patches.set(hit.n, {
+          n: hit.n,
+          label: job.opts.label,
+          patch: join(this.init.runDir, hit.patch),
+          files: hit.files ?? [],
+        });
+      }
       this.summary.agents.cached!++;
       this.dirty = true;
       this.emit({
@@ -356,8 +402,10 @@ export class Run {
     const startedAt = new Date().toISOString();
     const t = Date.now();
     let end: AgentEnd;
+    let tree: WorktreeOutcome | undefined;
     try {
-      end = await runAgent(job, this.runner, this.stopAll.signal);
+      if (job.opts.isolation === "worktree") ({ end, tree } = await this.inWorktree(job));
+      else end = await runAgent(job, this.runner, this.stopAll.signal);
     } finally {
       this.groups.delete(job.n);
     }
@@ -366,9 +414,93 @@ export class Run {
     this.addUsage(end.usage);
     // The concurrency slot is free once the agent is done; waiting for the journal's sync happens
     // outside it, so one fdatasync covers every agent that finished meanwhile.
-    const recording = this.recordEnd(id, job, end, startedAt, Date.now() - t);
+    const recording = this.recordEnd(id, job, end, startedAt, Date.now() - t, tree);
     this.recording.add(recording);
     void recording.finally(() => this.recording.delete(recording));
+  }
+
+  /** W01–W03: the agent in a fresh worktree; its diff saved; an unchanged worktree removed. */
+  private async inWorktree(job: AgentJob): Promise<{ end: AgentEnd; tree?: WorktreeOutcome }> {
+    const ws = this.init.workspace!;
+    let wt: Worktree;
+    try {
+      wt = await ws.create(job.n);
+    } catch (e) {
+      return {
+        end: {
+          status: "failed",
+          error: `cannot create a worktree: ${(e as Error).message}`,
+          usage: zeroUsage(),
+          attempts: 0,
+        },
+      };
+    }
+    job.cwd = wt.path;
+    let end = await runAgent(job, this.runner, this.stopAll.signal);
+    let files: ChangedFile[] = [];
+    try {
+      files = await ws.diff(wt, join(this.init.runDir, "patches", `${job.n}.patch`));
+    } catch (e) {
+      end = {
+        ...end,
+        status: "failed",
+        error: `cannot read the worktree's changes: ${(e as Error).message}`,
+      };
+    }
+    // A stopped agent runs again on resume in a new worktree; an unchanged one has nothing to keep.
+    if (files.length === 0 || end.status === "stopped") await ws.remove(wt).catch(() => {});
+    const writes = job.opts.writes;
+    if (end.status === "completed" && writes) {
+      const inScope = picomatch(writes, { dot: true });
+      const outside = files.map((f) => f.path).filter((p) => !inScope(p));
+      if (outside.length > 0) {
+        end = {
+          ...end,
+          status: "failed",
+          error: `changed files outside its write scope (writes: ${writes.join(", ")}): ${outside.join(", ")}; the patch is kept in patches/${job.n}.patch and not integrated`,
+        };
+      }
+    }
+    if (files.length > 0) this.branches.set(job.n, wt);
+    return { end, tree: { wt, files } };
+  }
+
+  /** W04: the script's integrate(which?, {allowDirty?}); one at a time, in agent order. */
+  private onOp(id: number, name: string, argsJson: string): void {
+    if (name !== "integrate") {
+      this.reject(id, "Error", `unknown operation ${name}`);
+      return;
+    }
+    const ws = this.init.workspace;
+    if (!ws) {
+      this.reject(
+        id,
+        "WorkspaceError",
+        'integrate() needs worktree agents: name isolation: "worktree" in the script',
+      );
+      return;
+    }
+    const { which, allowDirty } = JSON.parse(argsJson) as {
+      which?: (number | string)[];
+      allowDirty?: boolean;
+    };
+    this.integrating = this.integrating.then(async () => {
+      try {
+        const picked = [...this.patches.values()].filter(
+          (p) => !this.integrated.has(p.n) && (!which || which.some((w) => w === p.n || w === p.label)),
+        );
+        const result = await ws.integrate(picked, { allowDirty, already: this.init.replay?.integrated });
+        for (const a of result.applied) {
+          this.integrated.add(a.n);
+          await this.record({ type: "integrated", n: a.n });
+          const branch = this.branches.get(a.n);
+          if (branch) await ws.remove(branch).catch(() => {});
+        }
+        this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(result) });
+      } catch (e) {
+        this.reject(id, (e as Error).name || "Error", (e as Error).message);
+      }
+    });
   }
 
   private async recordEnd(
@@ -377,6 +509,7 @@ export class Run {
     end: AgentEnd,
     startedAt: string,
     durationMs: number,
+    tree?: WorktreeOutcome,
   ): Promise<void> {
     const rec: AgentFinishedRecord = {
       type: "agent.finished",
@@ -393,6 +526,9 @@ export class Run {
       driver: job.driver.name,
       startedAt,
       durationMs,
+      worktree: tree ? { branch: tree.wt.branch, start: tree.wt.start } : undefined,
+      patch: tree?.files.length ? `patches/${job.n}.patch` : undefined,
+      files: tree?.files,
       // Last, so a resume can take its text without parsing it (records.ts cheapRecord).
       result: end.status === "completed" ? end.value : undefined,
     };
@@ -402,6 +538,14 @@ export class Run {
     } catch (e) {
       this.end("failed", undefined, `weft: cannot write the journal: ${(e as Error).message}`);
       return;
+    }
+    if (rec.status === "completed" && rec.patch) {
+      this.patches.set(job.n, {
+        n: job.n,
+        label: job.opts.label,
+        patch: join(this.init.runDir, rec.patch),
+        files: rec.files!,
+      });
     }
     // An explicit literal, not a spread of `rec`: a spread this wide makes a slow dictionary object.
     const { schema, ...options } = job.opts;
@@ -423,6 +567,10 @@ export class Run {
       startedAt: rec.startedAt,
       durationMs: rec.durationMs,
       key: rec.key,
+      worktree: rec.worktree,
+      patch: rec.patch,
+      files: rec.files,
+      verify: end.verify,
     });
     this.emit({
       type: "agent.finished",

@@ -118,6 +118,21 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     });
   }
 
+  // W04: apply finished worktree agents' patches to the main tree; agents by number or label.
+  function integrate(which, opts) {
+    let argsJson;
+    try {
+      if (which !== undefined && which !== null && !Array.isArray(which)) throw new TypeError("integrate(agents?, opts?): agents must be a list of agent numbers or labels");
+      if (Array.isArray(which)) for (const w of which) if (typeof w !== "number" && typeof w !== "string") throw new TypeError("integrate(): each agent is a number or a label");
+      argsJson = stringify({ which: Array.isArray(which) ? which : undefined, allowDirty: !!(opts && opts.allowDirty === true) });
+    } catch (e) { return Promise.reject(e); }
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      send("op", "integrate", argsJson, id);
+    });
+  }
+
   function checkList(list, fn) {
     if (!Array.isArray(list)) throw new TypeError(fn + "() takes an array, got " + (list === null ? "null" : typeof list));
     if (list.length > settings.maxListItems) throw new RangeError(fn + "() got " + list.length + " items, more than the limit of " + settings.maxListItems + " (setting maxListItems)");
@@ -175,6 +190,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
 
   define(G, "agent", agent);
   define(G, "parallel", parallel);
+  define(G, "integrate", integrate);
   define(G, "pipeline", pipeline);
   define(G, "phase", phase);
   define(G, "log", log);

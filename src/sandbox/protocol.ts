@@ -18,6 +18,8 @@ export interface SandboxInit {
 
 export type WorkerOut =
   | { t: "call"; id: number; prompt: string; opts: string }
+  /** A weft operation other than an agent, e.g. integrate() (W04); args as JSON. */
+  | { t: "op"; id: number; name: string; args: string }
   | { t: "phase"; title: string }
   | { t: "log"; message: string }
   | { t: "warn"; message: string }

@@ -72,10 +72,13 @@ function send(kind: unknown, payload: unknown, opts?: unknown, id?: unknown): vo
       schedule();
       return;
     }
-    if (kind === "call" && (typeof opts !== "string" || typeof id !== "number")) return;
+    if ((kind === "call" || kind === "op") && (typeof opts !== "string" || typeof id !== "number")) return;
     switch (kind) {
       case "call":
         outbox.push({ t: "call", id: id as number, prompt: payload, opts: opts as string });
+        break;
+      case "op":
+        outbox.push({ t: "op", id: id as number, name: payload, args: opts as string });
         break;
       case "phase":
         outbox.push({ t: "phase", title: payload });

@@ -20,6 +20,8 @@ export interface LoadedScript {
   code: string;
   meta: WorkflowMeta;
   isTs: boolean;
+  /** The script has a "worktree" string literal: it may ask for worktree isolation (W06 is checked before the run). */
+  usesWorktrees: boolean;
 }
 
 type AnyNode = Node & Record<string, any>;
@@ -127,7 +129,10 @@ export async function loadScriptSource(
       fail(stmt.start, "ForbiddenSyntax", "only `export const meta` may be exported from a workflow script");
     }
   }
+  let usesWorktrees = false;
   walk(ast, (n) => {
+    if (n.type === "Literal" && n.value === "worktree") usesWorktrees = true;
+    if (n.type === "TemplateElement" && n.value.cooked === "worktree") usesWorktrees = true;
     if (n.type === "ImportDeclaration") {
       fail(
         n.start,
@@ -157,7 +162,7 @@ export async function loadScriptSource(
   // `export` becomes spaces so the body is a plain script with unchanged positions.
   const at = first!.start;
   const code = `${js.slice(0, at)}${" ".repeat("export".length)}${js.slice(at + "export".length)}`;
-  return { displayPath, source, code, meta, isTs };
+  return { displayPath, source, code, meta, isTs, usesWorktrees };
 }
 
 function walk(node: AnyNode, visit: (n: AnyNode) => void): void {

@@ -92,6 +92,8 @@ async function mkdirChecked(path: string): Promise<void> {
 export async function ensureRunsDir(cwd: string): Promise<string> {
   const weft = join(cwd, ".weft");
   await mkdirChecked(join(weft, "runs"));
+  // Run files and worktrees are not the project's content: keep them out of `git status`.
+  await writeFile(join(weft, ".gitignore"), "*\n", { flag: "wx" }).catch(() => {});
   return weft;
 }
 
@@ -99,7 +101,7 @@ export const runDirPath = (weftDir: string, id: string) => join(weftDir, "runs",
 
 export async function createRunDir(weftDir: string, id: string): Promise<string> {
   const dir = runDirPath(weftDir, id);
-  for (const sub of ["agents", "transcripts", "tasks"]) await mkdirChecked(join(dir, sub));
+  for (const sub of ["agents", "transcripts", "tasks", "patches"]) await mkdirChecked(join(dir, sub));
   return dir;
 }
 

@@ -26,11 +26,11 @@ describe("script API", () => {
     expect(r.stderr).toMatch(/failed #2 .*boom/);
   });
 
-  test("A02 unknown options warn, wrong types throw, later features are refused by name", async () => {
+  test("A02 unknown options warn, wrong types throw, options without their prerequisite or driver support are refused by name", async () => {
     const { out, r } = await run(
       `const res = []
 await agent("a", { colour: "red" })
-for (const o of [{ timeoutMs: "soon" }, { label: 3 }, { permissions: "root" }, { isolation: "worktree" }, { writes: ["src/**"] }, { verify: "npm test" }, { agentType: "reviewer" }, { permissions: "read-only" }]) {
+for (const o of [{ timeoutMs: "soon" }, { label: 3 }, { permissions: "root" }, { isolation: "container" }, { writes: ["src/**"] }, { verify: "npm test" }, { agentType: "reviewer" }, { permissions: "read-only" }]) {
   try { await agent("b", o); res.push("ran") } catch (e) { res.push(e.name + ": " + e.message) }
 }
 return res\n`,
@@ -39,9 +39,9 @@ return res\n`,
     expect(out[0]).toMatch(/OptionsError: .*"timeoutMs" must be a positive integer/);
     expect(out[1]).toMatch(/"label" must be a non-empty string/);
     expect(out[2]).toMatch(/"permissions" must be one of/);
-    expect(out[3]).toMatch(/"isolation" is refused/);
-    expect(out[4]).toMatch(/"writes" is refused/);
-    expect(out[5]).toMatch(/"verify" is refused/);
+    expect(out[3]).toMatch(/"isolation" must be "worktree"/);
+    expect(out[4]).toMatch(/"writes" needs isolation: "worktree"/);
+    expect(out[5]).toMatch(/"verify" needs isolation: "worktree"/);
     expect(out[6]).toMatch(/"agentType" is refused: the command driver has no named agent types/);
     expect(out[7]).toMatch(/"permissions": "read-only" is refused: the command driver cannot enforce it/);
   });

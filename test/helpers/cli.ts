@@ -1,5 +1,5 @@
 /** Run the built CLI (dist/) as a user would, in a temporary project folder. */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -99,4 +99,20 @@ export async function until<T>(f: () => T | undefined, ms = 20_000): Promise<T> 
     if (Date.now() > end) throw new Error("timed out waiting");
     await sleep(25);
   }
+}
+
+/** A project folder that is a git repository with one commit of `files` (and the script). */
+export function gitProject(files: Record<string, string>): string {
+  const dir = project({ "README.md": "project\n", ...files });
+  const run = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "pipe" });
+  run("init", "-q");
+  run("config", "user.email", "test@example.com");
+  run("config", "user.name", "test");
+  run("add", "-A");
+  run("commit", "-qm", "base");
+  return dir;
+}
+
+export function gitOut(dir: string, ...args: string[]): string {
+  return execFileSync("git", args, { cwd: dir, encoding: "utf8" });
 }

@@ -1,0 +1,238 @@
+/**
+ * Writers in isolation (SPEC W01–W06, R04): one git worktree per agent on branch
+ * `weft/<run>/<n>`, started from the run's base commit plus every patch integrated before it;
+ * the agent's diff saved as a patch; integration applies patches to the main working tree, each
+ * one whole or not at all.
+ *
+ * Integrated patches are also chained as commits made with fixed author, committer and dates,
+ * so the tree a worktree starts from has an id that is the same when a resume replays the same
+ * integrations (it is part of the agent's cache key, R03).
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GitError, git } from "./git.js";
+
+export class WorkspaceError extends Error {
+  override name = "WorkspaceError";
+}
+
+export interface Worktree {
+  n: number;
+  path: string;
+  branch: string;
+  /** Commit the worktree started from. */
+  start: string;
+}
+
+export interface ChangedFile {
+  status: string;
+  path: string;
+}
+
+export interface PatchInfo {
+  n: number;
+  label?: string;
+  /** Absolute path of the patch file. */
+  patch: string;
+  files: ChangedFile[];
+}
+
+export interface IntegrateResult {
+  applied: { n: number; label?: string; files: string[] }[];
+  conflicts: { n: number; label?: string; files: string[]; error: string }[];
+}
+
+const FIXED = {
+  GIT_AUTHOR_NAME: "weft",
+  GIT_AUTHOR_EMAIL: "weft@localhost",
+  GIT_COMMITTER_NAME: "weft",
+  GIT_COMMITTER_EMAIL: "weft@localhost",
+  GIT_AUTHOR_DATE: "1970-01-01T00:00:00Z",
+  GIT_COMMITTER_DATE: "1970-01-01T00:00:00Z",
+};
+
+export class Workspace {
+  /** Head of the chain of integrated patches (starts at the base commit). */
+  private head: string;
+
+  private constructor(
+    readonly root: string,
+    readonly base: string,
+    private readonly runId: string,
+    private readonly dir: string,
+  ) {
+    this.head = base;
+  }
+
+  /** W06: outside a git repository (or one without a commit) this fails, before any agent starts. */
+  static async open(cwd: string, weftDir: string, runId: string, recordedBase?: string): Promise<Workspace> {
+    let root: string;
+    try {
+      root = (await git(["rev-parse", "--show-toplevel"], cwd)).stdout.trim();
+    } catch {
+      throw new WorkspaceError(
+        `isolation: "worktree" needs a git repository, and ${cwd} is not inside one (run \`git init\` and commit first)`,
+      );
+    }
+    let base = recordedBase;
+    if (!base) {
+      try {
+        base = (await git(["rev-parse", "--verify", "HEAD^{commit}"], root)).stdout.trim();
+      } catch {
+        throw new WorkspaceError(
+          `isolation: "worktree" needs a commit to start from, and ${root} has none yet`,
+        );
+      }
+    }
+    const dir = join(weftDir, "worktrees", runId);
+    await mkdir(dir, { recursive: true });
+    return new Workspace(root, base, runId, dir);
+  }
+
+  /** `weft clean`: remove every worktree and branch a run left (kept changes, crashed agents). */
+  static async clean(
+    cwd: string,
+    weftDir: string,
+    runId: string,
+  ): Promise<{ worktrees: number; branches: number }> {
+    const dir = join(weftDir, "worktrees", runId);
+    let root: string;
+    try {
+      root = (await git(["rev-parse", "--show-toplevel"], cwd)).stdout.trim();
+    } catch {
+      await rm(dir, { recursive: true, force: true });
+      return { worktrees: 0, branches: 0 };
+    }
+    const list = await git(["worktree", "list", "--porcelain"], root);
+    const paths = list.stdout
+      .split("\n")
+      .filter((l) => l.startsWith("worktree "))
+      .map((l) => l.slice("worktree ".length))
+      .filter((p) => p.startsWith(`${dir}/`));
+    for (const p of paths) await git(["worktree", "remove", "--force", p], root, { ok: () => true });
+    await rm(dir, { recursive: true, force: true });
+    await git(["worktree", "prune"], root, { ok: () => true });
+    const branches = (
+      await git(["branch", "--list", "--format=%(refname:short)", `weft/${runId}/*`], root)
+    ).stdout
+      .split("\n")
+      .filter(Boolean);
+    if (branches.length > 0) await git(["branch", "-D", ...branches], root);
+    return { worktrees: paths.length, branches: branches.length };
+  }
+
+  /** The commit a worktree started now would start from. */
+  get start(): string {
+    return this.head;
+  }
+
+  async create(n: number): Promise<Worktree> {
+    const path = join(this.dir, String(n));
+    const branch = `weft/${this.runId}/${n}`;
+    // A crashed earlier attempt may have left this agent's worktree or branch behind.
+    await this.remove({ n, path, branch, start: this.head });
+    await git(["worktree", "add", "--quiet", "-b", branch, path, this.head], this.root);
+    return { n, path, branch, start: this.head };
+  }
+
+  /** W02: the agent's diff (new, deleted and binary files included) against where it started. */
+  async diff(wt: Worktree, patchPath: string): Promise<ChangedFile[]> {
+    await git(["add", "-A"], wt.path);
+    const names = await git(["diff", "--cached", "--name-status", "--no-renames", wt.start], wt.path);
+    const files = names.stdout
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => {
+        const [status, ...rest] = l.split("\t");
+        return { status: status!, path: rest.join("\t") };
+      });
+    if (files.length > 0) {
+      const patch = await git(
+        ["diff", "--cached", "--binary", "--full-index", "--no-renames", wt.start],
+        wt.path,
+      );
+      await writeFile(patchPath, patch.stdout);
+    }
+    return files;
+  }
+
+  async remove(wt: Worktree): Promise<void> {
+    await git(["worktree", "remove", "--force", wt.path], this.root, { ok: () => true });
+    await rm(wt.path, { recursive: true, force: true });
+    await git(["worktree", "prune"], this.root, { ok: () => true });
+    await git(["branch", "-D", wt.branch], this.root, { ok: () => true });
+  }
+
+  /** Files in the main working tree that differ from the integrated state (user edits). */
+  private async dirtyFiles(): Promise<string[]> {
+    const tmp = await mkdtemp(join(tmpdir(), "weft-index-"));
+    try {
+      const env = { GIT_INDEX_FILE: join(tmp, "index") };
+      await git(["read-tree", this.head], this.root, { env });
+      await git(["add", "-A"], this.root, { env });
+      const out = await git(["diff", "--cached", "--name-only", this.head], this.root, { env });
+      return out.stdout.split("\n").filter(Boolean);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** Apply `patch` on top of the integration head in a scratch index; returns the new commit. */
+  private async chain(patch: string, message: string): Promise<string> {
+    const tmp = await mkdtemp(join(tmpdir(), "weft-index-"));
+    try {
+      const env = { ...FIXED, GIT_INDEX_FILE: join(tmp, "index") };
+      await git(["read-tree", this.head], this.root, { env });
+      await git(["apply", "--cached", "--binary", patch], this.root, { env });
+      const tree = (await git(["write-tree"], this.root, { env })).stdout.trim();
+      return (
+        await git(["commit-tree", tree, "-p", this.head, "-m", message], this.root, { env })
+      ).stdout.trim();
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * W04: apply patches to the main working tree in agent order, each whole or not at all.
+   * `already` are agents integrated by an earlier execution of this run (R04): their patches are
+   * in the main tree already, so only the integration chain is rebuilt for them.
+   */
+  async integrate(
+    patches: PatchInfo[],
+    opts: { allowDirty?: boolean; already?: Set<number> } = {},
+  ): Promise<IntegrateResult> {
+    const result: IntegrateResult = { applied: [], conflicts: [] };
+    const todo = [...patches].sort((a, b) => a.n - b.n);
+    if (!opts.allowDirty && todo.some((p) => !opts.already?.has(p.n))) {
+      const dirty = await this.dirtyFiles();
+      if (dirty.length > 0) {
+        throw new WorkspaceError(
+          `integrate() refuses to change a working tree with changes of its own (${dirty.slice(0, 10).join(", ")}${dirty.length > 10 ? ", ..." : ""}); commit or stash them, or call integrate({ allowDirty: true })`,
+        );
+      }
+    }
+    for (const p of todo) {
+      const files = p.files.map((f) => f.path);
+      const message = `weft ${this.runId} agent ${p.n}`;
+      if (opts.already?.has(p.n)) {
+        this.head = await this.chain(p.patch, message);
+        result.applied.push({ n: p.n, label: p.label, files });
+        continue;
+      }
+      try {
+        // Check against both the main tree and the chain before changing either.
+        await git(["apply", "--check", "--binary", p.patch], this.root);
+        const next = await this.chain(p.patch, message);
+        await git(["apply", "--binary", p.patch], this.root);
+        this.head = next;
+        result.applied.push({ n: p.n, label: p.label, files });
+      } catch (e) {
+        const error = e instanceof GitError ? e.message.replace(/^git apply[^:]*: /, "") : String(e);
+        result.conflicts.push({ n: p.n, label: p.label, files, error });
+      }
+    }
+    return result;
+  }
+}
