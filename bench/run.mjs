@@ -95,4 +95,7 @@ console.log(
 );
 for (const r of rows)
   console.log([r[0].padEnd(w[0]), r[1].padStart(w[1]), r[2].padStart(w[2]), r[3].padStart(w[3])].join("  "));
+console.log(
+  `\nworktrees: ${wt.agents} agents in parallel on a repository of ${wt.files} files: plain \`git worktree add\` + \`remove\` ${fmt(wt.plainMs / wt.agents, 0)} ms per worktree; weft (create, diff, remove) ${fmt(wt.weftMs / wt.agents, 0)} ms per agent; weft above git: ${fmt(((wt.weftMs - wt.plainMs) / wt.plainMs) * 100, 0)}%`,
+);
 for (const d of dirs) rmSync(d, { recursive: true, force: true });

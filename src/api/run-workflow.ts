@@ -226,6 +226,7 @@ async function launch(
       resumed: o.replay?.started !== undefined,
       worker: o.worker,
       workspace: o.workspace,
+      autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
     });
     const j = journal;
     const onAbort = () => void run.stop();

@@ -22,6 +22,10 @@ function settingOptions(cmd: Command): Command {
     .option("--retries <n>", "retries of a failed agent (command driver default 0)")
     .option("--script-time-ms <ms>", "limit for one slice of synchronous script work (default 10000)")
     .option("--idle-timeout-ms <ms>", "kill an agent silent this long (default 600000)")
+    .option(
+      "--integrate",
+      "apply finished worktree agents' patches to the working tree when the run completes",
+    )
     .option("--json", "print one JSON event per line on stdout");
 }
 

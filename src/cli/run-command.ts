@@ -23,6 +23,7 @@ export interface RunFlags {
   idleTimeoutMs?: string;
   json?: boolean;
   resume?: string;
+  integrate?: boolean;
 }
 
 const SETTING_FLAGS: SettingKey[] = [
@@ -37,6 +38,7 @@ const SETTING_FLAGS: SettingKey[] = [
   "retries",
   "scriptTimeMs",
   "idleTimeoutMs",
+  "integrate",
 ];
 
 export function settingsFromFlags(flags: RunFlags): Partial<Settings> {

@@ -26,12 +26,14 @@ export interface Settings {
   verifyRepairs: number;
   /** Limit for one `verify` command. */
   verifyTimeoutMs: number;
+  /** Integrate finished worktree agents' patches when the run completes (W04; also `meta.integrate`). */
+  integrate: boolean;
 }
 
 export type SettingKey = keyof Settings;
 export type Source = "flag" | "env" | "run" | "project" | "user" | "default";
 
-type Kind = "string" | "posInt" | "nonNegInt" | "posNumber";
+type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool";
 const KINDS: Record<SettingKey, Kind> = {
   driver: "string",
   command: "string",
@@ -47,6 +49,7 @@ const KINDS: Record<SettingKey, Kind> = {
   killGraceMs: "nonNegInt",
   verifyRepairs: "nonNegInt",
   verifyTimeoutMs: "posInt",
+  integrate: "bool",
 };
 export const SETTING_KEYS = Object.keys(KINDS) as SettingKey[];
 
@@ -68,6 +71,7 @@ export function defaults(cpus: number): Settings {
     killGraceMs: 5_000,
     verifyRepairs: 2,
     verifyTimeoutMs: 10 * 60_000,
+    integrate: false,
   };
 }
 
@@ -81,6 +85,11 @@ export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c
 /** Parse one value of a setting; `where` names its origin for the error message. */
 export function parseSetting(key: SettingKey, raw: unknown, where: string): Settings[SettingKey] {
   const kind = KINDS[key];
+  if (kind === "bool") {
+    if (raw === true || raw === "true" || raw === "1") return true;
+    if (raw === false || raw === "false" || raw === "0") return false;
+    throw new SettingsError(`${where}: ${key} must be true or false, got ${JSON.stringify(raw)}`);
+  }
   if (kind === "string") {
     if (typeof raw !== "string" || raw === "")
       throw new SettingsError(`${where}: ${key} must be a non-empty string`);

@@ -55,6 +55,8 @@ export interface RunInit {
   worker?: Worker;
   /** The git workspace, when the script uses worktree isolation (W01). */
   workspace?: Workspace;
+  /** Integrate what is left when the run completes (`meta.integrate` or the `integrate` setting). */
+  autoIntegrate?: boolean;
 }
 
 const LARGE_RUN = 25;
@@ -465,6 +467,26 @@ export class Run {
     return { end, tree: { wt, files } };
   }
 
+  /** W04 at the end of a completed run, when `meta.integrate` or the `integrate` setting asks. */
+  private async integrateAtEnd(): Promise<void> {
+    await this.integrating;
+    const ws = this.init.workspace!;
+    const picked = [...this.patches.values()].filter((p) => !this.integrated.has(p.n));
+    if (picked.length === 0) return;
+    try {
+      const result = await ws.integrate(picked, { already: this.init.replay?.integrated });
+      for (const a of result.applied) {
+        this.integrated.add(a.n);
+        await this.record({ type: "integrated", n: a.n });
+        const wt = this.branches.get(a.n);
+        if (wt) await ws.remove(wt).catch(() => {});
+      }
+      this.summary.integration = result;
+    } catch (e) {
+      this.summary.integration = { error: (e as Error).message };
+    }
+  }
+
   /** W04: the script's integrate(which?, {allowDirty?}); one at a time, in agent order. */
   private onOp(id: number, name: string, argsJson: string): void {
     if (name !== "integrate") {
@@ -651,6 +673,7 @@ export class Run {
     while (this.scheduler.active > 0) await new Promise((r) => setTimeout(r, 5));
     await Promise.all(this.recording);
     clearInterval(this.summaryTimer);
+    if (status === "completed" && this.init.autoIntegrate && this.init.workspace) await this.integrateAtEnd();
     this.summary.agents.queued = 0;
     this.summary.status = status;
     if (resultJson !== undefined) this.summary.result = JSON.parse(resultJson);

@@ -27,6 +27,13 @@ export interface RunSummary {
   durationMs?: number;
   script: string;
   driver: string;
+  /** What the end-of-run integration applied and what conflicted (W04), or why it was refused. */
+  integration?:
+    | {
+        applied: { n: number; label?: string; files: string[] }[];
+        conflicts: { n: number; label?: string; files: string[]; error: string }[];
+      }
+    | { error: string };
 }
 
 export type RunStatus =

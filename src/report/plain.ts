@@ -77,6 +77,13 @@ export class PlainReporter implements Reporter {
         const s = e.summary;
         for (const r of s.refused) this.sink.line(`refused${r.label ? ` ${r.label}` : ""}: ${r.reason}`);
         if (e.error) this.sink.line(e.error);
+        const ig = s.integration;
+        if (ig && "error" in ig) this.sink.line(`integration refused: ${ig.error}`);
+        else if (ig) {
+          this.sink.line(`integrated ${ig.applied.map((a) => `#${a.n}`).join(" ") || "nothing"}`);
+          for (const c of ig.conflicts)
+            this.sink.line(`conflict #${c.n}${c.label ? ` ${c.label}` : ""}: ${c.files.join(", ")}`);
+        }
         this.sink.line(summaryLine(s));
         if (s.status === "budget_exhausted") {
           this.sink.line(

@@ -40,3 +40,26 @@ export function git(
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
+
+/**
+ * git's worktree commands are not safe to run side by side: one `worktree add` can read another's
+ * half-written admin files ("failed to read .git/worktrees/N/commondir"), and ref updates meet
+ * each other's lock files. Those failures are retried after a short random pause.
+ */
+const RACE =
+  /failed to read .*(commondir|gitdir)|\.lock': File exists|cannot lock ref|Unable to create .*\.lock/;
+
+export async function gitRetrying(
+  args: string[],
+  cwd: string,
+  opts: Parameters<typeof git>[2] = {},
+): Promise<GitResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await git(args, cwd, opts);
+    } catch (e) {
+      if (attempt >= 10 || !(e instanceof GitError) || !RACE.test(e.message)) throw e;
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
+    }
+  }
+}

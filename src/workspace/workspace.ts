@@ -11,7 +11,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GitError, git } from "./git.js";
+import { GitError, git, gitRetrying } from "./git.js";
 
 export class WorkspaceError extends Error {
   override name = "WorkspaceError";
@@ -55,6 +55,18 @@ const FIXED = {
 export class Workspace {
   /** Head of the chain of integrated patches (starts at the base commit). */
   private head: string;
+  /**
+   * `git worktree add` and `remove` one at a time: run side by side, git reads another add's
+   * half-written admin files ("failed to read .git/worktrees/N/commondir") and a failed add leaves
+   * its branch behind (measured with bench/worktrees.mjs). The checkout dominates either way.
+   */
+  private admin: Promise<unknown> = Promise.resolve();
+
+  private exclusive<T>(f: () => Promise<T>): Promise<T> {
+    const next = this.admin.then(f, f);
+    this.admin = next.catch(() => {});
+    return next;
+  }
 
   private constructor(
     readonly root: string,
@@ -128,16 +140,26 @@ export class Workspace {
   }
 
   async create(n: number): Promise<Worktree> {
-    const path = join(this.dir, String(n));
-    const branch = `weft/${this.runId}/${n}`;
-    // A crashed earlier attempt may have left this agent's worktree or branch behind.
-    await this.remove({ n, path, branch, start: this.head });
-    await git(["worktree", "add", "--quiet", "-b", branch, path, this.head], this.root);
-    return { n, path, branch, start: this.head };
+    const wt = { n, path: join(this.dir, String(n)), branch: `weft/${this.runId}/${n}`, start: this.head };
+    const add = () =>
+      gitRetrying(["worktree", "add", "--quiet", "-b", wt.branch, wt.path, wt.start], this.root);
+    await this.exclusive(async () => {
+      try {
+        await add();
+      } catch {
+        // A crashed earlier execution left this agent's worktree or branch behind: clear, retry once.
+        await this.removeNow(wt);
+        await add();
+      }
+    });
+    return wt;
   }
 
   /** W02: the agent's diff (new, deleted and binary files included) against where it started. */
   async diff(wt: Worktree, patchPath: string): Promise<ChangedFile[]> {
+    // Most agents of a large fan-out change nothing or little: look before staging everything.
+    const status = await git(["status", "--porcelain", "--untracked-files=all"], wt.path);
+    if (status.stdout.trim() === "" && (await this.headOf(wt)) === wt.start) return [];
     await git(["add", "-A"], wt.path);
     const names = await git(["diff", "--cached", "--name-status", "--no-renames", wt.start], wt.path);
     const files = names.stdout
@@ -157,11 +179,24 @@ export class Workspace {
     return files;
   }
 
-  async remove(wt: Worktree): Promise<void> {
-    await git(["worktree", "remove", "--force", wt.path], this.root, { ok: () => true });
-    await rm(wt.path, { recursive: true, force: true });
-    await git(["worktree", "prune"], this.root, { ok: () => true });
-    await git(["branch", "-D", wt.branch], this.root, { ok: () => true });
+  /** An agent may have committed in its worktree: its diff is taken from where it started. */
+  private async headOf(wt: Worktree): Promise<string> {
+    return (await git(["rev-parse", "HEAD"], wt.path)).stdout.trim();
+  }
+
+  remove(wt: Worktree): Promise<void> {
+    return this.exclusive(() => this.removeNow(wt));
+  }
+
+  private async removeNow(wt: Worktree): Promise<void> {
+    try {
+      await gitRetrying(["worktree", "remove", "--force", wt.path], this.root);
+    } catch {
+      // Not a worktree (any more): whatever is left is plain files.
+      await rm(wt.path, { recursive: true, force: true });
+      await git(["worktree", "prune"], this.root, { ok: () => true });
+    }
+    await gitRetrying(["branch", "-D", wt.branch], this.root, { ok: () => true });
   }
 
   /** Files in the main working tree that differ from the integrated state (user edits). */

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
@@ -193,5 +194,24 @@ return { first: first.applied.map((a) => a.n), second }\n`;
     expect(existsSync(join(dir, ".weft", "worktrees", id))).toBe(false);
     expect(gitOut(dir, "branch", "--list", "weft/*").trim()).toBe("");
     expect(gitOut(dir, "worktree", "list").trim().split("\n")).toHaveLength(1);
+  });
+
+  test("W04 meta.integrate or --integrate applies what is left when the run completes", async () => {
+    const dir = gitProject({
+      "wf.js": `export const meta = { name: "auto", description: "d", integrate: true }
+await parallel([() => agent("write:a.txt:A", { isolation: "worktree" }), () => agent("write:b.txt:B", { isolation: "worktree" })])\n`,
+      "flag.js": `${meta()}await agent("write:c.txt:C", { isolation: "worktree" })\n`,
+    });
+    let r = await runScript(dir, "wf.js");
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain("integrated #1 #2");
+    expect(readFileSync(join(dir, "a.txt"), "utf8")).toBe("A\n");
+    expect(readFileSync(join(dir, "b.txt"), "utf8")).toBe("B\n");
+    const s = JSON.parse(readFileSync(join(dir, ".weft", "runs", runIdOf(r), "run.json"), "utf8"));
+    expect(s.integration.applied.map((a: { n: number }) => a.n)).toEqual([1, 2]);
+    execFileSync("git", ["add", "-A"], { cwd: dir });
+    execFileSync("git", ["commit", "-qm", "stage"], { cwd: dir });
+    r = await runScript(dir, "flag.js", ["--integrate"]);
+    expect(readFileSync(join(dir, "c.txt"), "utf8")).toBe("C\n");
   });
 });
