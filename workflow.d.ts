@@ -29,6 +29,17 @@ interface AgentOptions {
   cache?: boolean;
   /** Command for the command driver, for this call. */
   command?: string;
+  /** Run the agent in a git worktree of its own, on branch weft/<run>/<n>. */
+  isolation?: "worktree";
+  /** Globs the agent may change (with isolation); a change elsewhere fails it. */
+  writes?: string[];
+  /** Commands run in the worktree after the agent; a failure is sent back to it to fix. */
+  verify?: string | string[];
+}
+
+interface IntegrateResult {
+  applied: { n: number; label?: string; files: string[] }[];
+  conflicts: { n: number; label?: string; files: string[]; error: string }[];
 }
 
 interface Counter {
@@ -46,6 +57,11 @@ declare function pipeline<I>(
   items: readonly I[],
   ...stages: ((previous: any, item: I, index: number) => unknown)[]
 ): Promise<any[]>;
+/** Apply finished worktree agents' patches (all, or these numbers or labels) to the working tree, in agent order. */
+declare function integrate(
+  agents?: (number | string)[],
+  opts?: { allowDirty?: boolean },
+): Promise<IntegrateResult>;
 declare function phase(title: string): void;
 declare function log(...parts: unknown[]): void;
 /** The run's input (--args), verbatim JSON; undefined when none was given. */
