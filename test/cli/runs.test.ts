@@ -1,4 +1,5 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { isGroupAlive } from "../../dist/drivers/process.js";
@@ -162,7 +163,7 @@ return { out, summary }\n`;
     // A lock left by a dead process is stale.
     writeFileSync(
       join(dir, ".weft", "runs", id, "lock.json"),
-      JSON.stringify({ pid: 999999, startTime: "1", hostname: "x", acquiredAt: 0, heartbeatAt: Date.now() }),
+      JSON.stringify({ pid: 999999, startTime: "1", hostname: hostname(), acquiredAt: 0, heartbeatAt: Date.now() }),
     );
     const again = await weft(["resume", id], dir);
     expect(again.code).toBe(0);
