@@ -1,71 +1,127 @@
 /**
- * The Driver conformance suite (SPEC D01): every driver runs it. A driver under test supplies
- * tasks for three scenarios; the suite checks the outcome and event contract.
+ * The Driver conformance suite (SPEC D01): every driver runs it. A driver under test supplies a
+ * task factory and three scenarios (task overrides that make its backend answer, fail, or run
+ * until stopped); the suite checks the outcome and event contract the engine relies on.
  */
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { expect, test } from "vitest";
-import { isGroupAlive } from "../../dist/drivers/process.js";
-import type { AgentTask, Driver, DriverEvent } from "../../dist/index.js";
+import { isGroupAlive } from "../../src/drivers/process.js";
+import type { AgentOutcome, AgentTask, Driver, DriverEvent } from "../../src/drivers/types.js";
 
 export interface ConformanceSetup {
   driver: Driver;
-  /** Prompts (userPrompt) that make the backend answer "pong", fail, or run for a long time. */
-  prompts: { plain: string; fail: string; slow: string };
-  /** Extra task fields the driver needs (e.g. a command). */
-  extra?: Partial<AgentTask>;
-}
-
-export function makeTask(userPrompt: string, extra: Partial<AgentTask> = {}): AgentTask {
-  const runDir = mkdtempSync(join(tmpdir(), "weft-conf-"));
-  for (const d of ["tasks", "transcripts"]) mkdirSync(join(runDir, d));
-  return {
-    runId: "conformance-abc123",
-    index: 1,
-    attempt: 1,
-    prompt: `preamble\n\n${userPrompt}`,
-    userPrompt,
-    permissions: "edit",
-    cwd: runDir,
-    runDir,
-    transcriptPath: join(runDir, "transcripts", "1.jsonl"),
-    ...extra,
+  makeTask: (overrides: Partial<AgentTask>) => AgentTask;
+  scenario: {
+    /** Completes with some text. */
+    plain: Partial<AgentTask>;
+    /** Fails (the backend reports an error or exits non-zero). */
+    fail: Partial<AgentTask>;
+    /** Runs far longer than the test, with descendants in its process group if it can. */
+    slow: Partial<AgentTask>;
   };
+  cleanup: () => Promise<void>;
 }
 
-async function run(driver: Driver, task: AgentTask, abortAfterMs?: number) {
+interface Turn {
+  outcome: AgentOutcome;
+  events: DriverEvent[];
+}
+
+/** Runs one turn; `abortAfterStartMs` aborts that long after the "started" event. */
+async function turn(driver: Driver, task: AgentTask, abortAfterStartMs?: number): Promise<Turn> {
   const events: DriverEvent[] = [];
   const ac = new AbortController();
-  const timer = abortAfterMs === undefined ? undefined : setTimeout(() => ac.abort(), abortAfterMs);
-  const outcome = await driver.run(task, { signal: ac.signal, onEvent: (e) => events.push(e) });
+  let timer: NodeJS.Timeout | undefined;
+  const outcome = await driver.run(task, {
+    signal: ac.signal,
+    onEvent: (e) => {
+      events.push(e);
+      if (e.type === "started" && abortAfterStartMs !== undefined) {
+        timer = setTimeout(() => ac.abort(), abortAfterStartMs);
+      }
+    },
+  });
   clearTimeout(timer);
   return { outcome, events };
 }
 
-export function driverConformance(name: string, setup: () => ConformanceSetup): void {
-  test(`D01 ${name}: a plain turn completes with the final text and usage`, async () => {
-    const s = setup();
-    const { outcome, events } = await run(s.driver, makeTask(s.prompts.plain, s.extra));
-    expect(outcome.status).toBe("completed");
-    expect(outcome.text).toBe("pong");
-    expect(outcome.usage).toMatchObject({ input: expect.any(Number), output: expect.any(Number) });
-    expect(events[0]?.type).toBe("started");
-  });
+function startedPgid(events: DriverEvent[]): number | undefined {
+  const started = events.find((e) => e.type === "started");
+  return started?.type === "started" ? started.pgid : undefined;
+}
 
-  test(`D01 ${name}: a failing turn fails with a message`, async () => {
-    const s = setup();
-    const { outcome } = await run(s.driver, makeTask(s.prompts.fail, s.extra));
-    expect(outcome.status).toBe("failed");
-    expect(outcome.error).toMatch(/\S/);
-  });
+export function driverConformance(name: string, setup: () => Promise<ConformanceSetup>): void {
+  const withSetup = (fn: (s: ConformanceSetup) => Promise<void>) => async () => {
+    const s = await setup();
+    try {
+      await fn(s);
+    } finally {
+      await s.cleanup();
+    }
+  };
 
-  test(`D01 ${name}: a stop ends the turn as stopped and leaves no process behind`, async () => {
-    const s = setup();
-    const { outcome, events } = await run(s.driver, makeTask(s.prompts.slow, s.extra), 300);
-    expect(outcome.status).toBe("stopped");
-    const started = events.find((e) => e.type === "started");
-    expect(started && "pgid" in started ? started.pgid : undefined).toEqual(expect.any(Number));
-    if (started?.type === "started" && started.pgid) expect(isGroupAlive(started.pgid)).toBe(false);
-  });
+  test(
+    `D01 ${name}: a plain turn completes with text and usage`,
+    withSetup(async (s) => {
+      const { outcome } = await turn(s.driver, s.makeTask(s.scenario.plain));
+      expect(outcome.status).toBe("completed");
+      expect(outcome.text).toMatch(/\S/);
+      // Trailing white space is removed (D01 outcome).
+      expect(outcome.text).toBe(outcome.text?.trimEnd());
+      expect(outcome.usage).toMatchObject({
+        input: expect.any(Number),
+        output: expect.any(Number),
+        cached: expect.any(Number),
+        reasoning: expect.any(Number),
+      });
+    }),
+  );
+
+  test(
+    `D01 ${name}: events start with "started", carrying the process group, and the group is gone after the turn`,
+    withSetup(async (s) => {
+      const { events } = await turn(s.driver, s.makeTask(s.scenario.plain));
+      expect(events[0]?.type).toBe("started");
+      const pgid = startedPgid(events);
+      expect(pgid).toEqual(expect.any(Number));
+      expect(isGroupAlive(pgid!)).toBe(false);
+      const types = new Set(["started", "text", "tool_call", "tool_result", "usage", "error"]);
+      for (const e of events) expect(types.has(e.type)).toBe(true);
+    }),
+  );
+
+  test(
+    `D01 ${name}: a failing turn fails with an error message`,
+    withSetup(async (s) => {
+      const { outcome } = await turn(s.driver, s.makeTask(s.scenario.fail));
+      expect(outcome.status).toBe("failed");
+      expect(outcome.error).toMatch(/\S/);
+    }),
+  );
+
+  test(
+    `D01 ${name}: a stop ends the turn as stopped and leaves no process of its group behind`,
+    withSetup(async (s) => {
+      const t0 = Date.now();
+      const { outcome, events } = await turn(s.driver, s.makeTask(s.scenario.slow), 200);
+      expect(outcome.status).toBe("stopped");
+      const pgid = startedPgid(events);
+      expect(pgid).toEqual(expect.any(Number));
+      expect(isGroupAlive(pgid!)).toBe(false);
+      // The slow scenario runs far longer: the stop, not the backend, ended it.
+      expect(Date.now() - t0).toBeLessThan(15_000);
+    }),
+  );
+
+  test(
+    `D01 ${name}: a signal aborted before the start resolves stopped without starting anything`,
+    withSetup(async (s) => {
+      const events: DriverEvent[] = [];
+      const outcome = await s.driver.run(s.makeTask(s.scenario.slow), {
+        signal: AbortSignal.abort(),
+        onEvent: (e) => events.push(e),
+      });
+      expect(outcome.status).toBe("stopped");
+      expect(events.filter((e) => e.type === "started")).toEqual([]);
+    }),
+  );
 }
