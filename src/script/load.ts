@@ -5,8 +5,9 @@
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { type Node, parse } from "acorn";
-import { positionOf, ScriptError } from "./errors.js";
-import { checkMeta, literalValue, MetaProblem, type WorkflowMeta } from "./meta.js";
+import type * as TS from "typescript";
+import { positionOf, ScriptError, ScriptReadError } from "./errors.js";
+import { MetaProblem, readMeta, type WorkflowMeta } from "./meta.js";
 
 export type { WorkflowMeta } from "./meta.js";
 
@@ -16,7 +17,10 @@ export interface LoadedScript {
   absPath?: string;
   /** The original text. */
   source: string;
-  /** Plain JavaScript with the same line and column positions as `source`; `meta` stays declared. */
+  /**
+   * Plain JavaScript with the same line and column positions as `source`; `meta` stays declared.
+   * Meant to be run as the body of SCRIPT_PREFIX + code + SCRIPT_SUFFIX.
+   */
   code: string;
   meta: WorkflowMeta;
   isTs: boolean;
@@ -24,9 +28,14 @@ export interface LoadedScript {
   usesWorktrees: boolean;
 }
 
-type AnyNode = Node & Record<string, any>;
+/** How the runtime wraps `code`; the prefix ends the line so the script's lines keep their numbers. */
+export const SCRIPT_PREFIX = '(async function () {"use strict";\n';
+export const SCRIPT_SUFFIX = "\n})";
 
-const isTsPath = (p: string) => /\.[cm]?ts$/.test(p);
+type AnyNode = Node & Record<string, any>;
+type TypeScript = typeof import("typescript");
+
+const isTsPath = (p: string) => /\.[cm]?ts$/i.test(p);
 
 export async function loadScriptFile(pathAsGiven: string, cwd: string): Promise<LoadedScript> {
   const absPath = resolve(cwd, pathAsGiven);
@@ -37,41 +46,38 @@ export async function loadScriptFile(pathAsGiven: string, cwd: string): Promise<
     const err = e as NodeJS.ErrnoException;
     const why =
       err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a directory" : err.message;
-    throw new ScriptError(pathAsGiven, 1, 1, "ScriptError", `cannot read script: ${why}`);
+    throw new ScriptReadError(pathAsGiven, why);
   }
   return { ...(await loadScriptSource(source, pathAsGiven, isTsPath(pathAsGiven))), absPath };
 }
 
+/**
+ * Async only because the TypeScript stripper is imported on first use: the compiler behind it
+ * takes ~0.6 s to load, which every `weft` command would otherwise pay.
+ */
 export async function loadScriptSource(
   source: string,
   displayPath: string,
   isTs: boolean,
 ): Promise<LoadedScript> {
-  const fail = (offset: number, kind: string, message: string): never => {
-    const { line, col } = positionOf(source, offset);
-    throw new ScriptError(displayPath, line, col, kind, message);
-  };
+  const js = blankHashbang(isTs ? await stripTypes(source, displayPath) : source);
+  return checkScriptBody(js, source, displayPath, isTs);
+}
 
-  let js = source;
-  if (isTs) {
-    // Loaded on demand: the TypeScript compiler behind ts-blank-space takes ~0.6 s to import,
-    // which every `weft` command would otherwise pay.
-    const { default: tsBlankSpace } = await import("ts-blank-space");
-    let unsupported: { pos: number; kind: number } | undefined;
-    js = tsBlankSpace(source, (n) => {
-      // n.pos includes the leading trivia (the node has no source file to ask for its start).
-      let pos = n.pos;
-      while (pos < source.length && /\s/.test(source[pos]!)) pos++;
-      unsupported ??= { pos, kind: n.kind };
-    });
-    if (unsupported) {
-      fail(
-        unsupported.pos,
-        "UnsupportedTypeScript",
-        "this TypeScript syntax has run-time meaning (enum, namespace, parameter property, ...) and cannot be stripped; use plain objects and functions",
-      );
-    }
-  }
+/**
+ * The checks on JavaScript whose positions are those of `source` (S01, S03). Synchronous, for
+ * callers that strip types themselves or have plain JavaScript.
+ */
+export function checkScriptBody(
+  js: string,
+  source: string,
+  displayPath: string,
+  isTs: boolean,
+): LoadedScript {
+  const error = (offset: number, kind: string, message: string) => {
+    const { line, col } = positionOf(source, offset);
+    return new ScriptError(displayPath, line, col, kind, message);
+  };
 
   let ast: AnyNode;
   try {
@@ -83,50 +89,40 @@ export async function loadScriptSource(
       locations: true,
     }) as AnyNode;
   } catch (e) {
-    const err = e as SyntaxError & { pos?: number; loc?: { line: number; column: number } };
-    const message = err.message.replace(/ \(\d+:\d+\)$/, "");
-    if (err.loc) throw new ScriptError(displayPath, err.loc.line, err.loc.column + 1, "SyntaxError", message);
-    throw new ScriptError(displayPath, 1, 1, "SyntaxError", message);
+    throw acornError(e, displayPath, 0);
   }
 
   const body = ast.body as AnyNode[];
   const first = body[0];
-  const decl = first?.type === "ExportNamedDeclaration" ? first.declaration : undefined;
-  const declarator =
-    decl?.type === "VariableDeclaration" && decl.kind === "const" ? decl.declarations[0] : undefined;
-  if (
-    !first ||
-    !declarator ||
-    decl.declarations.length !== 1 ||
-    declarator.id.type !== "Identifier" ||
-    declarator.id.name !== "meta" ||
-    !declarator.init
-  ) {
-    fail(
+  const init = metaInit(first);
+  if (!init) {
+    const later = body.findIndex((s, i) => i > 0 && metaInit(s));
+    throw error(
       first?.start ?? 0,
       "MetaError",
-      "the first statement must be `export const meta = { name, description, ... }`",
+      later > 0
+        ? "`export const meta = {...}` must be the first statement of the script"
+        : "the first statement must be `export const meta = { name, description, ... }`",
     );
   }
-  if (declarator.init.type !== "ObjectExpression") {
-    fail(declarator.init.start, "MetaError", "meta must be an object literal");
+  if (init.type !== "ObjectExpression") {
+    throw error(init.start, "MetaError", "meta must be an object literal `{ name, description, ... }`");
   }
   let meta: WorkflowMeta;
   try {
-    const value = literalValue(declarator.init) as Record<string, unknown>;
-    const at = (key: string) =>
-      (declarator.init.properties as AnyNode[]).find(
-        (p) => (p.key?.type === "Identifier" ? p.key.name : p.key?.value) === key,
-      )?.value?.start ?? declarator.init.start;
-    meta = checkMeta(value, at);
+    meta = readMeta(init);
   } catch (e) {
-    if (e instanceof MetaProblem) fail(e.offset, "MetaError", e.message);
+    if (e instanceof MetaProblem) throw error(e.offset, "MetaError", e.message);
     throw e;
   }
 
   for (const stmt of body.slice(1)) {
     if (stmt.type.startsWith("Export")) {
-      fail(stmt.start, "ForbiddenSyntax", "only `export const meta` may be exported from a workflow script");
+      throw error(
+        stmt.start,
+        "ForbiddenSyntax",
+        "only `export const meta` may be exported from a workflow script",
+      );
     }
   }
   let usesWorktrees = false;
@@ -134,24 +130,20 @@ export async function loadScriptSource(
     if (n.type === "Literal" && n.value === "worktree") usesWorktrees = true;
     if (n.type === "TemplateElement" && n.value.cooked === "worktree") usesWorktrees = true;
     if (n.type === "ImportDeclaration") {
-      fail(
-        n.start,
-        "ForbiddenSyntax",
-        "import is not available in workflow scripts: the script runs in a sandbox without modules",
-      );
+      throw error(n.start, "ForbiddenSyntax", `import is not available in workflow scripts: ${NO_MODULES}`);
     }
     if (n.type === "ImportExpression") {
-      fail(
-        n.start,
-        "ForbiddenSyntax",
-        "import() is not available in workflow scripts: the script runs in a sandbox without modules",
-      );
+      throw error(n.start, "ForbiddenSyntax", `import() is not available in workflow scripts: ${NO_MODULES}`);
     }
     if (n.type === "MetaProperty" && n.meta.name === "import") {
-      fail(n.start, "ForbiddenSyntax", "import.meta is not available in workflow scripts");
+      throw error(
+        n.start,
+        "ForbiddenSyntax",
+        `import.meta is not available in workflow scripts: ${NO_MODULES}`,
+      );
     }
     if (n.type === "CallExpression" && n.callee.type === "Identifier" && n.callee.name === "require") {
-      fail(
+      throw error(
         n.start,
         "ForbiddenSyntax",
         "require is not available in workflow scripts: the script has no Node API; ask an agent to do the work",
@@ -162,7 +154,149 @@ export async function loadScriptSource(
   // `export` becomes spaces so the body is a plain script with unchanged positions.
   const at = first!.start;
   const code = `${js.slice(0, at)}${" ".repeat("export".length)}${js.slice(at + "export".length)}`;
+  checkWrapped(code, displayPath, error);
   return { displayPath, source, code, meta, isTs, usesWorktrees };
+}
+
+const NO_MODULES = "the script runs in a sandbox without modules; ask an agent to do the work";
+
+/** The value of `export const meta = ...` if `stmt` is exactly that declaration. */
+function metaInit(stmt: AnyNode | undefined): AnyNode | undefined {
+  const decl = stmt?.type === "ExportNamedDeclaration" ? stmt.declaration : undefined;
+  if (decl?.type !== "VariableDeclaration" || decl.kind !== "const" || decl.declarations.length !== 1) return;
+  const d = decl.declarations[0];
+  return d.id.type === "Identifier" && d.id.name === "meta" ? (d.init ?? undefined) : undefined;
+}
+
+/**
+ * The checks above parse the script as a module, but it runs as the body of a function in a
+ * classic script, where `<!--` and a line-leading `-->` start comments (Annex B). A comment the
+ * module parse never saw could hide a `})` that closes the wrapper and runs code outside it, in
+ * sloppy mode. So the wrapped code is parsed as it will run, and must be one function.
+ */
+function checkWrapped(
+  code: string,
+  displayPath: string,
+  error: (offset: number, kind: string, message: string) => ScriptError,
+) {
+  const wrapped = SCRIPT_PREFIX + code + SCRIPT_SUFFIX;
+  const shift = SCRIPT_PREFIX.length;
+  let program: AnyNode;
+  try {
+    program = parse(wrapped, {
+      ecmaVersion: "latest",
+      sourceType: "script",
+      locations: true,
+      onComment: (_block, _text, start) => {
+        if (wrapped.startsWith("<!--", start) || wrapped.startsWith("-->", start)) {
+          throw error(start - shift, "ForbiddenSyntax", "HTML-like comments (`<!--`, `-->`) are not allowed");
+        }
+      },
+    }) as AnyNode;
+  } catch (e) {
+    if (e instanceof ScriptError) throw e;
+    throw acornError(e, displayPath, -1);
+  }
+  const fn = program.body[0]?.expression;
+  if (program.body.length !== 1 || fn?.type !== "FunctionExpression" || fn.end !== wrapped.length - 1) {
+    throw error(0, "SyntaxError", "the script does not parse as one function body");
+  }
+}
+
+/** An acorn SyntaxError as a ScriptError; `lineShift` undoes the lines of a wrapper. */
+function acornError(e: unknown, displayPath: string, lineShift: number): unknown {
+  const err = e as SyntaxError & { loc?: { line: number; column: number } };
+  if (!(err instanceof SyntaxError)) return e;
+  const message = err.message.replace(/ \(\d+:\d+\)$/, "");
+  const line = (err.loc?.line ?? 1) + lineShift;
+  return new ScriptError(displayPath, Math.max(line, 1), (err.loc?.column ?? 0) + 1, "SyntaxError", message);
+}
+
+/**
+ * A `#!` line is allowed first in a file but not inside the function the script runs in; it is
+ * blanked like a comment.
+ */
+function blankHashbang(js: string): string {
+  if (!js.startsWith("#!")) return js;
+  const end = js.search(/[\r\n\u2028\u2029]/);
+  const stop = end === -1 ? js.length : end;
+  return " ".repeat(stop) + js.slice(stop);
+}
+
+/**
+ * TypeScript to JavaScript with every character in place (S04): types become spaces. TypeScript's
+ * own syntax errors are reported first, as ts-blank-space assumes valid input and would blank a
+ * broken annotation (`let x: = 1`) into valid JavaScript.
+ */
+async function stripTypes(source: string, displayPath: string): Promise<string> {
+  const [{ default: ts }, { blankSourceFile }] = await Promise.all([
+    import("typescript"),
+    import("ts-blank-space"),
+  ]);
+  const error = (offset: number, kind: string, message: string) => {
+    const { line, col } = positionOf(source, offset);
+    return new ScriptError(displayPath, line, col, kind, message);
+  };
+  const sf = ts.createSourceFile(
+    displayPath,
+    source,
+    { languageVersion: ts.ScriptTarget.ESNext, impliedNodeFormat: ts.ModuleKind.ESNext },
+    /* setParentNodes, so that nodes know their start without leading comments */ true,
+    ts.ScriptKind.TS,
+  );
+  // Internal but long-standing: the parser's diagnostics, without running the type checker.
+  const diagnostics = (sf as unknown as { parseDiagnostics?: TS.DiagnosticWithLocation[] }).parseDiagnostics;
+  const d = diagnostics?.[0];
+  if (d) throw error(d.start, "SyntaxError", ts.flattenDiagnosticMessageText(d.messageText, " "));
+
+  let unsupported: TS.Node | undefined;
+  const js = blankSourceFile(sf, (n) => {
+    unsupported ??= n;
+  });
+  if (unsupported) {
+    const { kind, message } = unsupportedTs(ts, unsupported);
+    throw error(unsupported.getStart(sf), kind, message);
+  }
+  return js;
+}
+
+function unsupportedTs(ts: TypeScript, n: TS.Node): { kind: string; message: string } {
+  const K = ts.SyntaxKind;
+  const cannot = (what: string, instead: string) => ({
+    kind: "UnsupportedTypeScript",
+    message: `${what} has run-time meaning and cannot be stripped to JavaScript; ${instead}`,
+  });
+  switch (n.kind) {
+    case K.EnumDeclaration:
+      return cannot("an enum", 'use a plain object (`const Color = { Red: "red" } as const`)');
+    case K.ModuleDeclaration:
+      return cannot("a namespace with values", "use plain objects and functions");
+    case K.PublicKeyword:
+    case K.PrivateKeyword:
+    case K.ProtectedKeyword:
+    case K.ReadonlyKeyword:
+    case K.OverrideKeyword:
+      return cannot("a parameter property", "declare the field and assign it in the constructor");
+    case K.TypeAssertionExpression:
+      return cannot("a `<T>value` cast", "write `value as T`");
+    case K.AsExpression:
+    case K.SatisfiesExpression:
+      return cannot(
+        "this `as`/`satisfies` between `??` and `&&`/`||`",
+        "add parentheses so that removing it keeps the grouping",
+      );
+    case K.ImportEqualsDeclaration:
+      return {
+        kind: "ForbiddenSyntax",
+        message: `\`import ... = \` is not available in workflow scripts: ${NO_MODULES}`,
+      };
+    case K.ExportAssignment:
+      return {
+        kind: "ForbiddenSyntax",
+        message: "only `export const meta` may be exported from a workflow script",
+      };
+  }
+  return cannot(`this TypeScript syntax (${ts.SyntaxKind[n.kind]})`, "use plain JavaScript here");
 }
 
 function walk(node: AnyNode, visit: (n: AnyNode) => void): void {
