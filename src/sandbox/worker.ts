@@ -8,6 +8,7 @@
  */
 import vm from "node:vm";
 import { parentPort } from "node:worker_threads";
+import { SCRIPT_PREFIX, SCRIPT_SUFFIX } from "../script/wrapper.js";
 import { BOOTSTRAP_SOURCE } from "./bootstrap-source.js";
 import type { SandboxInit, WorkerOut } from "./protocol.js";
 
@@ -128,7 +129,7 @@ function boot(init: SandboxInit): void {
   beginSlice();
   try {
     // The wrapper line is numbered 0 so the script's first line is line 1 (E01).
-    const body = new vm.Script(`(async function () {"use strict";\n${init.code}\n})`, {
+    const body = new vm.Script(SCRIPT_PREFIX + init.code + SCRIPT_SUFFIX, {
       filename: init.displayPath,
       lineOffset: -1,
     }).runInContext(context);

@@ -8,8 +8,10 @@ import { type Node, parse } from "acorn";
 import type * as TS from "typescript";
 import { positionOf, ScriptError, ScriptReadError } from "./errors.js";
 import { MetaProblem, readMeta, type WorkflowMeta } from "./meta.js";
+import { SCRIPT_PREFIX, SCRIPT_SUFFIX } from "./wrapper.js";
 
 export type { WorkflowMeta } from "./meta.js";
+export { SCRIPT_PREFIX, SCRIPT_SUFFIX } from "./wrapper.js";
 
 export interface LoadedScript {
   /** The path as the user gave it (used in every error and stack trace). */
@@ -27,10 +29,6 @@ export interface LoadedScript {
   /** The script has a "worktree" string literal: it may ask for worktree isolation (W06 is checked before the run). */
   usesWorktrees: boolean;
 }
-
-/** How the runtime wraps `code`; the prefix ends the line so the script's lines keep their numbers. */
-export const SCRIPT_PREFIX = '(async function () {"use strict";\n';
-export const SCRIPT_SUFFIX = "\n})";
 
 type AnyNode = Node & Record<string, any>;
 type TypeScript = typeof import("typescript");
