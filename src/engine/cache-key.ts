@@ -79,18 +79,24 @@ export interface CallKeyOptions {
  * the default out in an edited script must not make finished agents run again on resume.
  */
 export function callHash(prompt: string, opts: CallKeyOptions): string {
-  const keyed = {
-    prompt,
-    schema: opts.schema,
-    model: opts.model,
-    effort: opts.effort,
-    agentType: opts.agentType,
-    permissions: opts.permissions === "edit" ? undefined : opts.permissions,
-    isolation: opts.isolation,
-    writes: opts.writes,
-    verify: opts.verify,
+  // The text canonicalJson({prompt, schema, ...}) gives, built field by field in sorted key
+  // order with absent fields left out: no object to build, sort and walk per call, which showed
+  // in the profile of a 10,000-agent resume.
+  let text = "{";
+  const add = (k: string, v: unknown) => {
+    if (v === undefined) return;
+    text += `${text.length > 1 ? "," : ""}"${k}":${typeof v === "string" ? JSON.stringify(v) : canonicalJson(v)}`;
   };
-  return createHash("sha256").update(canonicalJson(keyed)).digest("hex");
+  add("agentType", opts.agentType);
+  add("effort", opts.effort);
+  add("isolation", opts.isolation);
+  add("model", opts.model);
+  add("permissions", opts.permissions === "edit" ? undefined : opts.permissions);
+  add("prompt", prompt);
+  add("schema", opts.schema);
+  add("verify", opts.verify);
+  add("writes", opts.writes);
+  return createHash("sha256").update(`${text}}`).digest("hex");
 }
 
 /**
