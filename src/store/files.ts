@@ -1,7 +1,7 @@
 /** Run directories under .weft/ (SPEC R01): the only code besides the journal that writes there. */
 import { randomInt } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, stat, writeFile } from "node:fs/promises";
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 
 export class StoreError extends Error {
@@ -12,36 +12,57 @@ let tmpCounter = 0;
 const tmpName = (path: string) => `${path}.${process.pid}.${++tmpCounter}.tmp`;
 
 /**
- * Write JSON atomically: a temp file in the same folder, renamed over the target. `sync: false`
- * skips the fsync for files the journal can rebuild (run.json while a run goes on); the final
- * write of a run syncs.
+ * Write JSON atomically: a temp file in the same folder (rename is only atomic within one file
+ * system), renamed over the target, so a reader or a crash sees the old file or the new one.
+ * `sync: false` skips the fsync for files the journal can rebuild (run.json while a run goes on);
+ * the final write of a run syncs. The folder itself is not fsync'd: after a machine crash the
+ * rename may be lost, which leaves the previous complete file, never a torn one.
  */
 export async function writeJsonAtomic(
   path: string,
   value: unknown,
   opts: { sync?: boolean } = {},
 ): Promise<void> {
+  await writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`, opts.sync !== false);
+}
+
+async function writeAtomic(path: string, text: string, sync: boolean): Promise<void> {
   const tmp = tmpName(path);
-  const fh = await open(tmp, "w");
   try {
-    await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);
-    if (opts.sync !== false) await fh.sync();
-  } finally {
-    await fh.close();
+    const fh = await open(tmp, "w");
+    try {
+      await fh.writeFile(text);
+      if (sync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    // No temp files left behind by a full disk or a vanished folder.
+    await unlink(tmp).catch(() => {});
+    throw e;
   }
-  await rename(tmp, path);
 }
 
 export function writeJsonAtomicSync(path: string, value: unknown): void {
   const tmp = tmpName(path);
-  const fd = openSync(tmp, "w");
   try {
-    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+    const fd = openSync(tmp, "w");
+    try {
+      const buf = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {}
+    throw e;
   }
-  renameSync(tmp, path);
 }
 
 const ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -57,7 +78,8 @@ function explain(path: string, e: NodeJS.ErrnoException): string {
   switch (e.code) {
     case "EEXIST":
     case "ENOTDIR":
-      return `${path} is a file, not a directory`;
+      // A file in the way is found and named before this; here it is e.g. a dangling symlink.
+      return `${path} or a folder above it exists and is not a directory`;
     case "EACCES":
     case "EPERM":
       return `no permission to write ${path}`;
@@ -78,13 +100,17 @@ async function mkdirChecked(path: string): Promise<void> {
     let p = path;
     for (;;) {
       const st = await stat(p).catch(() => undefined);
-      if (st && !st.isDirectory())
-        throw new StoreError(`cannot create run directory: ${p} is a file, not a directory`);
+      if (st && !st.isDirectory()) {
+        const what = st.isFile() ? "a file" : "something else";
+        throw new StoreError(`cannot create run directory: ${p} is ${what}, not a directory`, { cause: e });
+      }
       const up = dirname(p);
       if (up === p) break;
       p = up;
     }
-    throw new StoreError(`cannot create run directory: ${explain(path, e as NodeJS.ErrnoException)}`);
+    throw new StoreError(`cannot create run directory: ${explain(path, e as NodeJS.ErrnoException)}`, {
+      cause: e,
+    });
   }
 }
 
@@ -117,7 +143,8 @@ export async function saveScriptCopy(runDir: string, baseName: string, source: s
     while (await stat(join(runDir, `${stem}.${n}${ext}`)).catch(() => undefined)) n++;
     await rename(path, join(runDir, `${stem}.${n}${ext}`));
   }
-  await writeFile(path, source);
+  // Atomic, so a crash never leaves a half-written script where resume looks for it.
+  await writeAtomic(path, source, true);
   return path;
 }
 
@@ -133,7 +160,9 @@ export async function readRunJson(runDir: string): Promise<any | undefined> {
 export async function listRuns(weftDir: string): Promise<any[]> {
   const ids = await readdir(join(weftDir, "runs")).catch(() => [] as string[]);
   const runs = (await Promise.all(ids.map((id) => readRunJson(runDirPath(weftDir, id))))).filter(Boolean);
-  return runs.sort((a, b) => String(b.startedAt).localeCompare(String(a.startedAt)));
+  // ISO times sort as text; a run.json without one goes last.
+  const at = (r: any) => (typeof r.startedAt === "string" ? r.startedAt : "");
+  return runs.sort((a, b) => at(b).localeCompare(at(a)));
 }
 
 /** A run directory by exact id or unique prefix. */
