@@ -80,6 +80,11 @@ rows.push([
 ]);
 rows.push(["peak RSS of any scenario", `${fmt(peak, 0)} MB`, "", ""]);
 
+// Worktrees (issue 4): a fresh process of its own; slow on purpose (32 checkouts of 5,000 files).
+const wt = JSON.parse(
+  execFileSync(process.execPath, [join(here, "worktrees.mjs")], { encoding: "utf8" }).trim(),
+);
+
 console.log(
   `weft bench · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model?.trim()} · ${Math.round(totalmem() / 2 ** 30)} GiB`,
 );

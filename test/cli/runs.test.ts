@@ -163,7 +163,13 @@ return { out, summary }\n`;
     // A lock left by a dead process is stale.
     writeFileSync(
       join(dir, ".weft", "runs", id, "lock.json"),
-      JSON.stringify({ pid: 999999, startTime: "1", hostname: hostname(), acquiredAt: 0, heartbeatAt: Date.now() }),
+      JSON.stringify({
+        pid: 999999,
+        startTime: "1",
+        hostname: hostname(),
+        acquiredAt: 0,
+        heartbeatAt: Date.now(),
+      }),
     );
     const again = await weft(["resume", id], dir);
     expect(again.code).toBe(0);
