@@ -9,8 +9,8 @@ import * as path from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { CommandDriver } from "../../src/drivers/command.js";
 import { isGroupAlive } from "../../src/drivers/process.js";
-import type { AgentOutcome, AgentTask, DriverEvent } from "../../src/drivers/types.js";
-import { driverConformance } from "./conformance.js";
+import type { AgentTask } from "../../src/drivers/types.js";
+import { driverConformance, turn } from "./conformance.js";
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "weft-"));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -30,28 +30,6 @@ function makeTask(overrides: Partial<AgentTask> = {}, base = root): AgentTask {
     transcriptPath: path.join(runDir, "transcripts", `${index}.jsonl`),
     ...overrides,
   };
-}
-
-async function go(
-  driver: CommandDriver,
-  task: AgentTask,
-  abortAfterStartMs?: number,
-): Promise<{ outcome: AgentOutcome; events: DriverEvent[]; ms: number }> {
-  const events: DriverEvent[] = [];
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const t0 = Date.now();
-  const outcome = await driver.run(task, {
-    signal: ac.signal,
-    onEvent: (e) => {
-      events.push(e);
-      if (e.type === "started" && abortAfterStartMs !== undefined) {
-        timer = setTimeout(() => ac.abort(), abortAfterStartMs);
-      }
-    },
-  });
-  clearTimeout(timer);
-  return { outcome, events, ms: Date.now() - t0 };
 }
 
 const sh = (command: string, killGraceMs = 1000) => new CommandDriver({ command, killGraceMs });
@@ -88,7 +66,7 @@ interface ProbeReport {
 }
 
 async function runProbe(task: AgentTask): Promise<ProbeReport> {
-  const { outcome } = await go(probe, task);
+  const { outcome } = await turn(probe, task);
   expect(outcome.status).toBe("completed");
   return JSON.parse(outcome.text!) as ProbeReport;
 }
@@ -162,7 +140,7 @@ describe("command driver", () => {
 
     test("D09 WEFT_USAGE_FILE does not exist yet when the program starts, even if an earlier start wrote it", async () => {
       const first = makeTask();
-      const wrote = await go(sh(`echo '{"input":1,"output":1}' > "$WEFT_USAGE_FILE"; echo x`), first);
+      const wrote = await turn(sh(`echo '{"input":1,"output":1}' > "$WEFT_USAGE_FILE"; echo x`), first);
       expect(wrote.outcome.usage).toMatchObject({ input: 1, output: 1 });
       // Same run directory, agent and attempt: the path is the same, and must be fresh again.
       const report = await runProbe(makeTask({ runDir: first.runDir }));
@@ -171,7 +149,7 @@ describe("command driver", () => {
     });
 
     test("D09 WEFT_USAGE_FILE is read after a failing exit too, and reported as an event", async () => {
-      const { outcome, events } = await go(
+      const { outcome, events } = await turn(
         sh(
           `echo '{"input":5,"output":7,"cached":2,"reasoning":4,"costUsd":0.01}' > "$WEFT_USAGE_FILE"; exit 1`,
         ),
@@ -184,14 +162,14 @@ describe("command driver", () => {
 
     test("D09 no usage file means usage 0; an unparsable one means 0, and a failed agent's error says so", async () => {
       const zero = { input: 0, output: 0, cached: 0, reasoning: 0 };
-      const none = await go(sh("echo hi"), makeTask());
+      const none = await turn(sh("echo hi"), makeTask());
       expect(none.outcome.usage).toEqual(zero);
       expect(none.events.some((e) => e.type === "usage")).toBe(false);
-      const partial = await go(sh(`echo '{"output":2}' > "$WEFT_USAGE_FILE"`), makeTask());
+      const partial = await turn(sh(`echo '{"output":2}' > "$WEFT_USAGE_FILE"`), makeTask());
       expect(partial.outcome.usage).toEqual({ ...zero, output: 2 });
-      const junkOk = await go(sh(`echo 'not json' > "$WEFT_USAGE_FILE"; echo fine`), makeTask());
+      const junkOk = await turn(sh(`echo 'not json' > "$WEFT_USAGE_FILE"; echo fine`), makeTask());
       expect(junkOk.outcome).toMatchObject({ status: "completed", text: "fine", usage: zero });
-      const junkFailed = await go(
+      const junkFailed = await turn(
         sh(`echo 'not json' > "$WEFT_USAGE_FILE"; echo bad >&2; exit 4`),
         makeTask(),
       );
@@ -236,16 +214,16 @@ describe("command driver", () => {
     });
 
     test("D09 the result is stdout as UTF-8 with trailing white space removed, leading kept", async () => {
-      const { outcome } = await go(sh(`printf '  ü a\\n b \\n\\n\\t \\r\\n'`), makeTask());
+      const { outcome } = await turn(sh(`printf '  ü a\\n b \\n\\n\\t \\r\\n'`), makeTask());
       expect(outcome).toMatchObject({ status: "completed", text: "  ü a\n b", exitCode: 0 });
       // JSON is left to the engine (A03): the driver returns the text as printed.
-      const json = await go(sh(`echo 'Here: {"a":1}'`), makeTask({ schema: { type: "object" } }));
+      const json = await turn(sh(`echo 'Here: {"a":1}'`), makeTask({ schema: { type: "object" } }));
       expect(json.outcome.text).toBe('Here: {"a":1}');
       expect(json.outcome.object).toBeUndefined();
     });
 
     test("D09 a non-zero exit fails, with the last lines of stderr as the error", async () => {
-      const { outcome } = await go(
+      const { outcome } = await turn(
         sh(`i=1; while [ $i -le 30 ]; do echo "err line $i" >&2; i=$((i+1)); done; echo out; exit 3`),
         makeTask(),
       );
@@ -260,7 +238,7 @@ describe("command driver", () => {
     });
 
     test("D09 exit 1 without stderr fails with the exit code as the error", async () => {
-      const { outcome, events } = await go(sh("exit 1"), makeTask());
+      const { outcome, events } = await turn(sh("exit 1"), makeTask());
       expect(outcome).toMatchObject({
         status: "failed",
         exitCode: 1,
@@ -271,23 +249,23 @@ describe("command driver", () => {
     });
 
     test("D09 a command killed by a signal weft did not send fails saying so", async () => {
-      const { outcome } = await go(sh("kill -KILL $$"), makeTask());
+      const { outcome } = await turn(sh("kill -KILL $$"), makeTask());
       expect(outcome.status).toBe("failed");
       expect(outcome.error).toBe("command killed by SIGKILL");
     });
 
     test("D09 a program that does not read a 1 MB prompt is fine; one that reads it gets all of it", async () => {
       const prompt = "y".repeat(1 << 20);
-      const ignores = await go(sh("echo done"), makeTask({ prompt }));
+      const ignores = await turn(sh("echo done"), makeTask({ prompt }));
       expect(ignores.outcome).toMatchObject({ status: "completed", text: "done" });
-      const exitsEarly = await go(sh("head -c 10 >/dev/null; echo early"), makeTask({ prompt }));
+      const exitsEarly = await turn(sh("head -c 10 >/dev/null; echo early"), makeTask({ prompt }));
       expect(exitsEarly.outcome).toMatchObject({ status: "completed", text: "early" });
-      const reads = await go(sh("wc -c"), makeTask({ prompt }));
+      const reads = await turn(sh("wc -c"), makeTask({ prompt }));
       expect(reads.outcome.text?.trim()).toBe(String(1 << 20));
     });
 
     test("D09 per call, task.command overrides the driver's command", async () => {
-      const { outcome } = await go(sh("echo driver"), makeTask({ command: "echo call" }));
+      const { outcome } = await turn(sh("echo driver"), makeTask({ command: "echo call" }));
       expect(outcome.text).toBe("call");
     });
 
@@ -301,14 +279,14 @@ describe("command driver", () => {
 
     test("D09 a working directory that does not exist fails with a clear message", async () => {
       const cwd = path.join(root, "no-such-dir");
-      const { outcome, events } = await go(sh("echo hi"), makeTask({ cwd }));
+      const { outcome, events } = await turn(sh("echo hi"), makeTask({ cwd }));
       expect(outcome.status).toBe("failed");
       expect(outcome.error).toBe(`cannot start the command: its working directory ${cwd} does not exist`);
       expect(events.some((e) => e.type === "started")).toBe(false);
     });
 
     test("D09 each complete stdout line is a text event; stderr stays out of events on success", async () => {
-      const { outcome, events } = await go(
+      const { outcome, events } = await turn(
         sh("echo one; echo noise >&2; echo; printf 'two\\nthree'"),
         makeTask(),
       );
@@ -326,7 +304,7 @@ describe("command driver", () => {
     test.skipIf(!onLinux)(
       "D08 the command runs in its own process group: its pgid equals its pid and differs from weft's",
       async () => {
-        const { outcome, events } = await go(sh("cat /proc/$$/stat"), makeTask());
+        const { outcome, events } = await turn(sh("cat /proc/$$/stat"), makeTask());
         const started = events[0];
         expect(started?.type).toBe("started");
         if (started?.type !== "started") return;
@@ -346,13 +324,13 @@ describe("command driver", () => {
 
     test("D08 the working directory is the task's cwd", async () => {
       const cwd = fs.mkdtempSync(path.join(root, "cwd-"));
-      const { outcome } = await go(sh("pwd -P"), makeTask({ cwd }));
+      const { outcome } = await turn(sh("pwd -P"), makeTask({ cwd }));
       expect(outcome.text).toBe(fs.realpathSync(cwd));
     });
 
     test("D08 a stop kills the whole group: a grandchild sleep started by the command is gone", async () => {
       const pidFile = path.join(root, `grandchild-${Date.now()}.pid`);
-      const { outcome, events, ms } = await go(
+      const { outcome, events, ms } = await turn(
         sh(`sleep 30 & echo $! > "${pidFile}"; wait`),
         makeTask(),
         300,
@@ -367,7 +345,7 @@ describe("command driver", () => {
     });
 
     test("C04 a group that ignores SIGTERM gets SIGKILL after the grace period", async () => {
-      const { outcome, events, ms } = await go(sh(`trap '' TERM; sleep 30 & wait`, 400), makeTask(), 100);
+      const { outcome, events, ms } = await turn(sh(`trap '' TERM; sleep 30 & wait`, 400), makeTask(), 100);
       expect(outcome.status).toBe("stopped");
       expect(ms).toBeGreaterThanOrEqual(400);
       expect(ms).toBeLessThan(5000);
@@ -376,7 +354,7 @@ describe("command driver", () => {
     });
 
     test("D08 processes a finished command leaves in its group end with it, and the agent does not wait for them", async () => {
-      const { outcome, events, ms } = await go(sh("sleep 30 & echo ok"), makeTask());
+      const { outcome, events, ms } = await turn(sh("sleep 30 & echo ok"), makeTask());
       expect(outcome).toMatchObject({ status: "completed", text: "ok" });
       expect(ms).toBeLessThan(5000);
       const pgid = events[0]?.type === "started" ? events[0].pgid : undefined;
@@ -387,7 +365,7 @@ describe("command driver", () => {
       const task = makeTask();
       fs.mkdirSync(path.dirname(task.transcriptPath), { recursive: true });
       fs.writeFileSync(task.transcriptPath, '{"earlier":true}\n');
-      await go(sh("echo out-ü; echo err >&2; exit 5"), task);
+      await turn(sh("echo out-ü; echo err >&2; exit 5"), task);
       const records = fs
         .readFileSync(task.transcriptPath, "utf8")
         .trimEnd()
@@ -408,7 +386,7 @@ describe("command driver", () => {
 
   describe("C01 time limits", () => {
     test("C01 timeoutMs ends the group and fails with the limit in the message", async () => {
-      const { outcome, events, ms } = await go(
+      const { outcome, events, ms } = await turn(
         sh("echo working; sleep 30 & wait"),
         makeTask({ timeoutMs: 300 }),
       );
@@ -420,7 +398,7 @@ describe("command driver", () => {
     });
 
     test("C01 idleTimeoutMs ends a command that goes quiet; steady output keeps it alive", async () => {
-      const quiet = await go(
+      const quiet = await turn(
         sh("echo a; sleep 0.1; echo b >&2; sleep 30 & wait"),
         makeTask({ idleTimeoutMs: 400 }),
       );
@@ -433,7 +411,7 @@ describe("command driver", () => {
       expect(isGroupAlive(pgid!)).toBe(false);
 
       // 8 lines 150 ms apart: 1.2 s in all, longer than the idle limit but never idle that long.
-      const steady = await go(
+      const steady = await turn(
         sh("i=0; while [ $i -lt 8 ]; do echo tick $i; sleep 0.15; i=$((i+1)); done"),
         makeTask({ idleTimeoutMs: 600 }),
       );

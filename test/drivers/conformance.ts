@@ -21,16 +21,19 @@ export interface ConformanceSetup {
   cleanup: () => Promise<void>;
 }
 
-interface Turn {
+export interface Turn {
   outcome: AgentOutcome;
   events: DriverEvent[];
+  /** Wall time of the turn. */
+  ms: number;
 }
 
 /** Runs one turn; `abortAfterStartMs` aborts that long after the "started" event. */
-async function turn(driver: Driver, task: AgentTask, abortAfterStartMs?: number): Promise<Turn> {
+export async function turn(driver: Driver, task: AgentTask, abortAfterStartMs?: number): Promise<Turn> {
   const events: DriverEvent[] = [];
   const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
+  const t0 = Date.now();
   const outcome = await driver.run(task, {
     signal: ac.signal,
     onEvent: (e) => {
@@ -41,7 +44,7 @@ async function turn(driver: Driver, task: AgentTask, abortAfterStartMs?: number)
     },
   });
   clearTimeout(timer);
-  return { outcome, events };
+  return { outcome, events, ms: Date.now() - t0 };
 }
 
 function startedPgid(events: DriverEvent[]): number | undefined {
