@@ -5,6 +5,8 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import type { CliDriverConfig } from "../drivers/cli-driver.js";
+import type { PriceTable } from "../drivers/prices.js";
 
 export interface Settings {
   driver?: string;
@@ -28,12 +30,16 @@ export interface Settings {
   verifyTimeoutMs: number;
   /** Integrate finished worktree agents' patches when the run completes (W04; also `meta.integrate`). */
   integrate: boolean;
+  /** Per-driver settings: program, extra args and environment, default model, prices (D03). */
+  drivers: Record<string, CliDriverConfig>;
+  /** USD per million tokens by model, over the built-in table (C06, D07). */
+  prices: PriceTable;
 }
 
 export type SettingKey = keyof Settings;
 export type Source = "flag" | "env" | "run" | "project" | "user" | "default";
 
-type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool";
+type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool" | "drivers" | "prices";
 const KINDS: Record<SettingKey, Kind> = {
   driver: "string",
   command: "string",
@@ -50,7 +56,11 @@ const KINDS: Record<SettingKey, Kind> = {
   verifyRepairs: "nonNegInt",
   verifyTimeoutMs: "posInt",
   integrate: "bool",
+  drivers: "drivers",
+  prices: "prices",
 };
+/** Settings whose value is an object: layers merge by key, the higher layer's entry winning. */
+const OBJECT_KINDS: ReadonlySet<Kind> = new Set(["drivers", "prices"]);
 export const SETTING_KEYS = Object.keys(KINDS) as SettingKey[];
 
 export function defaultConcurrency(cpus: number): number {
@@ -72,6 +82,8 @@ export function defaults(cpus: number): Settings {
     verifyRepairs: 2,
     verifyTimeoutMs: 10 * 60_000,
     integrate: false,
+    drivers: {},
+    prices: {},
   };
 }
 
@@ -90,6 +102,8 @@ export function parseSetting(key: SettingKey, raw: unknown, where: string): Sett
     if (raw === false || raw === "false" || raw === "0") return false;
     throw new SettingsError(`${where}: ${key} must be true or false, got ${JSON.stringify(raw)}`);
   }
+  if (kind === "drivers") return parseDrivers(raw, where);
+  if (kind === "prices") return parsePrices(raw, where, key);
   if (kind === "string") {
     if (typeof raw !== "string" || raw === "")
       throw new SettingsError(`${where}: ${key} must be a non-empty string`);
@@ -110,6 +124,71 @@ export function parseSetting(key: SettingKey, raw: unknown, where: string): Sett
     throw new SettingsError(`${where}: ${key} must be ${what}, got ${JSON.stringify(raw)}`);
   }
   return n as number;
+}
+
+const DRIVER_NAMES = ["codex", "claude", "pi", "opencode", "gemini"];
+
+/** A JSON object, from a config file or (for environment variables) a JSON string. */
+function objectValue(raw: unknown, where: string, key: string): Record<string, unknown> {
+  let v = raw;
+  if (typeof v === "string") {
+    try {
+      v = JSON.parse(v);
+    } catch (e) {
+      throw new SettingsError(`${where}: ${key} must be a JSON object: ${(e as Error).message}`);
+    }
+  }
+  if (v === null || typeof v !== "object" || Array.isArray(v)) {
+    throw new SettingsError(`${where}: ${key} must be an object`);
+  }
+  return v as Record<string, unknown>;
+}
+
+function parsePrices(raw: unknown, where: string, key: string): PriceTable {
+  const table = objectValue(raw, where, key);
+  for (const [model, p] of Object.entries(table)) {
+    const price = p as Record<string, unknown> | null;
+    const bad = (f: string) => {
+      const n = price?.[f];
+      return n !== undefined && !(typeof n === "number" && Number.isFinite(n) && n >= 0);
+    };
+    if (price === null || typeof price !== "object" || price.input === undefined || price.output === undefined || ["input", "output", "cached"].some(bad)) {
+      throw new SettingsError(
+        `${where}: ${key}.${model} must be {"input": usd, "output": usd, "cached"?: usd} per million tokens`,
+      );
+    }
+  }
+  return table as unknown as PriceTable;
+}
+
+function parseDrivers(raw: unknown, where: string): Record<string, CliDriverConfig> {
+  const all = objectValue(raw, where, "drivers");
+  for (const [name, c] of Object.entries(all)) {
+    const at = `${where}: drivers.${name}`;
+    if (!DRIVER_NAMES.includes(name)) {
+      throw new SettingsError(`${at}: no such driver (drivers with settings: ${DRIVER_NAMES.join(", ")})`);
+    }
+    const cfg = c as Record<string, unknown> | null;
+    if (cfg === null || typeof cfg !== "object" || Array.isArray(cfg)) throw new SettingsError(`${at} must be an object`);
+    for (const [k, v] of Object.entries(cfg)) {
+      const ok =
+        k === "bin" || k === "model"
+          ? typeof v === "string" && v !== ""
+          : k === "args"
+            ? Array.isArray(v) && v.every((a) => typeof a === "string")
+            : k === "env"
+              ? v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")
+              : k === "prices"
+                ? (parsePrices(v, where, `drivers.${name}.prices`), true)
+                : undefined;
+      if (ok === undefined) throw new SettingsError(`${at}: unknown key "${k}" (known: bin, args, env, model, prices)`);
+      if (!ok) {
+        const want = { bin: "a program name or path", model: "a model name", args: "an array of strings", env: "an object of strings" }[k];
+        throw new SettingsError(`${at}.${k} must be ${want}`);
+      }
+    }
+  }
+  return all as Record<string, CliDriverConfig>;
 }
 
 export interface Layer {
@@ -187,6 +266,22 @@ export function resolveSettings(input: ResolveInput): Resolved {
   const sources = {} as Resolved["sources"];
   for (const key of SETTING_KEYS) {
     sources[key] = { source: "default", where: "default" };
+    if (OBJECT_KINDS.has(KINDS[key])) {
+      // Lowest layer first, so a higher layer's entry for a driver or model replaces the lower one.
+      const merged: Record<string, unknown> = {};
+      const from: string[] = [];
+      for (const layer of [...layers].reverse()) {
+        const raw = layer.values[key];
+        if (raw === undefined) continue;
+        const where =
+          layer.source === "env" ? envName(key) : layer.source === "flag" ? flagName(key) : layer.where;
+        Object.assign(merged, parseSetting(key, raw, where));
+        from.unshift(where);
+        sources[key] = { source: layer.source, where: from.join(" over ") };
+      }
+      settings[key] = merged;
+      continue;
+    }
     for (const layer of layers) {
       const raw = layer.values[key];
       if (raw === undefined) continue;

@@ -1,19 +1,40 @@
 /**
- * Built-in drivers by name (D02). This version has the command driver; the CLI backends come
- * with their contract tests, and naming one now says so instead of failing later.
+ * Built-in drivers by name (D02), and which one a run uses when none is named (D03, D09).
  */
 import type { Settings } from "../config/settings.js";
+import type { CliDriver, CliDriverConfig } from "./cli-driver.js";
+import { ClaudeDriver } from "./claude.js";
+import { CodexDriver } from "./codex.js";
 import { CommandDriver } from "./command.js";
+import { GeminiDriver } from "./gemini.js";
+import { OpenCodeDriver } from "./opencode.js";
+import { PiDriver } from "./pi.js";
 import type { Driver } from "./types.js";
 
-const COMING = ["codex", "claude", "pi", "opencode", "gemini"];
-export const BUILT_IN = ["command"];
+/** The agent CLIs, in the order D03 looks for them on PATH. */
+export const CLI_DRIVERS: Record<string, new (config: CliDriverConfig) => CliDriver> = {
+  codex: CodexDriver,
+  claude: ClaudeDriver,
+  pi: PiDriver,
+  opencode: OpenCodeDriver,
+  gemini: GeminiDriver,
+};
+export const BUILT_IN = [...Object.keys(CLI_DRIVERS), "command"];
 
 export class DriverError extends Error {
   override name = "DriverError";
 }
 
-export function createDriver(name: string, settings: Pick<Settings, "command" | "killGraceMs">): Driver {
+export function createCliDriver(name: string, config: CliDriverConfig): CliDriver {
+  const Make = CLI_DRIVERS[name];
+  if (!Make) throw new DriverError(`unknown driver "${name}": built-in drivers are ${BUILT_IN.join(", ")}`);
+  return new Make(config);
+}
+
+export function createDriver(
+  name: string,
+  settings: Pick<Settings, "command" | "killGraceMs"> & Partial<Pick<Settings, "drivers" | "prices">>,
+): Driver {
   if (name === "command") {
     if (!settings.command) {
       throw new DriverError(
@@ -22,12 +43,12 @@ export function createDriver(name: string, settings: Pick<Settings, "command" | 
     }
     return new CommandDriver({ command: settings.command, killGraceMs: settings.killGraceMs });
   }
-  if (COMING.includes(name)) {
-    throw new DriverError(
-      `the ${name} driver is not in this version of weft yet; use --driver command --command "<program that reads the prompt on stdin>"`,
-    );
-  }
-  throw new DriverError(`unknown driver "${name}": built-in drivers are ${BUILT_IN.join(", ")}`);
+  const own = settings.drivers?.[name] ?? {};
+  return createCliDriver(name, {
+    ...own,
+    killGraceMs: settings.killGraceMs,
+    prices: { ...settings.prices, ...own.prices },
+  });
 }
 
 /** D09: `command` set anywhere selects the command driver unless a driver is named. */

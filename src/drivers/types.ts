@@ -5,6 +5,12 @@
 
 export type Permissions = "read-only" | "edit" | "full";
 
+/**
+ * Tokens as weft counts them, whatever the backend's own convention: `input` excludes the input
+ * served from the cache (`cached`), and `output` excludes the reasoning tokens (`reasoning`), so
+ * the four never overlap (OpenAI counts cached inside input and reasoning inside output; drivers
+ * take the differences).
+ */
 export interface Usage {
   input: number;
   output: number;
@@ -72,6 +78,11 @@ export interface AgentOutcome {
   error?: string;
   /** Whether a retry may help (C02); undefined means "unknown". */
   transient?: boolean;
+  /**
+   * A failure no retry can fix and every later agent would hit too (quota, billing, credentials):
+   * the engine trips its breaker, starts nothing more, and the run ends paused (C03).
+   */
+  fatal?: boolean;
   exitCode?: number | null;
 }
 

@@ -1,0 +1,215 @@
+/**
+ * Runs one agent program in its own process group (D08) and watches it: the transcript of its raw
+ * output, stdout split into lines for the driver, the idle and whole-life limits (C01), and a stop
+ * (abort) that ends the whole group, SIGTERM then SIGKILL (C04). Shared by the command driver and
+ * the CLI drivers, which differ only in what they make of the lines.
+ */
+import type { WriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { StringDecoder } from "node:string_decoder";
+import { isGroupAlive, spawnInGroup, terminateGroup } from "./process.js";
+import type { DriverRunContext } from "./types.js";
+
+/** Enough stderr to hold the last lines of a failure, without keeping a chatty program's whole log. */
+const STDERR_KEEP = 16_384;
+/**
+ * After the program exits and its group is gone, the pipes close at once unless a process that
+ * left the group (setsid) still holds them; waiting for it longer would hang the agent.
+ */
+const PIPE_DRAIN_MS = 1000;
+
+export interface GroupRunOptions {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Written to the program's stdin, then end of file; null gives it /dev/null (D08). */
+  stdin: string | null;
+  transcript: WriteStream;
+  ctx: DriverRunContext;
+  killGraceMs: number;
+  timeoutMs?: number;
+  idleTimeoutMs?: number;
+  /** Each stdout line, without its newline (a last line without one counts too). */
+  onLine(line: string): void;
+  /** Whether to keep the whole stdout for the result (the command driver's answer). */
+  keepStdout?: boolean;
+  /** Names the program in spawn errors ("the command", "codex"). */
+  what: string;
+}
+
+/** How the process ended: on its own, or because weft ended it (and why). */
+export type Ended =
+  | { kind: "spawn-error"; message: string }
+  | {
+      kind: "exit" | "stopped" | "timeout" | "idle";
+      code: number | null;
+      signal: NodeJS.Signals | null;
+      /** The whole stdout, trailing white space removed; "" unless keepStdout. */
+      stdout: string;
+      stderrTail: string;
+    };
+
+export function runInGroup(o: GroupRunOptions): Promise<Ended> {
+  const { ctx, transcript } = o;
+  return new Promise((resolve) => {
+    let child: ReturnType<typeof spawnInGroup>;
+    try {
+      child = spawnInGroup(o.file, o.args, {
+        cwd: o.cwd,
+        env: o.env,
+        stdin: o.stdin === null ? "ignore" : "pipe",
+      });
+    } catch (e) {
+      // Some spawn failures (ENOTDIR for a cwd that is a file) throw instead of emitting.
+      void spawnErrorMessage(e, o.cwd, o.what).then((message) => resolve({ kind: "spawn-error", message }));
+      return;
+    }
+    const pgid = child.pid;
+    // A program that does not read its prompt closes the pipe early: that is fine (D09).
+    child.stdin?.on("error", () => {});
+    if (pgid === undefined) {
+      // The start failed; the reason follows as an "error" event.
+      child.once("error", (e) => {
+        for (const s of [child.stdin, child.stdout, child.stderr]) s?.destroy();
+        void spawnErrorMessage(e, o.cwd, o.what).then((message) => resolve({ kind: "spawn-error", message }));
+      });
+      return;
+    }
+    // After a successful start "error" only reports failed signals, which are handled by pgid.
+    child.on("error", () => {});
+    // Right away, so the engine records the group before anything else can happen (R02).
+    ctx.onEvent({ type: "started", pid: pgid, pgid });
+
+    const stdout = child.stdout!;
+    const stderr = child.stderr!;
+    const out: Buffer[] = [];
+    const outText = new StringDecoder("utf8");
+    const errText = new StringDecoder("utf8");
+    let stderrTail = "";
+    let partialLine = "";
+    let reason: "stopped" | "timeout" | "idle" | undefined;
+    let stopping: Promise<void> | undefined;
+    let exited = false;
+
+    const stop = (why: "stopped" | "timeout" | "idle") => {
+      if (reason || exited) return;
+      reason = why;
+      stopping = terminateGroup(pgid, o.killGraceMs);
+    };
+    const onAbort = () => stop("stopped");
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    // An abort from inside onEvent("started") came before the listener.
+    if (ctx.signal.aborted) stop("stopped");
+    const whole = o.timeoutMs && o.timeoutMs > 0 ? setTimeout(() => stop("timeout"), o.timeoutMs) : undefined;
+    const idle =
+      o.idleTimeoutMs && o.idleTimeoutMs > 0 ? setTimeout(() => stop("idle"), o.idleTimeoutMs) : undefined;
+
+    const record = (stream: "stdout" | "stderr", data: string) => {
+      if (data) transcript.write(`${JSON.stringify({ t: Date.now(), stream, data })}\n`);
+    };
+    const emitLine = (line: string) => {
+      const text = line.endsWith("\r") ? line.slice(0, -1) : line;
+      if (!text.trim()) return;
+      try {
+        o.onLine(text);
+      } catch {
+        // A driver's parser must not take the process watch down with it.
+      }
+    };
+    // Only the new chunk is searched for a newline, so long lines cost linear time.
+    const emitLines = (s: string) => {
+      const nl = s.lastIndexOf("\n");
+      if (nl < 0) {
+        partialLine += s;
+        return;
+      }
+      const block = partialLine + s.slice(0, nl);
+      partialLine = s.slice(nl + 1);
+      for (const line of block.split("\n")) emitLine(line);
+    };
+
+    stdout.on("data", (d: Buffer) => {
+      // refresh() re-arms the same timer: cheaper than a new one per chunk.
+      if (!reason) idle?.refresh();
+      if (o.keepStdout) out.push(d);
+      const s = outText.write(d);
+      record("stdout", s);
+      emitLines(s);
+    });
+    stderr.on("data", (d: Buffer) => {
+      if (!reason) idle?.refresh();
+      const s = errText.write(d);
+      record("stderr", s);
+      stderrTail += s;
+      if (stderrTail.length > 2 * STDERR_KEEP) stderrTail = stderrTail.slice(-STDERR_KEEP);
+    });
+    if (o.stdin !== null) child.stdin!.end(o.stdin);
+
+    let closed = false;
+    let onClosed: (() => void) | undefined;
+    child.once("close", () => {
+      closed = true;
+      onClosed?.();
+    });
+
+    child.once("exit", async (code, signal) => {
+      exited = true;
+      clearTimeout(whole);
+      clearTimeout(idle);
+      ctx.signal.removeEventListener("abort", onAbort);
+      // Processes left in the group outlived the program. The group is the agent's (R02, C04),
+      // and the agent is over, so they end with it rather than linger unowned.
+      if (!stopping && isGroupAlive(pgid)) stopping = terminateGroup(pgid, o.killGraceMs);
+      if (stopping) await stopping;
+      if (!closed) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, PIPE_DRAIN_MS);
+          onClosed = () => {
+            clearTimeout(t);
+            r();
+          };
+        });
+      }
+      // Whatever still holds the pipes is outside the group: stop reading, so those handles do not
+      // keep weft's event loop alive.
+      if (!closed) {
+        stdout.destroy();
+        stderr.destroy();
+      }
+      const outRest = outText.end();
+      record("stdout", outRest);
+      emitLines(outRest);
+      // The last line counts when the stream ends without a newline.
+      emitLine(partialLine);
+      const errRest = errText.end();
+      record("stderr", errRest);
+      stderrTail += errRest;
+      transcript.write(`${JSON.stringify({ t: Date.now(), exit: code, signal })}\n`);
+      resolve({
+        kind: reason ?? "exit",
+        code,
+        signal,
+        stdout: o.keepStdout ? Buffer.concat(out).toString("utf8").trimEnd() : "",
+        stderrTail,
+      });
+    });
+  });
+}
+
+/** The last `n` non-empty lines of a stderr tail, for a failure message. */
+export function lastLines(text: string, n: number): string {
+  return text.trimEnd().split("\n").slice(-n).join("\n").trim();
+}
+
+async function spawnErrorMessage(e: unknown, cwd: string, what: string): Promise<string> {
+  const err = e as NodeJS.ErrnoException;
+  // Node reports a missing cwd as "spawn <file> ENOENT", which points at the wrong thing.
+  try {
+    const st = await stat(cwd);
+    if (!st.isDirectory()) return `cannot start ${what}: its working directory ${cwd} is not a directory`;
+  } catch {
+    return `cannot start ${what}: its working directory ${cwd} does not exist`;
+  }
+  return `cannot start ${what} in ${cwd}: ${err.message ?? String(e)}`;
+}

@@ -1,0 +1,124 @@
+/**
+ * A scripted model server on loopback for the contract tests (D10): it speaks the wire formats the
+ * agent CLIs use (OpenAI Responses, OpenAI Chat Completions, Anthropic Messages, Gemini
+ * streamGenerateContent), answers by the rules in rules.ts, and logs every request so a test can
+ * check what a CLI sent as well as what it printed.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { anthropic } from "./anthropic.js";
+import { chat } from "./chat.js";
+import { gemini } from "./gemini.js";
+import { responses } from "./responses.js";
+import { type Conversation, type Decision, decide, ServerState } from "./rules.js";
+
+export interface WireFormat {
+  name: Conversation["format"];
+  matches(method: string, path: string): boolean;
+  read(body: Record<string, unknown>, path: string): Conversation;
+  /** Writes a successful reply (streamed when the request asked for it). */
+  write(res: ServerResponse, decision: Decision, conv: Conversation): void;
+  /** Writes an HTTP error in the format's own error shape. */
+  writeError(res: ServerResponse, status: number, message: string): void;
+}
+
+export interface LoggedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage["headers"];
+  /** The parsed JSON body, when there was one. */
+  body?: Record<string, unknown>;
+  format?: Conversation["format"];
+  conversation?: Conversation;
+  reply?: Decision["reply"];
+}
+
+export interface ModelServer {
+  /** `http://127.0.0.1:PORT`, without a path. */
+  url: string;
+  port: number;
+  requests: LoggedRequest[];
+  /** Requests in one of the model formats (not HEAD probes, not model lists). */
+  modelRequests(): LoggedRequest[];
+  close(): Promise<void>;
+}
+
+const FORMATS: WireFormat[] = [responses, chat, anthropic, gemini];
+
+export async function startModelServer(): Promise<ModelServer> {
+  const state = new ServerState();
+  const requests: LoggedRequest[] = [];
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((e) => {
+      if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: `model server: ${(e as Error).message}` } }));
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString("utf8");
+    const path = (req.url ?? "/").split("?")[0]!;
+    const method = req.method ?? "GET";
+    const entry: LoggedRequest = { method, path, headers: req.headers };
+    requests.push(entry);
+    if (raw) {
+      try {
+        entry.body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {}
+    }
+    const format = FORMATS.find((f) => f.matches(method, path));
+    if (!format || !entry.body) {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: `no route for ${method} ${path}` } }));
+      return;
+    }
+    const conv = format.read(entry.body, path);
+    const decision = decide(conv, state);
+    entry.format = format.name;
+    entry.conversation = conv;
+    entry.reply = decision.reply;
+    if (decision.delayMs > 0) {
+      const gone = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), decision.delayMs);
+        res.once("close", () => {
+          clearTimeout(t);
+          resolve(true);
+        });
+      });
+      if (gone) return;
+    }
+    if (decision.reply.kind === "error") format.writeError(res, decision.reply.status, decision.reply.message);
+    else format.write(res, decision, conv);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    modelRequests: () => requests.filter((r) => r.format !== undefined),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Writes Server-Sent Events: `event:` lines only when a name is given. */
+export function sse(res: ServerResponse, events: { event?: string; data: unknown }[]): void {
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  for (const e of events) {
+    if (e.event) res.write(`event: ${e.event}\n`);
+    res.write(`data: ${typeof e.data === "string" ? e.data : JSON.stringify(e.data)}\n\n`);
+  }
+  res.end();
+}
+
+export function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
