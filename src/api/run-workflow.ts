@@ -147,7 +147,7 @@ function prepare(opts: ResumeOptions, stored: Record<string, unknown> | undefine
     }
     return d;
   };
-  const driver = opts.driver ?? driverFor(safe(() => chooseDriverName(settings)));
+  const driver = opts.driver ?? driverFor(safe(() => chooseDriverName(settings, env)));
   return { cwd, env, resolved, driver, driverFor };
 }
 

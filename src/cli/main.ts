@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { startResume, startWorkflow } from "../api/run-workflow.js";
 import { VERSION } from "../version.js";
 import { configCommand } from "./config-command.js";
+import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
 import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
 import { driveRun, parseArgsFlag, type RunFlags, reporterFor, settingsFromFlags } from "./run-command.js";
@@ -11,11 +12,15 @@ import { driveRun, parseArgsFlag, type RunFlags, reporterFor, settingsFromFlags 
 function settingOptions(cmd: Command): Command {
   return cmd
     .option("--args <json>", "the run's input, as JSON (the script's `args`)")
-    .option("--driver <name>", "backend for agents: command")
+    .option(
+      "--driver <name>",
+      "backend for agents: codex, claude, pi, opencode, gemini or command (default: the first CLI found on PATH)",
+    )
     .option("--command <cmd>", "program run by `sh -c` for each agent (selects the command driver)")
     .option("--concurrency <n>", "agents running at once (default min(16, max(4, cpus)))")
     .option("--budget <tokens>", "token budget for this execution")
     .option("--max-agents <n>", "agents started per execution (default 1000)")
+    .option("--max-cost <usd>", "cost limit in US dollars (the same as --max-cost-usd)")
     .option("--max-cost-usd <usd>", "cost limit in US dollars")
     .option("--max-list-items <n>", "largest list for parallel/pipeline (default 4096)")
     .option("--repairs <n>", "schema repair attempts per agent (default 3)")
@@ -107,6 +112,14 @@ async function main(argv: string[]): Promise<number> {
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }) => {
       code = await configCommand(flags);
+    });
+
+  program
+    .command("doctor")
+    .description("list the agent CLIs found, their versions, and which driver runs would use")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }) => {
+      code = await doctorCommand(flags);
     });
 
   try {

@@ -16,6 +16,8 @@ export interface RunFlags {
   budget?: string;
   maxAgents?: string;
   maxCostUsd?: string;
+  /** C06 spells the flag `--max-cost`; U09's rule gives `--max-cost-usd`: both work. */
+  maxCost?: string;
   maxListItems?: string;
   repairs?: string;
   retries?: string;
@@ -43,6 +45,10 @@ const SETTING_FLAGS: SettingKey[] = [
 
 export function settingsFromFlags(flags: RunFlags): Partial<Settings> {
   const out: Record<string, unknown> = {};
+  if (flags.maxCost !== undefined) {
+    if (flags.maxCostUsd !== undefined) throw new UsageError("give --max-cost or --max-cost-usd, not both");
+    flags = { ...flags, maxCostUsd: flags.maxCost };
+  }
   for (const key of SETTING_FLAGS) {
     const raw = (flags as Record<string, unknown>)[key];
     if (raw === undefined) continue;

@@ -152,7 +152,13 @@ function parsePrices(raw: unknown, where: string, key: string): PriceTable {
       const n = price?.[f];
       return n !== undefined && !(typeof n === "number" && Number.isFinite(n) && n >= 0);
     };
-    if (price === null || typeof price !== "object" || price.input === undefined || price.output === undefined || ["input", "output", "cached"].some(bad)) {
+    if (
+      price === null ||
+      typeof price !== "object" ||
+      price.input === undefined ||
+      price.output === undefined ||
+      ["input", "output", "cached"].some(bad)
+    ) {
       throw new SettingsError(
         `${where}: ${key}.${model} must be {"input": usd, "output": usd, "cached"?: usd} per million tokens`,
       );
@@ -169,7 +175,8 @@ function parseDrivers(raw: unknown, where: string): Record<string, CliDriverConf
       throw new SettingsError(`${at}: no such driver (drivers with settings: ${DRIVER_NAMES.join(", ")})`);
     }
     const cfg = c as Record<string, unknown> | null;
-    if (cfg === null || typeof cfg !== "object" || Array.isArray(cfg)) throw new SettingsError(`${at} must be an object`);
+    if (cfg === null || typeof cfg !== "object" || Array.isArray(cfg))
+      throw new SettingsError(`${at} must be an object`);
     for (const [k, v] of Object.entries(cfg)) {
       const ok =
         k === "bin" || k === "model"
@@ -177,13 +184,22 @@ function parseDrivers(raw: unknown, where: string): Record<string, CliDriverConf
           : k === "args"
             ? Array.isArray(v) && v.every((a) => typeof a === "string")
             : k === "env"
-              ? v !== null && typeof v === "object" && !Array.isArray(v) && Object.values(v).every((x) => typeof x === "string")
+              ? v !== null &&
+                typeof v === "object" &&
+                !Array.isArray(v) &&
+                Object.values(v).every((x) => typeof x === "string")
               : k === "prices"
                 ? (parsePrices(v, where, `drivers.${name}.prices`), true)
                 : undefined;
-      if (ok === undefined) throw new SettingsError(`${at}: unknown key "${k}" (known: bin, args, env, model, prices)`);
+      if (ok === undefined)
+        throw new SettingsError(`${at}: unknown key "${k}" (known: bin, args, env, model, prices)`);
       if (!ok) {
-        const want = { bin: "a program name or path", model: "a model name", args: "an array of strings", env: "an object of strings" }[k];
+        const want = {
+          bin: "a program name or path",
+          model: "a model name",
+          args: "an array of strings",
+          env: "an object of strings",
+        }[k];
         throw new SettingsError(`${at}.${k} must be ${want}`);
       }
     }

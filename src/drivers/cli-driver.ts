@@ -2,7 +2,8 @@
  * What the five agent-CLI drivers share (D02, D07, D08, C01–C03): start the CLI in its own process
  * group with stdin from /dev/null, read its JSON-lines stream into normalised events and a
  * {@link StreamState}, and turn how it ended into an outcome whose failures are classified. A
- * driver file supplies only its CLI's flags and its event format.
+ * driver file supplies only its CLI's flags and its event format. Usage without a reported cost
+ * is priced by the engine, for every driver alike (prices.ts).
  */
 import { createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -10,7 +11,7 @@ import { dirname, join } from "node:path";
 import { finished } from "node:stream/promises";
 import { classifyFailure } from "./classify.js";
 import { type Ended, lastLines, runInGroup } from "./group-run.js";
-import { costOf, DEFAULT_PRICES, type PriceTable, priceFor } from "./prices.js";
+import type { PriceTable } from "./prices.js";
 import type {
   AgentOutcome,
   AgentTask,
@@ -33,7 +34,7 @@ export interface CliDriverConfig {
   model?: string;
   /** Between SIGTERM and SIGKILL when stopping the group (C04); default 5000. */
   killGraceMs?: number;
-  /** Prices per million tokens, over {@link DEFAULT_PRICES}, for CLIs that report no cost. */
+  /** Prices per million tokens for this driver's models, over the `prices` setting (the engine prices usage). */
   prices?: PriceTable;
 }
 
@@ -70,11 +71,9 @@ export abstract class CliDriver implements Driver {
   /** Transient failures are retried (C02): 3 retries, so at most 4 starts. */
   readonly defaultRetries = 3;
   protected readonly config: CliDriverConfig;
-  private readonly prices: PriceTable;
 
   constructor(config: CliDriverConfig = {}) {
     this.config = config;
-    this.prices = { ...DEFAULT_PRICES, ...config.prices };
   }
 
   /** The program to start. */
@@ -86,19 +85,31 @@ export abstract class CliDriver implements Driver {
    * The CLI's arguments and extra environment for this task. `dir` is a folder of the run where
    * the driver may write files (a schema, a last-message file); `extra` are the user's args.
    */
-  protected abstract invocation(task: AgentTask, dir: string, extra: string[]): Promise<Invocation> | Invocation;
+  protected abstract invocation(
+    task: AgentTask,
+    dir: string,
+    extra: string[],
+  ): Promise<Invocation> | Invocation;
 
   /** Reads one JSON event of the CLI's stream into `state`, emitting normalised events. */
-  protected abstract read(event: Record<string, unknown>, state: StreamState, emit: (e: DriverEvent) => void): void;
+  protected abstract read(
+    event: Record<string, unknown>,
+    state: StreamState,
+    emit: (e: DriverEvent) => void,
+  ): void;
 
   /** After the stream: a last chance to fix up the state (e.g. read an output file). */
   protected async settle(_state: StreamState, _task: AgentTask, _dir: string): Promise<void> {}
 
   async run(given: AgentTask, ctx: DriverRunContext): Promise<AgentOutcome> {
-    const task = given.model === undefined && this.config.model ? { ...given, model: this.config.model } : given;
+    const task =
+      given.model === undefined && this.config.model ? { ...given, model: this.config.model } : given;
     if (ctx.signal.aborted) return { status: "stopped", usage: zeroUsage() };
     const dir = join(task.runDir, "tasks", `${task.index}-${task.attempt}`);
-    await Promise.all([mkdir(dir, { recursive: true }), mkdir(dirname(task.transcriptPath), { recursive: true })]);
+    await Promise.all([
+      mkdir(dir, { recursive: true }),
+      mkdir(dirname(task.transcriptPath), { recursive: true }),
+    ]);
     const inv = await this.invocation(task, dir, this.config.args ?? []);
     if (ctx.signal.aborted) return { status: "stopped", usage: zeroUsage() };
 
@@ -153,19 +164,14 @@ export abstract class CliDriver implements Driver {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.config.env, ...task.env, ...inv.env };
     env.WEFT_RUN_ID = task.runId;
     env.WEFT_AGENT_INDEX = String(task.index);
+    // A15: with these set, `weft` refuses to start a workflow inside the agent.
     env.WEFT_ATTEMPT = String(task.attempt);
-    // A15: agents cannot start workflows; `weft` refuses to run inside an agent of a run.
-    env.WEFT_AGENT = "1";
     return env;
   }
 
   private outcome(ended: Ended, state: StreamState, task: AgentTask): AgentOutcome {
     const usage = state.usage;
     const model = state.model ?? task.model;
-    if (usage.costUsd === undefined) {
-      const price = priceFor(model, this.prices);
-      if (price) usage.costUsd = costOf(usage, price);
-    }
     const base = { usage, model, sessionId: state.sessionId };
     if (ended.kind === "spawn-error") {
       const missing = /ENOENT/.test(ended.message) && !/working directory/.test(ended.message);
@@ -185,7 +191,13 @@ export abstract class CliDriver implements Driver {
       case "stopped":
         return { ...base, status: "stopped", text: state.text, exitCode };
       case "timeout":
-        return { ...base, status: "failed", exitCode, transient: false, error: `timed out after ${task.timeoutMs} ms (timeoutMs)` };
+        return {
+          ...base,
+          status: "failed",
+          exitCode,
+          transient: false,
+          error: `timed out after ${task.timeoutMs} ms (timeoutMs)`,
+        };
       case "idle":
         return {
           ...base,
@@ -200,19 +212,32 @@ export abstract class CliDriver implements Driver {
       return this.failure(base, exitCode, state.error.message, state.error.status);
     }
     if (exitCode !== 0) {
-      const why = ended.signal ? `${this.name} was killed by ${ended.signal}` : `${this.name} exited with code ${exitCode}`;
+      const why = ended.signal
+        ? `${this.name} was killed by ${ended.signal}`
+        : `${this.name} exited with code ${exitCode}`;
       const failed = this.failure(base, exitCode, stderr ? `${why}:\n${stderr}` : why);
       // C02: a crash before any output is worth another start, unless it names its reason.
       if (!state.output && failed.transient === false && !failed.fatal) failed.transient = true;
       return failed;
     }
     if (!state.text && state.object === undefined) {
-      return { ...base, status: "failed", exitCode, transient: false, error: `${this.name} ended without an answer` };
+      return {
+        ...base,
+        status: "failed",
+        exitCode,
+        transient: false,
+        error: `${this.name} ended without an answer`,
+      };
     }
     return { ...base, status: "completed", text: state.text.trimEnd(), object: state.object, exitCode };
   }
 
-  private failure(base: Partial<AgentOutcome>, exitCode: number | null, message: string, status?: number): AgentOutcome {
+  private failure(
+    base: Partial<AgentOutcome>,
+    exitCode: number | null,
+    message: string,
+    status?: number,
+  ): AgentOutcome {
     const kind = classifyFailure(message, status);
     return {
       ...base,

@@ -51,6 +51,7 @@ export function priceFor(model: string | undefined, table: PriceTable): ModelPri
 export function costOf(usage: Usage, price: ModelPrice): number {
   const cached = price.cached ?? price.input;
   return (
-    (usage.input * price.input + usage.cached * cached + (usage.output + usage.reasoning) * price.output) / 1e6
+    (usage.input * price.input + usage.cached * cached + (usage.output + usage.reasoning) * price.output) /
+    1e6
   );
 }

@@ -2,10 +2,11 @@
  * Built-in drivers by name (D02), and which one a run uses when none is named (D03, D09).
  */
 import type { Settings } from "../config/settings.js";
-import type { CliDriver, CliDriverConfig } from "./cli-driver.js";
 import { ClaudeDriver } from "./claude.js";
+import type { CliDriver, CliDriverConfig } from "./cli-driver.js";
 import { CodexDriver } from "./codex.js";
 import { CommandDriver } from "./command.js";
+import { findExecutable } from "./detect.js";
 import { GeminiDriver } from "./gemini.js";
 import { OpenCodeDriver } from "./opencode.js";
 import { PiDriver } from "./pi.js";
@@ -33,7 +34,7 @@ export function createCliDriver(name: string, config: CliDriverConfig): CliDrive
 
 export function createDriver(
   name: string,
-  settings: Pick<Settings, "command" | "killGraceMs"> & Partial<Pick<Settings, "drivers" | "prices">>,
+  settings: Pick<Settings, "command" | "killGraceMs"> & Partial<Pick<Settings, "drivers">>,
 ): Driver {
   if (name === "command") {
     if (!settings.command) {
@@ -43,19 +44,36 @@ export function createDriver(
     }
     return new CommandDriver({ command: settings.command, killGraceMs: settings.killGraceMs });
   }
-  const own = settings.drivers?.[name] ?? {};
-  return createCliDriver(name, {
-    ...own,
-    killGraceMs: settings.killGraceMs,
-    prices: { ...settings.prices, ...own.prices },
-  });
+  return createCliDriver(name, { ...settings.drivers?.[name], killGraceMs: settings.killGraceMs });
 }
 
-/** D09: `command` set anywhere selects the command driver unless a driver is named. */
-export function chooseDriverName(settings: Pick<Settings, "driver" | "command">): string {
+/** The program a CLI driver starts: its `bin` setting, else its usual name. */
+export function driverBin(name: string, settings: Partial<Pick<Settings, "drivers">>): string {
+  return settings.drivers?.[name]?.bin ?? name;
+}
+
+/** npm packages of the CLIs, for messages that say what to install. */
+export const CLI_PACKAGES: Record<string, string> = Object.fromEntries(
+  Object.entries(CLI_DRIVERS).map(([name, Make]) => [name, new Make({}).npmPackage]),
+);
+
+/**
+ * D09: `command` set anywhere selects the command driver unless a driver is named. D03: otherwise
+ * the first of codex, claude, pi, opencode, gemini found on PATH (or at its `bin` setting).
+ */
+export function chooseDriverName(
+  settings: Pick<Settings, "driver" | "command"> & Partial<Pick<Settings, "drivers">>,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   if (settings.driver) return settings.driver;
   if (settings.command) return "command";
+  for (const name of Object.keys(CLI_DRIVERS)) {
+    if (findExecutable(driverBin(name, settings), env)) return name;
+  }
+  const install = Object.entries(CLI_PACKAGES)
+    .map(([name, pkg]) => `${name} (npm install -g ${pkg})`)
+    .join(", ");
   throw new DriverError(
-    'no driver chosen: give --driver command --command "<program>" (any program that reads the prompt on stdin and prints the answer), or set "command" in .weft/config.json',
+    `no agent CLI found on PATH: install one of ${install}; or run any program with --command "<program>" (it reads the prompt on stdin and prints the answer). \`weft doctor\` shows what was looked for.`,
   );
 }

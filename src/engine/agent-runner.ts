@@ -3,6 +3,7 @@
  * (A03), usage summed over attempts. Knows nothing of the journal's format: it reports through
  * callbacks, and the Run records.
  */
+import { costOf, type ModelPrice } from "../drivers/prices.js";
 import type { AgentTask, Driver, DriverEvent, Usage } from "../drivers/types.js";
 import type { VerifyResult } from "../workspace/verify.js";
 import { extractJsonObject } from "./extract-json.js";
@@ -33,6 +34,8 @@ export interface AgentEnd {
   value?: unknown;
   /** The output never matched the schema: agent() throws (A03). */
   invalid?: boolean;
+  /** A failure that trips the run's breaker (C03): quota, billing, credentials. */
+  fatal?: boolean;
   error?: string;
   usage: Usage;
   model?: string;
@@ -53,6 +56,8 @@ export interface RunnerContext {
   onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void;
   onRetry(job: AgentJob, attempt: number, error: string): void;
   onRepair(job: AgentJob, attempt: number, errors: string[]): void;
+  /** The price of a model on a driver, for usage the backend reported without a cost (C06, D07). */
+  priceOf?(model: string | undefined, driver: string): ModelPrice | undefined;
 }
 
 export const zeroUsage = (): Usage => ({ input: 0, output: 0, cached: 0, reasoning: 0 });
@@ -125,8 +130,12 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
     } catch (e) {
       outcome = { status: "failed", error: (e as Error).message ?? String(e), transient: false };
     }
-    addUsage(usage, outcome.usage);
     model = outcome.model ?? model ?? job.opts.model;
+    if (outcome.usage && outcome.usage.costUsd === undefined) {
+      const price = ctx.priceOf?.(outcome.model ?? job.opts.model, job.driver.name);
+      if (price) outcome.usage = { ...outcome.usage, costUsd: costOf(outcome.usage, price) };
+    }
+    addUsage(usage, outcome.usage);
     sessionId = outcome.sessionId ?? sessionId;
     const end = { usage, attempts: attempt, model, sessionId };
     if (outcome.status === "stopped" || signal.aborted) return { status: "stopped", ...end };
@@ -134,13 +143,17 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
       const error = outcome.error || "the agent failed";
       // A failure known to be permanent is not retried; D09: command failures cannot be
       // classified, so for the command driver `retries` retries them all.
-      if (retriesLeft > 0 && (outcome.transient !== false || job.driver.name === "command")) {
+      if (
+        retriesLeft > 0 &&
+        !outcome.fatal &&
+        (outcome.transient !== false || job.driver.name === "command")
+      ) {
         retriesLeft--;
         ctx.onRetry(job, attempt, error);
         await backoff(job.retries - retriesLeft, signal);
         continue;
       }
-      return { status: "failed", error, ...end };
+      return { status: "failed", error, fatal: outcome.fatal === true || undefined, ...end };
     }
     const text = outcome.text ?? "";
     let value: unknown;

@@ -39,6 +39,8 @@ export interface AgentFinishedRecord {
   status: "completed" | "failed" | "stopped";
   result?: unknown;
   error?: string;
+  /** The failure tripped the breaker (C03). */
+  fatal?: boolean;
   usage: Usage;
   model?: string;
   sessionId?: string;

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import picomatch from "picomatch";
 import type { Settings } from "../config/settings.js";
+import { DEFAULT_PRICES, type ModelPrice, type PriceTable, priceFor } from "../drivers/prices.js";
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
 import type { Reporter, RunEvent, RunStatus, RunSummary } from "../report/events.js";
@@ -86,6 +87,8 @@ export class Run {
   private ending = false;
   private largeWarned = false;
   private exhausted = false;
+  /** Why the breaker tripped (C03): nothing new starts, and the run ends paused. */
+  private breaker?: string;
   private scheduled = 0;
   private readonly spent = { tokens: 0, agents: 0, costUsd: 0 };
   private readonly summary: RunSummary;
@@ -107,6 +110,7 @@ export class Run {
       cwd: init.cwd,
       idleTimeoutMs: init.settings.idleTimeoutMs,
       verifyRepairs: init.settings.verifyRepairs,
+      priceOf: pricing(init.settings),
       verify: (job, signal) =>
         runVerify(job.verify!, job.cwd!, {
           timeoutMs: init.settings.verifyTimeoutMs,
@@ -258,9 +262,15 @@ export class Run {
           this.emit({ type: "warning", message: m.message });
           break;
         case "done":
-          this.end(this.exhausted ? "budget_exhausted" : "completed", m.result);
+          if (this.breaker) this.pause();
+          else this.end(this.exhausted ? "budget_exhausted" : "completed", m.result);
           break;
         case "error":
+          // C03: after the breaker, a script error is a consequence, not the reason.
+          if (this.breaker) {
+            this.pause();
+            break;
+          }
           // A refusal the script did not catch still means "a limit stopped this run" (C06).
           this.end(
             this.exhausted ? "budget_exhausted" : "failed",
@@ -269,6 +279,11 @@ export class Run {
           );
           break;
         case "stalled":
+          // The failed agent's call is left unanswered on purpose when the breaker trips.
+          if (this.breaker) {
+            this.pause();
+            break;
+          }
           this.end(
             "failed",
             undefined,
@@ -307,7 +322,8 @@ export class Run {
   }
 
   private onCall(id: number, prompt: string, optsJson: string): void {
-    if (this.stopping || this.ending) return;
+    // After the breaker the call stays unanswered: the run pauses, and a resume makes it again.
+    if (this.stopping || this.ending || this.breaker) return;
     let job: AgentJob;
     let cacheable: boolean;
     try {
@@ -397,7 +413,7 @@ export class Run {
   }
 
   private async execute(id: number, job: AgentJob): Promise<void> {
-    if (this.stopping || this.ending) return;
+    if (this.stopping || this.ending || this.breaker) return;
     this.summary.agents.queued!--;
     this.summary.agents.running!++;
     this.dirty = true;
@@ -419,6 +435,37 @@ export class Run {
     const recording = this.recordEnd(id, job, end, startedAt, Date.now() - t, tree);
     this.recording.add(recording);
     void recording.finally(() => this.recording.delete(recording));
+    if (end.fatal && !this.breaker) this.tripBreaker(job, end.error ?? "the backend refused");
+  }
+
+  /**
+   * C03: a failure no retry can fix and every agent would hit (quota, billing, credentials).
+   * Nothing new starts; running agents finish and are recorded; then the run ends paused, and a
+   * resume (with the cause fixed) runs the rest, this agent included: its failure is not cached.
+   */
+  private tripBreaker(job: AgentJob, reason: string): void {
+    const which = job.opts.label ?? `#${job.n}`;
+    this.breaker = `agent ${which} (${job.driver.name}): ${reason}`;
+    this.scheduler.close();
+    this.summary.agents.queued = 0;
+    this.dirty = true;
+    const message = `breaker tripped, no new agents start: ${this.breaker}`;
+    this.note({ type: "log", message, level: "warn" });
+    this.emit({ type: "warning", message });
+    void this.pauseWhenIdle();
+  }
+
+  private async pauseWhenIdle(): Promise<void> {
+    while (this.scheduler.active > 0) await new Promise((r) => setTimeout(r, 10));
+    this.pause();
+  }
+
+  private pause(): void {
+    this.end(
+      "paused",
+      undefined,
+      `paused by the breaker: ${this.breaker}; fix the cause, then continue with \`weft resume ${this.init.runId}\``,
+    );
   }
 
   /** W01–W03: the agent in a fresh worktree; its diff saved; an unchanged worktree removed. */
@@ -539,6 +586,7 @@ export class Run {
       key: job.key,
       status: end.status,
       error: end.error,
+      fatal: end.fatal,
       usage: end.usage,
       model: end.model,
       sessionId: end.sessionId,
@@ -610,7 +658,8 @@ export class Run {
       this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(end.value ?? null) });
     else if (end.invalid)
       this.sandbox?.deliver({ id, ok: false, error: { name: "SchemaError", message: end.error ?? "" } });
-    else this.sandbox?.deliver({ id, ok: true });
+    // C03: the breaker's agent gets no answer; the run pauses and a resume runs it again.
+    else if (!end.fatal) this.sandbox?.deliver({ id, ok: true });
   }
 
   private onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void {
@@ -705,4 +754,18 @@ export class Run {
     });
     this.finish(this.summary);
   }
+}
+
+/** Prices by model: the built-in table, under the `prices` setting, under a driver's own `prices`. */
+function pricing(s: Settings): (model: string | undefined, driver: string) => ModelPrice | undefined {
+  const base = { ...DEFAULT_PRICES, ...s.prices };
+  const byDriver = new Map<string, PriceTable>();
+  return (model, driver) => {
+    let table = byDriver.get(driver);
+    if (!table) {
+      table = { ...base, ...s.drivers?.[driver]?.prices };
+      byDriver.set(driver, table);
+    }
+    return priceFor(model, table);
+  };
 }

@@ -88,4 +88,52 @@ describe("library", () => {
       error: "backend exploded",
     });
   });
+
+  test("C03 a quota failure trips the breaker: nothing new starts, the run pauses, and a resume runs the rest", async () => {
+    const dir = project({
+      "wf.js": `${meta("brk")}const r = await parallel([() => agent("one"), () => agent("quota"), () => agent("three")])\nreturn r\n`,
+    });
+    let quotaLeft = true;
+    const started: string[] = [];
+    const driver: Driver = {
+      name: "billing",
+      async run(task) {
+        started.push(task.userPrompt);
+        if (task.userPrompt === "quota" && quotaLeft) {
+          return {
+            status: "failed",
+            error: "You exceeded your current quota",
+            fatal: true,
+            transient: false,
+          };
+        }
+        // "one" is still running when "quota" fails: it finishes and is recorded.
+        if (task.userPrompt === "one") await new Promise((r) => setTimeout(r, 300));
+        return { status: "completed", text: `did ${task.userPrompt}` };
+      },
+    };
+    const events: RunEvent[] = [];
+    const first = await runWorkflow({
+      script: "wf.js",
+      cwd: dir,
+      driver,
+      settings: { concurrency: 2, retries: 3 },
+      reporter: { event: (e) => events.push(e) },
+    });
+    expect(first.status).toBe("paused");
+    expect(first.summary.error).toContain("You exceeded your current quota");
+    expect(first.summary.error).toContain(`weft resume ${first.runId}`);
+    // Not retried, and "three" never started; "one" finished.
+    expect(started.filter((p) => p === "quota")).toHaveLength(1);
+    expect(started).not.toContain("three");
+    expect(first.summary.agents.completed).toBe(1);
+    expect(events.some((e) => e.type === "warning" && /breaker tripped/.test(e.message))).toBe(true);
+
+    quotaLeft = false;
+    started.length = 0;
+    const again = await resumeRun(first.runId, { cwd: dir, driver, settings: { concurrency: 2 } });
+    expect(again.status).toBe("completed");
+    expect(again.result).toEqual(["did one", "did quota", "did three"]);
+    expect(started.sort()).toEqual(["quota", "three"]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { meta, project, runIdOf, runJson, runScript } from "../helpers/cli.js";
+import { AGENT_CMD, meta, project, runIdOf, runJson, runScript, weft } from "../helpers/cli.js";
 
 describe("limits", () => {
   test("C06 --max-cost-usd refuses agents once the recorded cost reaches the limit", async () => {
@@ -15,6 +15,27 @@ describe("limits", () => {
     const s = runJson(dir, runIdOf(r));
     expect(s.costUsd).toBeCloseTo(0.6);
     expect(s.status).toBe("budget_exhausted");
+  });
+
+  test("C06 --max-cost prices reported tokens with the user's price table and resumes with a higher limit", async () => {
+    const dir = project({
+      "wf.js": `${meta()}const r = []\nfor (let i = 0; i < 4; i++) r.push(await agent("usage:1000,500 n" + i, { model: "house-model-2" }).catch((e) => e.message))\nreturn r\n`,
+      // $100 per million input and $200 per million output: 1000 in + 500 out = $0.20 an agent.
+      ".weft/config.json": JSON.stringify({ prices: { "house-model": { input: 100, output: 200 } } }),
+    });
+    const r = await runScript(dir, "wf.js", ["--max-cost", "0.3"]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/cost limit reached: \$0\.4000 of \$0\.3 spent/);
+    const id = runIdOf(r);
+    const s = runJson(dir, id);
+    expect(s.status).toBe("budget_exhausted");
+    expect(s.costUsd).toBeCloseTo(0.4);
+    // A higher limit lets the rest run; the two finished agents are not paid for again.
+    const again = await weft(["resume", id, "--command", AGENT_CMD, "--max-cost", "1"], dir);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toHaveLength(4);
+    // This execution's cost: the two agents it ran.
+    expect(runJson(dir, id).costUsd).toBeCloseTo(0.4);
   });
 
   test("C07 more than 25 agents scheduled prints one large-run warning", async () => {

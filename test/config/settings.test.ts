@@ -46,3 +46,47 @@ test("A12 default concurrency is min(16, max(4, cpus)); names follow the convent
   expect(envName("maxCostUsd")).toBe("WEFT_MAX_COST_USD");
   expect(flagName("maxCostUsd")).toBe("--max-cost-usd");
 });
+
+test("D03 per-driver settings and prices merge across layers by driver and by model; bad entries name the place", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "weft-cfg-"));
+  mkdirSync(join(cwd, ".weft"));
+  mkdirSync(join(cwd, "xdg", "weft"), { recursive: true });
+  writeFileSync(
+    join(cwd, ".weft", "config.json"),
+    JSON.stringify({
+      drivers: { codex: { args: ["-c", "x=1"], model: "gpt-5.5" } },
+      prices: { a: { input: 1, output: 2 } },
+    }),
+  );
+  writeFileSync(
+    join(cwd, "xdg", "weft", "config.json"),
+    JSON.stringify({
+      drivers: { codex: { bin: "/opt/codex" }, claude: { env: { K: "v" } } },
+      prices: { a: { input: 9, output: 9 }, b: { input: 3, output: 4, cached: 1 } },
+    }),
+  );
+  const env = { XDG_CONFIG_HOME: join(cwd, "xdg"), WEFT_PRICES: '{"c": {"input": 5, "output": 6}}' };
+  const r = resolveSettings({ cwd, cpus: 2, env });
+  // The project's codex entry replaces the user's whole codex entry; claude comes from the user.
+  expect(r.settings.drivers).toEqual({
+    codex: { args: ["-c", "x=1"], model: "gpt-5.5" },
+    claude: { env: { K: "v" } },
+  });
+  expect(r.settings.prices).toEqual({
+    a: { input: 1, output: 2 },
+    b: { input: 3, output: 4, cached: 1 },
+    c: { input: 5, output: 6 },
+  });
+  expect(r.sources.prices.where).toContain("WEFT_PRICES over");
+  const bad = (drivers: unknown) => {
+    writeFileSync(join(cwd, ".weft", "config.json"), JSON.stringify({ drivers }));
+    return () => resolveSettings({ cwd, cpus: 2, env: {} });
+  };
+  expect(bad({ kodex: {} })).toThrow("drivers.kodex: no such driver");
+  expect(bad({ codex: { args: "-c x" } })).toThrow("drivers.codex.args must be an array of strings");
+  expect(bad({ codex: { flags: [] } })).toThrow('drivers.codex: unknown key "flags"');
+  writeFileSync(join(cwd, ".weft", "config.json"), "{}");
+  expect(() =>
+    resolveSettings({ cwd, cpus: 2, env: { WEFT_PRICES: '{"m": {"input": -1, "output": 1}}' } }),
+  ).toThrow("WEFT_PRICES: prices.m must be");
+});

@@ -1,0 +1,97 @@
+/**
+ * `weft doctor` (D03): which agent CLIs this machine has, their versions, which driver a run
+ * would use and why, and what is missing. Exit code 0 when a run could start, 1 when not.
+ */
+import { execFile } from "node:child_process";
+import { cpus } from "node:os";
+import { UsageError } from "../api/errors.js";
+import { resolveSettings } from "../config/settings.js";
+import { cliVersion, findExecutable } from "../drivers/detect.js";
+import { CLI_DRIVERS, CLI_PACKAGES, chooseDriverName, driverBin } from "../drivers/registry.js";
+import { VERSION } from "../version.js";
+
+interface CliRow {
+  driver: string;
+  bin: string;
+  path?: string;
+  version?: string;
+  error?: string;
+  install: string;
+}
+
+export interface DoctorReport {
+  weft: string;
+  node: string;
+  platform: string;
+  clis: CliRow[];
+  /** The driver `weft run` would use, and why; or why none. */
+  driver?: string;
+  driverWhy?: string;
+  problem?: string;
+  git?: string;
+}
+
+export async function doctorReport(cwd = process.cwd(), env = process.env): Promise<DoctorReport> {
+  let settings: ReturnType<typeof resolveSettings>;
+  try {
+    settings = resolveSettings({ cwd, env, cpus: cpus().length });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const s = settings.settings;
+  const clis = await Promise.all(
+    Object.keys(CLI_DRIVERS).map(async (driver): Promise<CliRow> => {
+      const bin = driverBin(driver, s);
+      const row: CliRow = { driver, bin, install: `npm install -g ${CLI_PACKAGES[driver]}` };
+      row.path = findExecutable(bin, env, cwd);
+      if (row.path) Object.assign(row, await cliVersion(row.path, env));
+      return row;
+    }),
+  );
+  const report: DoctorReport = {
+    weft: VERSION,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    clis,
+  };
+  try {
+    report.driver = chooseDriverName(s, env);
+    const src = settings.sources;
+    report.driverWhy = s.driver
+      ? `setting driver, from ${src.driver.where}`
+      : s.command
+        ? `setting command, from ${src.command.where}`
+        : "the first agent CLI found on PATH";
+  } catch (e) {
+    report.problem = (e as Error).message;
+  }
+  report.git = await new Promise((done) =>
+    execFile("git", ["--version"], { env }, (err, out) => done(err ? undefined : `${out}`.trim())),
+  );
+  return report;
+}
+
+export async function doctorCommand(flags: { json?: boolean }): Promise<number> {
+  const r = await doctorReport();
+  const usable = r.driver !== undefined;
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return usable ? 0 : 1;
+  }
+  const out: string[] = [`weft ${r.weft} on Node ${r.node} (${r.platform})`, "", "Agent CLIs:"];
+  const w = Math.max(...r.clis.map((c) => c.driver.length));
+  for (const c of r.clis) {
+    const name = c.driver.padEnd(w);
+    if (!c.path) out.push(`  ${name}  missing: ${c.bin} is not on PATH; install with \`${c.install}\``);
+    else if (c.error) out.push(`  ${name}  ${c.path}: found, but \`--version\` failed: ${c.error}`);
+    else out.push(`  ${name}  ${c.version}  (${c.path})`);
+  }
+  out.push("  command   runs any program you give with --command (always available)", "");
+  if (r.driver) out.push(`Runs use: ${r.driver} (${r.driverWhy})`);
+  else out.push(`Runs use: nothing yet. ${r.problem}`);
+  out.push(
+    r.git ? `git: ${r.git} (for isolation: "worktree")` : 'git: not found (needed for isolation: "worktree")',
+  );
+  process.stdout.write(`${out.join("\n")}\n`);
+  return usable ? 0 : 1;
+}
