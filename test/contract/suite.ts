@@ -4,7 +4,8 @@
  * {@link ContractTarget}: how to point its CLI at the server with a fresh HOME, and what it can do.
  * It also runs the Driver conformance suite (D01) through the same setup.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
@@ -14,10 +15,10 @@ import { createCliDriver } from "../../src/drivers/registry.js";
 import type { AgentTask, Driver, DriverEvent } from "../../src/drivers/types.js";
 import { type AgentJob, runAgent } from "../../src/engine/agent-runner.js";
 import { compileSchema } from "../../src/engine/schema.js";
+import { driverConformance, turn } from "../drivers/conformance.js";
 import { type CliName, ensureCli } from "../support/clis.js";
 import { type ModelServer, startModelServer } from "../support/model-server/index.js";
 import type { ScriptedUsage } from "../support/model-server/rules.js";
-import { driverConformance, turn } from "../drivers/conformance.js";
 
 export interface ContractTarget {
   name: CliName;
@@ -63,7 +64,10 @@ export function contractEnv(target: ContractTarget, server: ModelServer, bin: st
     bin,
     model: target.model,
     driver: (opts) =>
-      createCliDriver(target.name, { ...target.config({ server, home, bin, noRetries: opts?.noRetries }), killGraceMs: 2000 }),
+      createCliDriver(target.name, {
+        ...target.config({ server, home, bin, noRetries: opts?.noRetries }),
+        killGraceMs: 2000,
+      }),
     task: (overrides) => {
       const index = ++counter;
       return {
@@ -108,6 +112,12 @@ export function contractSuite(target: ContractTarget): void {
       env.cleanup();
     }
   };
+
+  endToEnd(
+    target,
+    () => server,
+    () => bin,
+  );
 
   driverConformance(name, async () => {
     const env = contractEnv(target, server, bin);
@@ -210,7 +220,10 @@ export function contractSuite(target: ContractTarget): void {
   test(
     `C03 ${name}: an auth failure is fatal (the run's breaker trips), not retried`,
     withEnv(async (env) => {
-      const { outcome } = await turn(env.driver({ noRetries: true }), env.task(prompt("[[status: 401 auth]]")));
+      const { outcome } = await turn(
+        env.driver({ noRetries: true }),
+        env.task(prompt("[[status: 401 auth]]")),
+      );
       expect(outcome.status).toBe("failed");
       expect(outcome.fatal).toBe(true);
       expect(outcome.transient).toBe(false);
@@ -223,7 +236,11 @@ export function contractSuite(target: ContractTarget): void {
       const sent = { input: 1200, output: 345, cached: 600, reasoning: 21 };
       const { outcome } = await turn(
         env.driver(),
-        env.task(prompt(`[[usage: in=${sent.input} out=${sent.output} cached=${sent.cached} reasoning=${sent.reasoning}]] [[reply: counted]]`)),
+        env.task(
+          prompt(
+            `[[usage: in=${sent.input} out=${sent.output} cached=${sent.cached} reasoning=${sent.reasoning}]] [[reply: counted]]`,
+          ),
+        ),
       );
       expect(outcome.status).toBe("completed");
       expect(outcome.usage).toMatchObject(target.expectedUsage(sent));
@@ -242,7 +259,12 @@ export function contractSuite(target: ContractTarget): void {
       });
       // Mid-turn: the CLI has sent its request and waits for the answer.
       const t0 = Date.now();
-      while (!env.server.modelRequests().slice(before).some((r) => r.conversation?.userText.includes("sleep"))) {
+      while (
+        !env.server
+          .modelRequests()
+          .slice(before)
+          .some((r) => r.conversation?.userText.includes("sleep"))
+      ) {
         if (Date.now() - t0 > 60_000) throw new Error("the CLI never sent its request");
         await new Promise((r) => setTimeout(r, 50));
       }
@@ -270,6 +292,78 @@ export function contractSuite(target: ContractTarget): void {
   );
 }
 
+/** The workflow of the end-to-end test: 3 agents in parallel (one with a schema, one using a tool), then a pipeline of 2 stages. */
+const E2E_SCRIPT = `export const meta = { name: "e2e", description: "contract end to end" }
+phase("Fan out")
+const [a, b, c] = await parallel([
+  () => agent("[[reply: alpha]]", { label: "a" }),
+  () => agent('List the files [[json: {"files": ["x.ts"], "count": 1}]]', {
+    label: "b",
+    schema: { type: "object", properties: { files: { type: "array", items: { type: "string" } }, count: { type: "integer" } }, required: ["files", "count"] },
+  }),
+  () => agent("[[run: echo made-by-e2e > e2e.txt]]", { label: "c" }),
+])
+phase("Pipeline")
+const piped = await pipeline(["p1"],
+  (item) => agent("[[reply: stage1-" + item + "]]"),
+  (prev, item) => agent("[[reply: stage2 of " + item + " after " + prev + "]]"))
+return { a, b, c, piped }
+`;
+
+const WEFT = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
+
+/** D10: `weft run` with the real CLI as the driver, set up through .weft/config.json as a user would. */
+export function endToEnd(target: ContractTarget, server: () => ModelServer, bin: () => string): void {
+  test(`D10 ${target.name}: weft run drives the real CLI: 3 agents in parallel (one with a schema) and a 2-stage pipeline`, async () => {
+    const env = contractEnv(target, server(), bin());
+    try {
+      const cfg = target.config({ server: server(), home: env.home, bin: bin() });
+      mkdirSync(join(env.cwd, ".weft"), { recursive: true });
+      writeFileSync(
+        join(env.cwd, ".weft", "config.json"),
+        JSON.stringify(
+          { driver: target.name, drivers: { [target.name]: { ...cfg, model: target.model } } },
+          null,
+          2,
+        ),
+      );
+      writeFileSync(join(env.cwd, "wf.js"), E2E_SCRIPT);
+      // Not spawnSync: the scripted server answers from this very process.
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+        execFile(
+          process.execPath,
+          [WEFT, "run", "wf.js"],
+          { cwd: env.cwd, timeout: 240_000 },
+          (err, stdout, stderr) =>
+            done({ status: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+      expect(r.stderr).not.toMatch(/failed/);
+      expect(r.status).toBe(0);
+      expect(JSON.parse(r.stdout)).toEqual({
+        a: "alpha",
+        b: { files: ["x.ts"], count: 1 },
+        c: expect.stringMatching(/\S/),
+        piped: ["stage2 of p1 after stage1-p1"],
+      });
+      expect(readFileSync(join(env.cwd, "e2e.txt"), "utf8").trim()).toBe("made-by-e2e");
+      const id = /^run (\S+)/m.exec(r.stderr)?.[1];
+      const summary = JSON.parse(readFileSync(join(env.cwd, ".weft", "runs", id!, "run.json"), "utf8"));
+      expect(summary.status).toBe("completed");
+      expect(summary.agents.completed).toBe(5);
+      // D07: the tokens are the CLI's own report, summed.
+      expect(summary.tokens.input + summary.tokens.cached).toBeGreaterThan(0);
+      expect(summary.tokens.output).toBeGreaterThan(0);
+      const agent = JSON.parse(readFileSync(join(env.cwd, ".weft", "runs", id!, "agents", "1.json"), "utf8"));
+      expect(agent.driver).toBe(target.name);
+      expect(agent.sessionId).toMatch(/\S/);
+      expect(existsSync(join(env.cwd, ".weft", "runs", id!, "transcripts", "1.jsonl"))).toBe(true);
+    } finally {
+      env.cleanup();
+    }
+  }, 300_000);
+}
+
 function job(
   env: ContractEnv,
   text: string,
@@ -290,7 +384,10 @@ function job(
 
 function runnerContext(
   env: ContractEnv,
-  hooks: { onRetry?: (j: AgentJob, a: number, e: string) => void; onAttempt?: (j: AgentJob, a: number) => void } = {},
+  hooks: {
+    onRetry?: (j: AgentJob, a: number, e: string) => void;
+    onAttempt?: (j: AgentJob, a: number) => void;
+  } = {},
 ) {
   return {
     runId: "contract",

@@ -1,7 +1,7 @@
 /** C02, C03: how backend failures are classed, and D07/C06 prices. */
 import { expect, test } from "vitest";
 import { classifyFailure } from "../../src/drivers/classify.js";
-import { costOf, DEFAULT_PRICES, priceFor } from "../../src/drivers/prices.js";
+import { costOf, DEFAULT_PRICES, type PriceTable, priceFor } from "../../src/drivers/prices.js";
 
 test("C02 rate limits, server errors and network failures are transient", () => {
   expect(classifyFailure("anything", 429)).toBe("transient");
@@ -27,7 +27,7 @@ test("C02 other client errors are permanent: retrying fails the same way", () =>
 });
 
 test("C06 prices: exact model, then the longest prefix, provider prefixes ignored; cached and reasoning priced", () => {
-  const table = { ...DEFAULT_PRICES, "gpt-5": { input: 1, output: 10, cached: 0.1 } };
+  const table: PriceTable = { ...DEFAULT_PRICES, "gpt-5": { input: 1, output: 10, cached: 0.1 } };
   expect(priceFor("gpt-5", table)).toEqual({ input: 1, output: 10, cached: 0.1 });
   expect(priceFor("gpt-5-2025-08-07", table)).toBe(table["gpt-5"]);
   expect(priceFor("gpt-5-mini-2025", table)).toBe(table["gpt-5-mini"]);
