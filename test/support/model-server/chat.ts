@@ -13,13 +13,33 @@ function textOf(content: unknown): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
     return content
-      .map((p) => (p && typeof p === "object" && typeof (p as { text?: unknown }).text === "string" ? (p as { text: string }).text : ""))
+      .map((p) =>
+        p && typeof p === "object" && typeof (p as { text?: unknown }).text === "string"
+          ? (p as { text: string }).text
+          : "",
+      )
       .join("\n");
   }
   return "";
 }
 
 let seq = 0;
+
+/**
+ * The shell call in the shape of the tool the CLI offered. A CLI run read-only may offer no shell
+ * tool at all (pi with `--tools read,...`): the scripted model then asks for `bash` anyway, as a
+ * real model sometimes does, so that the test sees the CLI refuse it rather than a server error.
+ */
+function shellCallOrRefused(
+  tools: string[],
+  command: string,
+): { name: string; args: Record<string, unknown> } {
+  try {
+    return shellCall(tools, command);
+  } catch {
+    return { name: "bash", args: { command } };
+  }
+}
 
 export const chat: WireFormat = {
   name: "chat",
@@ -57,11 +77,17 @@ export const chat: WireFormat = {
     let message: Record<string, unknown>;
     let finish: string;
     if (reply.kind === "shell") {
-      const call = shellCall(conv.tools, reply.command);
+      const call = shellCallOrRefused(conv.tools, reply.command);
       message = {
         role: "assistant",
         content: null,
-        tool_calls: [{ id: `call_${seq}`, type: "function", function: { name: call.name, arguments: JSON.stringify(call.args) } }],
+        tool_calls: [
+          {
+            id: `call_${seq}`,
+            type: "function",
+            function: { name: call.name, arguments: JSON.stringify(call.args) },
+          },
+        ],
       };
       finish = "tool_calls";
     } else {
@@ -79,8 +105,19 @@ export const chat: WireFormat = {
       });
       return;
     }
-    const chunk = (delta: Record<string, unknown>, finish_reason: string | null, extra: Record<string, unknown> = {}) => ({
-      data: { id, object: "chat.completion.chunk", created, model, choices: [{ index: 0, delta, finish_reason }], ...extra },
+    const chunk = (
+      delta: Record<string, unknown>,
+      finish_reason: string | null,
+      extra: Record<string, unknown> = {},
+    ) => ({
+      data: {
+        id,
+        object: "chat.completion.chunk",
+        created,
+        model,
+        choices: [{ index: 0, delta, finish_reason }],
+        ...extra,
+      },
     });
     const events: { data: unknown }[] = [chunk({ role: "assistant", content: "" }, null)];
     if (message.tool_calls) {
@@ -90,10 +127,14 @@ export const chat: WireFormat = {
       events.push(chunk({ content: message.content }, null));
     }
     events.push(chunk({}, finish));
-    events.push({ data: { id, object: "chat.completion.chunk", created, model, choices: [], usage: wireUsage } });
+    events.push({
+      data: { id, object: "chat.completion.chunk", created, model, choices: [], usage: wireUsage },
+    });
     sse(res, [...events, { data: "[DONE]" }]);
   },
   writeError(res, status, message) {
-    json(res, status, { error: { message, type: status === 429 ? "rate_limit_exceeded" : "invalid_request_error", code: null } });
+    json(res, status, {
+      error: { message, type: status === 429 ? "rate_limit_exceeded" : "invalid_request_error", code: null },
+    });
   },
 };
