@@ -20,6 +20,13 @@ export interface WireFormat {
   write(res: ServerResponse, decision: Decision, conv: Conversation): void;
   /** Writes an HTTP error in the format's own error shape. */
   writeError(res: ServerResponse, status: number, message: string): void;
+  /** Answers a request outside the conversation (a probe, a token count) without the rules; true when it did. */
+  aside?(
+    method: string,
+    path: string,
+    body: Record<string, unknown> | undefined,
+    res: ServerResponse,
+  ): boolean;
 }
 
 export interface LoggedRequest {
@@ -68,6 +75,7 @@ export async function startModelServer(): Promise<ModelServer> {
         entry.body = JSON.parse(raw) as Record<string, unknown>;
       } catch {}
     }
+    if (FORMATS.some((f) => f.aside?.(method, path, entry.body, res))) return;
     const format = FORMATS.find((f) => f.matches(method, path));
     if (!format || !entry.body) {
       res.writeHead(404, { "content-type": "application/json" });
