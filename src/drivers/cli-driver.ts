@@ -98,8 +98,16 @@ export abstract class CliDriver implements Driver {
     emit: (e: DriverEvent) => void,
   ): void;
 
-  /** After the stream: a last chance to fix up the state (e.g. read an output file). */
-  protected async settle(_state: StreamState, _task: AgentTask, _dir: string): Promise<void> {}
+  /**
+   * After the stream: a last chance to fix up the state (e.g. read an output file, or read an
+   * HTTP status that a CLI reports only as its exit code).
+   */
+  protected async settle(
+    _state: StreamState,
+    _task: AgentTask,
+    _dir: string,
+    _ended?: Ended,
+  ): Promise<void> {}
 
   async run(given: AgentTask, ctx: DriverRunContext): Promise<AgentOutcome> {
     const task =
@@ -153,7 +161,7 @@ export abstract class CliDriver implements Driver {
       transcript.end();
       await finished(transcript).catch(() => {});
     }
-    await this.settle(state, task, dir).catch(() => {});
+    await this.settle(state, task, dir, ended).catch(() => {});
     const outcome = this.outcome(ended, state, task);
     if (outcome.status === "failed") ctx.onEvent({ type: "error", message: outcome.error ?? "failed" });
     return outcome;
