@@ -56,6 +56,11 @@ export class StreamState {
 export interface Invocation {
   args: string[];
   env?: Record<string, string>;
+  /**
+   * Written to the CLI's stdin, then end of file, for a CLI that cannot take the prompt verbatim
+   * as an argument (opencode quotes arguments that contain spaces); absent: /dev/null.
+   */
+  stdin?: string;
 }
 
 /** How the CLI reports its own version, for `weft doctor`. */
@@ -136,8 +141,8 @@ export abstract class CliDriver implements Driver {
         args: inv.args,
         cwd: task.cwd,
         env: this.env(task, inv),
-        // D08: an open stdin pipe makes codex wait forever.
-        stdin: null,
+        // D08: an open stdin pipe makes codex wait forever; a prompt on stdin ends with EOF.
+        stdin: inv.stdin ?? null,
         transcript,
         ctx,
         killGraceMs: this.config.killGraceMs ?? 5000,

@@ -8,7 +8,7 @@ import { execFile } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test, test as vitestTest } from "vitest";
 import type { CliDriverConfig } from "../../src/drivers/cli-driver.js";
 import { isGroupAlive } from "../../src/drivers/process.js";
 import { createCliDriver } from "../../src/drivers/registry.js";
@@ -34,6 +34,11 @@ export interface ContractTarget {
   readOnly: "sandbox" | "flags";
   /** The usage weft reports for what the server sent on a one-request turn. */
   expectedUsage(sent: ScriptedUsage): { input: number; output: number; cached: number; reasoning: number };
+  /**
+   * Tests of contractSuite this CLI cannot pass offline, by the start of their title, with the
+   * reason: they are registered as test.todo, so the gap stays in the report.
+   */
+  todo?: Record<string, string>;
 }
 
 export interface ContractEnv {
@@ -94,6 +99,11 @@ const prompt = (text: string) => ({ prompt: text, userPrompt: text });
 /** Registers the contract tests and the D01 conformance suite for one CLI. */
 export function contractSuite(target: ContractTarget): void {
   const name = target.name;
+  const test = (title: string, fn: () => Promise<void>) => {
+    const why = Object.entries(target.todo ?? {}).find(([start]) => title.startsWith(start))?.[1];
+    if (why) vitestTest.todo(`${title} — ${why}`);
+    else vitestTest(title, fn);
+  };
   let server: ModelServer;
   let bin: string;
   beforeAll(async () => {

@@ -25,6 +25,13 @@ function textOf(content: unknown): string {
 
 let seq = 0;
 
+/** opencode's title generator: its system prompt says what it is. */
+function isTitleRequest(body: Record<string, unknown>): boolean {
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as Msg[];
+  const system = messages.find((m) => m.role === "system");
+  return textOf(system?.content).startsWith("You are a title generator");
+}
+
 /**
  * The shell call in the shape of the tool the CLI offered. A CLI run read-only may offer no shell
  * tool at all (pi with `--tools read,...`): the scripted model then asks for `bash` anyway, as a
@@ -44,6 +51,20 @@ function shellCallOrRefused(
 export const chat: WireFormat = {
   name: "chat",
   matches: (method, path) => method === "POST" && path.endsWith("/chat/completions"),
+  aside(method, path, body, res) {
+    // opencode names a new session with one more request to the model, which carries the whole
+    // prompt: answered with a title here, outside the rules, so that its markers (a scripted
+    // failure, a sleep) act only on the agent's own requests. weft passes --title, so it is rare.
+    if (method !== "POST" || !path.endsWith("/chat/completions") || !body || !isTitleRequest(body))
+      return false;
+    const usage = { input: 0, output: 0, cached: 0, reasoning: 0 };
+    chat.write(
+      res,
+      { reply: { kind: "text", text: "weft session" }, usage, delayMs: 0 },
+      chat.read(body, path),
+    );
+    return true;
+  },
   read(body) {
     const messages = (Array.isArray(body.messages) ? body.messages : []) as Msg[];
     const last = messages[messages.length - 1];
