@@ -7,9 +7,9 @@
  *
  * Measured against @openai/codex 0.169.0.
  */
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { CliDriver, type Invocation, num, obj, type StreamState, str } from "./cli-driver.js";
 import { fromStrictValue, toStrictSchema } from "./codex-schema.js";
 import type { Ended } from "./group-run.js";
@@ -276,31 +276,51 @@ function errorBody(message: string): { message: string; type?: string } | undefi
 }
 
 /**
- * The git folders a linked worktree writes to, outside the worktree itself: its own admin folder
- * (`<repo>/.git/worktrees/<n>`: index, HEAD) and the repository's common folder (objects, refs).
- * codex's workspace-write sandbox allows writes only under the workspace (and keeps `.git` there
- * read-only), so without them `git add` or `git commit` in an agent's worktree fails; a plain
- * repository needs nothing, its `.git` is inside the workspace.
+ * The git folders an agent needs to write to for `git add` and `git commit` in a linked worktree
+ * (weft's isolation: "worktree", W01), which are outside the worktree: codex's workspace-write
+ * sandbox allows writes only under the workspace, and it keeps a workspace's git folder read-only
+ * on purpose (it resolves the worktree's `.git` file to `<repo>/.git/worktrees/<n>`), so without
+ * these an agent's commit fails with "Unable to create .../index.lock: Read-only file system".
+ * Only what a commit writes is opened: the worktree's own admin folder (index, HEAD, its logs),
+ * and the repository's objects, refs and ref logs. The repository's hooks and config stay
+ * read-only, so that an agent cannot plant a hook that weft's or the user's next git command
+ * would run outside the sandbox. A plain repository needs nothing: its `.git` is inside the
+ * workspace and stays protected there, as codex intends.
  */
 export async function gitDirsOfWorktree(cwd: string): Promise<string[]> {
+  const gitdir = await linkedGitDir(cwd);
+  if (!gitdir) return [];
+  const common = await readFile(join(gitdir, "commondir"), "utf8").then(
+    (c) => resolve(gitdir, c.trim()),
+    () => undefined,
+  );
+  const dirs = [gitdir, ...(common ? ["objects", "refs", "logs"].map((d) => join(common, d)) : [])];
+  const present = await Promise.all(
+    dirs.map((d) =>
+      stat(d).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ),
+    ),
+  );
+  return dirs.filter((_, i) => present[i]);
+}
+
+/** The admin folder a linked worktree's `.git` file points to, found from any folder inside it. */
+async function linkedGitDir(cwd: string): Promise<string | undefined> {
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const text = await readFile(join(dir, ".git"), "utf8").catch((e: NodeJS.ErrnoException) =>
-      e.code === "EISDIR" ? "" : undefined,
+    const dotGit = join(dir, ".git");
+    const kind = await stat(dotGit).then(
+      (s) => (s.isDirectory() ? "dir" : "file"),
+      () => undefined,
     );
-    if (text === "") return []; // a .git folder: a plain repository
-    if (text !== undefined) {
-      const m = /^gitdir:\s*(.+)$/m.exec(text);
-      if (!m) return [];
-      const gitdir = resolve(dir, m[1]!.trim());
-      const common = await readFile(join(gitdir, "commondir"), "utf8").catch(() => undefined);
-      const dirs = [gitdir];
-      if (common !== undefined) {
-        const c = common.trim();
-        dirs.push(isAbsolute(c) ? c : resolve(gitdir, c));
-      }
-      return [...new Set(dirs)];
+    // A .git folder: a plain repository (its own worktree), nothing outside to open.
+    if (kind === "dir") return undefined;
+    if (kind === "file") {
+      const m = /^gitdir:\s*(.+)$/m.exec(await readFile(dotGit, "utf8"));
+      return m ? resolve(dir, m[1]!.trim()) : undefined;
     }
-    if (dirname(dir) === dir) return [];
+    if (dirname(dir) === dir) return undefined;
   }
 }
 
