@@ -178,6 +178,11 @@ function parseDrivers(raw: unknown, where: string): Record<string, CliDriverConf
     if (cfg === null || typeof cfg !== "object" || Array.isArray(cfg))
       throw new SettingsError(`${at} must be an object`);
     for (const [k, v] of Object.entries(cfg)) {
+      // parsePrices throws its own error naming the bad entry.
+      if (k === "prices") {
+        parsePrices(v, where, `drivers.${name}.prices`);
+        continue;
+      }
       const ok =
         k === "bin" || k === "model"
           ? typeof v === "string" && v !== ""
@@ -188,9 +193,7 @@ function parseDrivers(raw: unknown, where: string): Record<string, CliDriverConf
                 typeof v === "object" &&
                 !Array.isArray(v) &&
                 Object.values(v).every((x) => typeof x === "string")
-              : k === "prices"
-                ? (parsePrices(v, where, `drivers.${name}.prices`), true)
-                : undefined;
+              : undefined;
       if (ok === undefined)
         throw new SettingsError(`${at}: unknown key "${k}" (known: bin, args, env, model, prices)`);
       if (!ok) {

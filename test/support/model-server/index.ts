@@ -97,7 +97,8 @@ export async function startModelServer(): Promise<ModelServer> {
       });
       if (gone) return;
     }
-    if (decision.reply.kind === "error") format.writeError(res, decision.reply.status, decision.reply.message);
+    if (decision.reply.kind === "error")
+      format.writeError(res, decision.reply.status, decision.reply.message);
     else format.write(res, decision, conv);
   }
 
@@ -118,7 +119,11 @@ export async function startModelServer(): Promise<ModelServer> {
 
 /** Writes Server-Sent Events: `event:` lines only when a name is given. */
 export function sse(res: ServerResponse, events: { event?: string; data: unknown }[]): void {
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  res.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
   for (const e of events) {
     if (e.event) res.write(`event: ${e.event}\n`);
     res.write(`data: ${typeof e.data === "string" ? e.data : JSON.stringify(e.data)}\n\n`);
