@@ -28,16 +28,20 @@ export function findExecutable(
   return undefined;
 }
 
-/** The first line the CLI prints for `--version`, or the reason it printed none. */
+/**
+ * The first line the CLI prints for `--version`, or the reason it printed none. Read from stdout,
+ * else stderr: pi 0.73 prints its version on stderr.
+ */
 export function cliVersion(
   path: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ version?: string; error?: string }> {
   return new Promise((done) => {
     execFile(path, ["--version"], { env, timeout: 15_000, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {
-      const line = `${stdout}`.trim().split("\n")[0]?.trim();
+      const first = (text: string) => text.trim().split("\n")[0]?.trim();
+      const line = first(`${stdout}`) || (err ? undefined : first(`${stderr}`));
       if (err && !line) done({ error: (`${stderr}`.trim().split("\n").pop() || err.message).trim() });
-      else done({ version: line });
+      else done({ version: line || "(no version printed)" });
     });
   });
 }

@@ -10,7 +10,9 @@ function fakeClis(dir: string, names: string[]): string {
   mkdirSync(bin, { recursive: true });
   for (const name of names) {
     const file = join(bin, name);
-    writeFileSync(file, `#!/bin/sh\necho "${name}-cli 9.9.${names.indexOf(name)}"\n`);
+    // pi prints its version on stderr, the others on stdout.
+    const to = name === "pi" ? " >&2" : "";
+    writeFileSync(file, `#!/bin/sh\necho "${name}-cli 9.9.${names.indexOf(name)}"${to}\n`);
     chmodSync(file, 0o755);
   }
   return [bin, dirname(process.execPath), "/usr/local/bin", "/usr/bin", "/bin"].join(":");
@@ -19,15 +21,16 @@ function fakeClis(dir: string, names: string[]): string {
 describe("D03 choosing a backend", () => {
   test("D03 weft doctor lists the CLIs found with their versions, what is missing, and the driver runs would use", async () => {
     const dir = project();
-    const PATH = fakeClis(dir, ["claude", "gemini"]);
+    const PATH = fakeClis(dir, ["claude", "gemini", "pi"]);
     const r = await weft(["doctor"], dir, { PATH });
     expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/pi\s+pi-cli 9\.9\.2 {2}\(/);
     expect(r.stdout).toMatch(/claude\s+claude-cli 9\.9\.0 {2}\(.*fake-bin\/claude\)/);
     expect(r.stdout).toMatch(/gemini\s+gemini-cli 9\.9\.1/);
     expect(r.stdout).toMatch(
       /codex\s+missing: codex is not on PATH; install with `npm install -g @openai\/codex`/,
     );
-    // codex and pi come before claude in D03's order, but are missing.
+    // codex comes before claude in D03's order, but is missing.
     expect(r.stdout).toContain("Runs use: claude (the first agent CLI found on PATH)");
 
     const j = await weft(["doctor", "--json"], dir, { PATH });
