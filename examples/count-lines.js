@@ -2,7 +2,7 @@
 // The "agent" here is any program that reads the prompt on stdin; with the command below it is
 // `tail` + `wc`, so this runs on any machine:
 //   npx weft run examples/count-lines.js --command 'tail -n 1 | xargs wc -l'
-// With a real coding agent instead: --command 'claude -p' or --command 'codex exec -'.
+// For a workflow meant for a real coding agent, see examples/review.js (--driver claude, codex, ...).
 export const meta = {
   name: "count-lines",
   description: "Count the lines of each file, one agent per file",

@@ -3,12 +3,14 @@
  * server speaking Anthropic Messages; then what only claude has: effort, named agents, and
  * permission levels that are claude's own flags.
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
 import { turn } from "../drivers/conformance.js";
 import { ensureCli } from "../support/clis.js";
 import { type ModelServer, startModelServer } from "../support/model-server/index.js";
+import type { Reply } from "../support/model-server/rules.js";
 import { type ContractTarget, contractEnv, contractSuite } from "./suite.js";
 
 const target: ContractTarget = {
@@ -50,6 +52,9 @@ const target: ContractTarget = {
 };
 
 contractSuite(target);
+
+const WEFT_BIN = join(import.meta.dirname, "..", "..", "dist", "cli", "main.js");
+const EXAMPLES = join(import.meta.dirname, "..", "..", "examples");
 
 /** claude-only options, each checked in what reached the server. */
 function withClaude(fn: (env: ReturnType<typeof contractEnv>) => Promise<void>) {
@@ -197,3 +202,79 @@ test(
     expect(outcome.text).toBe("dashed");
   }),
 );
+
+test("U01 examples/review.js with claude: read-only reviewers run git diff, the merge answers in the schema", async () => {
+  const bin = await ensureCli("claude");
+  // The example's prompts carry no markers: this server plays a reviewer who reads the diff.
+  const server = await startModelServer({
+    respond(conv) {
+      if (conv.userText.includes("Merge these code review findings")) {
+        return json({
+          findings: [{ file: "app.js", line: 2, severity: "high", issue: "eval of user input" }],
+        });
+      }
+      if (conv.toolResult === undefined) return { kind: "shell", command: "git diff HEAD~1..HEAD" };
+      const lens = /for (.*?) only/.exec(conv.userText)?.[1] ?? "";
+      const sawEval = conv.toolResult.includes("+const out = eval(input)");
+      return json({
+        findings:
+          sawEval && lens !== "tests and error handling"
+            ? [
+                {
+                  file: "app.js",
+                  line: 2,
+                  severity: lens === "security" ? "high" : "medium",
+                  issue: `eval (${lens})`,
+                },
+              ]
+            : [],
+      });
+    },
+  });
+  const env = contractEnv(target, server, bin);
+  try {
+    const git = (...a: string[]) => execFileSync("git", a, { cwd: env.cwd, stdio: "pipe" });
+    git("init", "-q");
+    git("config", "user.email", "t@example.com");
+    git("config", "user.name", "t");
+    writeFileSync(join(env.cwd, "app.js"), "const input = process.argv[2];\n");
+    git("add", ".");
+    git("commit", "-qm", "one");
+    writeFileSync(join(env.cwd, "app.js"), "const input = process.argv[2];\nconst out = eval(input);\n");
+    git("commit", "-qam", "two");
+    mkdirSync(join(env.cwd, ".weft"));
+    const cfg = target.config({ server, home: env.home, bin });
+    writeFileSync(join(env.cwd, ".weft", "config.json"), JSON.stringify({ drivers: { claude: cfg } }));
+    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+      // Not execFileSync: the scripted server answers from this very process.
+      execFile(
+        process.execPath,
+        [WEFT_BIN, "run", join(EXAMPLES, "review.js"), "--driver", "claude"],
+        { cwd: env.cwd, timeout: 120_000 },
+        (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(r.stderr).not.toMatch(/failed/);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      findings: [{ file: "app.js", line: 2, severity: "high", issue: "eval of user input" }],
+    });
+    // Each of the three reviewers really ran git diff under read-only and saw the change.
+    const lenses = server
+      .modelRequests()
+      .filter((q) => q.conversation?.toolResult?.includes("+const out = eval(input)"))
+      .map((q) => /for (.*?) only/.exec(q.conversation?.userText ?? "")?.[1])
+      // claude also sends the command's output to a side request of its own.
+      .filter((lens) => lens !== undefined);
+    expect(new Set(lenses)).toEqual(
+      new Set(["correctness and edge cases", "security", "tests and error handling"]),
+    );
+  } finally {
+    env.cleanup();
+    await server.close();
+  }
+});
+
+function json(value: unknown): Reply {
+  return { kind: "json", value, text: JSON.stringify(value) };
+}

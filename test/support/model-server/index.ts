@@ -10,7 +10,7 @@ import { anthropic } from "./anthropic.js";
 import { chat } from "./chat.js";
 import { gemini } from "./gemini.js";
 import { responses } from "./responses.js";
-import { type Conversation, type Decision, decide, ServerState } from "./rules.js";
+import { type Conversation, type Decision, decide, type Reply, ServerState, scriptedUsage } from "./rules.js";
 
 export interface WireFormat {
   name: Conversation["format"];
@@ -52,7 +52,15 @@ export interface ModelServer {
 
 const FORMATS: WireFormat[] = [responses, chat, anthropic, gemini];
 
-export async function startModelServer(): Promise<ModelServer> {
+export interface ModelServerOptions {
+  /**
+   * A test's own model, asked before the markers: for prompts a test cannot put markers in (an
+   * example workflow's). Returning undefined leaves the request to the rules.
+   */
+  respond?(conv: Conversation): Reply | undefined;
+}
+
+export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
   const state = new ServerState();
   const requests: LoggedRequest[] = [];
   const server = createServer((req, res) => {
@@ -83,7 +91,10 @@ export async function startModelServer(): Promise<ModelServer> {
       return;
     }
     const conv = format.read(entry.body, path);
-    const decision = decide(conv, state);
+    const own = opts.respond?.(conv);
+    const decision: Decision = own
+      ? { reply: own, usage: scriptedUsage(conv.userText), delayMs: 0 }
+      : decide(conv, state);
     entry.format = format.name;
     entry.conversation = conv;
     entry.reply = decision.reply;
