@@ -3,11 +3,13 @@
 import { Command, InvalidArgumentError } from "commander";
 import { startResume, startWorkflow } from "../api/run-workflow.js";
 import { VERSION } from "../version.js";
+import { resolveScriptArg } from "../workflows/lookup.js";
 import { configCommand } from "./config-command.js";
 import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
 import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
 import { driveRun, parseArgsFlag, type RunFlags, reporterFor, settingsFromFlags } from "./run-command.js";
+import { listWorkflowsCommand, saveCommand } from "./workflow-commands.js";
 
 function settingOptions(cmd: Command): Command {
   return cmd
@@ -46,13 +48,13 @@ async function main(argv: string[]): Promise<number> {
   settingOptions(
     program
       .command("run <script>")
-      .description("run a workflow script (.js or .ts)")
+      .description("run a workflow script (.js or .ts), or a saved workflow by name (see list-workflows)")
       .option("--resume <run>", "continue this run with the (edited) script; finished agents are reused"),
   ).action(async (script: string, flags: RunFlags) => {
     code = await driveRun(
-      () =>
+      async () =>
         startWorkflow({
-          script,
+          script: await resolveScriptArg(script, process.cwd(), process.env),
           args: parseArgsFlag(flags.args),
           settings: settingsFromFlags(flags),
           reporter: reporterFor(flags),
@@ -112,6 +114,23 @@ async function main(argv: string[]): Promise<number> {
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }) => {
       code = await configCommand(flags);
+    });
+
+  program
+    .command("save <run> <name>")
+    .description("save a run's script as a workflow in .weft/workflows (run it with `weft run <name>`)")
+    .option("--global", "save in the user folder ($XDG_CONFIG_HOME/weft/workflows) instead")
+    .option("--force", "overwrite a saved workflow of that name")
+    .action(async (runId: string, name: string, flags: { global?: boolean; force?: boolean }) => {
+      code = await saveCommand(runId, name, flags);
+    });
+
+  program
+    .command("list-workflows")
+    .description("list saved workflows: .weft/workflows, the user folder, .claude/workflows, bundled recipes")
+    .option("--json", "print JSON")
+    .action(async (flags: { json?: boolean }) => {
+      code = await listWorkflowsCommand(flags);
     });
 
   program

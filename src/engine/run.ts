@@ -7,6 +7,7 @@ import { setMaxListeners } from "node:events";
 import { join } from "node:path";
 import type { Worker } from "node:worker_threads";
 import picomatch from "picomatch";
+import { AgentTypes } from "../agents/apply.js";
 import type { Settings } from "../config/settings.js";
 import { DEFAULT_PRICES, type ModelPrice, type PriceTable, priceFor } from "../drivers/prices.js";
 import { killGroup } from "../drivers/process.js";
@@ -65,6 +66,7 @@ const LARGE_RUN = 25;
 export class Run {
   private readonly scheduler: Scheduler;
   private readonly counter = new OccurrenceCounter();
+  private readonly agentTypes: AgentTypes;
   private readonly files: AgentFiles;
   /**
    * Aborted when the run stops. One for the whole run: an AbortSignal is a heavy EventTarget,
@@ -142,6 +144,7 @@ export class Run {
         this.emit({ type: "agent.repair", n: j.n, label: j.opts.label, attempt, errors }),
     };
     this.scheduler = new Scheduler(init.settings.concurrency);
+    this.agentTypes = new AgentTypes(init.cwd);
     this.files = new AgentFiles(join(init.runDir, "agents"));
     this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
     this.summary = {
@@ -327,14 +330,17 @@ export class Run {
     let job: AgentJob;
     let cacheable: boolean;
     try {
-      const { opts, unknown } = parseOptions(
-        optsJson === "{}" ? {} : (JSON.parse(optsJson) as Record<string, unknown>),
+      const parsed = parseOptions(optsJson === "{}" ? {} : (JSON.parse(optsJson) as Record<string, unknown>));
+      for (const k of parsed.unknown) this.warnOnce(`agent() option "${k}" is unknown and ignored`);
+      // A02: a named agent definition fills in options before the driver is chosen.
+      const typed = this.agentTypes.apply(parsed.opts, this.init.driver, this.init.driverFor, (w) =>
+        this.warnOnce(w),
       );
-      for (const k of unknown) this.warnOnce(`agent() option "${k}" is unknown and ignored`);
-      const driver = opts.driver ? this.init.driverFor(opts.driver) : this.init.driver;
+      const { opts, driver } = typed;
       for (const w of checkCapabilities(driver.name, driver.capabilities, opts)) this.warnOnce(w);
       const schema = opts.schema ? compileSchema(opts.schema) : undefined;
-      let keyed: typeof opts = opts;
+      // R03: an edited definition is a different call (its hash is in the key).
+      let keyed: typeof opts = typed.keyAgentType ? { ...opts, agentType: typed.keyAgentType } : opts;
       if (opts.isolation === "worktree") {
         if (!this.init.workspace) {
           throw new OptionsError(
@@ -342,7 +348,7 @@ export class Run {
           );
         }
         // R03: the same prompt on a different tree is a different call.
-        keyed = { ...opts, isolation: `worktree@${this.init.workspace.start}` as "worktree" };
+        keyed = { ...keyed, isolation: `worktree@${this.init.workspace.start}` as "worktree" };
       }
       const key = this.counter.next(callHash(prompt, keyed));
       cacheable = opts.cache !== false;
