@@ -17,6 +17,7 @@ import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/l
 import { createRunDir, ensureRunsDir, findRun, newRunId, saveScriptCopy } from "../store/files.js";
 import { JournalWriter, readJournal } from "../store/journal.js";
 import { acquireLock, type RunLock } from "../store/lock.js";
+import { isCopyIn, nestedLoader, scriptDirOf } from "../workflows/nested.js";
 import { Workspace } from "../workspace/workspace.js";
 import { NothingToResumeError, UsageError } from "./errors.js";
 
@@ -227,6 +228,19 @@ async function launch(
       worker: o.worker,
       workspace: o.workspace,
       autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
+      // A11: a plain resume runs the script's copy, and replays the nested workflows' copies too.
+      nested: nestedLoader({
+        cwd: p.cwd,
+        env: p.env,
+        runDir: o.runDir,
+        scriptDir: scriptDirOf(
+          p.cwd,
+          o.script,
+          isCopyIn(o.runDir, o.script) ? o.replay?.started?.displayPath : undefined,
+        ),
+        fromCopies: isCopyIn(o.runDir, o.script),
+        hasWorkspace: o.workspace !== undefined,
+      }),
     });
     const j = journal;
     const onAbort = () => void run.stop();

@@ -23,7 +23,7 @@ import { runVerify } from "../workspace/verify.js";
 import type { ChangedFile, PatchInfo, Workspace, Worktree } from "../workspace/workspace.js";
 import { type AgentEnd, type AgentJob, type RunnerContext, runAgent, zeroUsage } from "./agent-runner.js";
 import { callHash, OccurrenceCounter } from "./cache-key.js";
-import { formatScriptFailure } from "./failure.js";
+import { formatScriptFailure, scriptFrame } from "./failure.js";
 import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
 import type { AgentFinishedRecord, JournalRecord, Replay } from "./records.js";
 import { Scheduler } from "./scheduler.js";
@@ -59,6 +59,8 @@ export interface RunInit {
   workspace?: Workspace;
   /** Integrate what is left when the run completes (`meta.integrate` or the `integrate` setting). */
   autoIntegrate?: boolean;
+  /** Finds and checks the script of a `workflow()` call (A11). */
+  nested?: (refJson: string) => Promise<{ code: string; displayPath: string; args?: string }>;
 }
 
 const LARGE_RUN = 25;
@@ -82,6 +84,8 @@ export class Run {
   private readonly integrated = new Set<number>();
   private integrating: Promise<void> = Promise.resolve();
   private readonly warned = new Set<string>();
+  /** Display paths of the nested workflows this execution started (A11), for error positions. */
+  private readonly nestedPaths: string[] = [];
   private sandbox?: SandboxHost;
   private nextIndex: number;
   private phase: string | undefined;
@@ -275,11 +279,7 @@ export class Run {
             break;
           }
           // A refusal the script did not catch still means "a limit stopped this run" (C06).
-          this.end(
-            this.exhausted ? "budget_exhausted" : "failed",
-            undefined,
-            formatScriptFailure(this.init.script.displayPath, m.error),
-          );
+          this.end(this.exhausted ? "budget_exhausted" : "failed", undefined, this.failureLine(m.error));
           break;
         case "stalled":
           // The failed agent's call is left unanswered on purpose when the breaker trips.
@@ -295,6 +295,14 @@ export class Run {
           break;
       }
     }
+  }
+
+  /** E01: the position in the script, or else in a nested workflow the error came from (A11). */
+  private failureLine(error: { name: string; message: string; stack: string }): string {
+    const main = this.init.script.displayPath;
+    if (scriptFrame(main, error.stack)) return formatScriptFailure(main, error);
+    const nested = this.nestedPaths.find((p) => scriptFrame(p, error.stack));
+    return formatScriptFailure(nested ?? main, error);
   }
 
   private reject(id: number, name: string, message: string): void {
@@ -540,8 +548,28 @@ export class Run {
     }
   }
 
+  /** A11: find and check the nested workflow, then start it in the script's sandbox. */
+  private onWorkflow(id: number, refJson: string): void {
+    const load = this.init.nested;
+    if (!load) {
+      this.reject(id, "Error", "workflow() is not available in this run");
+      return;
+    }
+    load(refJson).then(
+      (n) => {
+        if (!this.nestedPaths.includes(n.displayPath)) this.nestedPaths.push(n.displayPath);
+        this.sandbox?.startNested({ id, ...n });
+      },
+      (e: Error) => this.reject(id, e.name || "Error", e.message),
+    );
+  }
+
   /** W04: the script's integrate(which?, {allowDirty?}); one at a time, in agent order. */
   private onOp(id: number, name: string, argsJson: string): void {
+    if (name === "workflow") {
+      this.onWorkflow(id, argsJson);
+      return;
+    }
     if (name !== "integrate") {
       this.reject(id, "Error", `unknown operation ${name}`);
       return;

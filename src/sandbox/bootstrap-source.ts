@@ -133,6 +133,51 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     });
   }
 
+  // A11: a saved workflow or {scriptPath} run inline, sharing this run's limits and stop. The
+  // engine finds and checks the script, then the worker compiles it in this context and calls
+  // startNested, whose body gets its own args and a workflow() that refuses to nest deeper.
+  function workflow(ref, wargs) {
+    let refJson;
+    try {
+      let r;
+      if (typeof ref === "string" && ref !== "") r = { name: ref };
+      else if (ref !== null && typeof ref === "object" && !Array.isArray(ref) && typeof ref.scriptPath === "string" && ref.scriptPath !== "") r = { scriptPath: ref.scriptPath };
+      else throw new TypeError("workflow(nameOrRef, args?): give a saved workflow's name or { scriptPath }");
+      if (wargs !== undefined) r.args = parse(toJson(wargs, "args"));
+      refJson = stringify(r);
+    } catch (e) { return Promise.reject(e); }
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      send("op", "workflow", refJson, id);
+    });
+  }
+
+  function callerOf(stack) {
+    const lines = String(stack).split("\n").slice(1);
+    for (const l of lines) {
+      if (l.includes("weft:bootstrap")) continue;
+      const m = /\(?([^()\s]+:\d+:\d+)\)?\s*$/.exec(l);
+      if (m) return m[1];
+    }
+    return undefined;
+  }
+  function nestedWorkflow() {
+    const where = callerOf(new Error().stack);
+    throw new WorkflowError("NestingError", (where ? where + ": " : "") + "workflow() inside a nested workflow: nesting is one level; call it from the top-level script instead");
+  }
+
+  function startNested(id, body, argsJson) {
+    const p = pending.get(id);
+    if (!p) return;
+    // No longer waiting on the engine: what the nested body awaits is pending instead (stall checks).
+    pending.delete(id);
+    let result;
+    try { result = body(argsJson === undefined ? undefined : parse(argsJson), nestedWorkflow); }
+    catch (e) { p.reject(e); return; }
+    result.then(p.resolve, p.reject);
+  }
+
   function checkList(list, fn) {
     if (!Array.isArray(list)) throw new TypeError(fn + "() takes an array, got " + (list === null ? "null" : typeof list));
     if (list.length > settings.maxListItems) throw new RangeError(fn + "() got " + list.length + " items, more than the limit of " + settings.maxListItems + " (setting maxListItems)");
@@ -191,6 +236,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   define(G, "agent", agent);
   define(G, "parallel", parallel);
   define(G, "integrate", integrate);
+  define(G, "workflow", workflow);
   define(G, "pipeline", pipeline);
   define(G, "phase", phase);
   define(G, "log", log);
@@ -227,5 +273,5 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     );
   }
 
-  return { deliver, start, pendingCount: () => pending.size };
+  return { deliver, start, startNested, pendingCount: () => pending.size };
 })`;

@@ -3,7 +3,7 @@
  * script stuck in synchronous work (S07).
  */
 import { Worker } from "node:worker_threads";
-import type { Delivery, SandboxInit, WorkerOut } from "./protocol.js";
+import type { Delivery, NestedStart, SandboxInit, WorkerOut } from "./protocol.js";
 
 export interface SandboxHandlers {
   onMessages(messages: WorkerOut[]): void;
@@ -101,6 +101,12 @@ export class SandboxHost {
     json += `],"spent":${JSON.stringify(this.spent())}}`;
     this.results = [];
     this.worker.postMessage(json);
+  }
+
+  /** A11: run a nested workflow's code in the script's context for the pending call `n.id`. */
+  startNested(n: NestedStart): void {
+    if (this.stopped) return;
+    this.worker.postMessage({ nested: n });
   }
 
   /** Stop the script at once (it may be inside an infinite loop). */

@@ -28,6 +28,16 @@ export type WorkerOut =
   /** The script waits, but nothing it waits on is pending: it can never go on. */
   | { t: "stalled" };
 
+/** Engine to worker: compile a nested workflow's code (A11) and start it for pending call `id`. */
+export interface NestedStart {
+  id: number;
+  code: string;
+  /** File name in its stack traces (E01). */
+  displayPath: string;
+  /** JSON of its args, or undefined when none were given. */
+  args?: string;
+}
+
 export interface Delivery {
   results: { id: number; ok: boolean; value?: string; error?: { name: string; message: string } }[];
   spent?: { tokens: number; agents: number; costUsd: number };

@@ -8,9 +8,9 @@
  */
 import vm from "node:vm";
 import { parentPort } from "node:worker_threads";
-import { SCRIPT_PREFIX, SCRIPT_SUFFIX } from "../script/wrapper.js";
+import { NESTED_PREFIX, SCRIPT_PREFIX, SCRIPT_SUFFIX } from "../script/wrapper.js";
 import { BOOTSTRAP_SOURCE } from "./bootstrap-source.js";
-import type { SandboxInit, WorkerOut } from "./protocol.js";
+import type { NestedStart, SandboxInit, WorkerOut } from "./protocol.js";
 
 const port = parentPort!;
 // The worker may be started before its run is ready (to overlap its start-up with reading the
@@ -25,6 +25,7 @@ let finished = false;
 interface Bridge {
   deliver(json: string): void;
   start(body: unknown): void;
+  startNested(id: number, body: unknown, args: string | undefined): void;
   pendingCount(): number;
 }
 
@@ -140,8 +141,29 @@ function boot(init: SandboxInit): void {
   }
 }
 
+/**
+ * A11: a nested workflow's body, compiled like the script (its own file name, so its errors point
+ * into it) with `args` and `workflow` as parameters that shadow the run's globals.
+ */
+function startNested(n: NestedStart): void {
+  beginSlice();
+  let body: unknown;
+  try {
+    body = new vm.Script(NESTED_PREFIX + n.code + SCRIPT_SUFFIX, {
+      filename: n.displayPath,
+      lineOffset: -1,
+    }).runInContext(context);
+  } catch (e) {
+    const error = { name: (e as Error).name, message: `${n.displayPath}: ${(e as Error).message}` };
+    bridge.deliver(JSON.stringify({ results: [{ id: n.id, ok: false, error }] }));
+    return;
+  }
+  bridge.startNested(n.id, body, n.args);
+}
+
 // The engine sends each batch as one JSON string (type Delivery): one parse, in the context.
-port.on("message", (m: SandboxInit | string) => {
+port.on("message", (m: SandboxInit | { nested: NestedStart } | string) => {
+  if (typeof m !== "string" && "nested" in m) return startNested(m.nested);
   if (typeof m !== "string") return boot(m);
   beginSlice();
   bridge.deliver(m);

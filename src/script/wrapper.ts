@@ -6,3 +6,9 @@
  */
 export const SCRIPT_PREFIX = '(async function () {"use strict";\n';
 export const SCRIPT_SUFFIX = "\n})";
+/**
+ * A nested workflow (A11) runs in the same context as the script that called it: its own `args`
+ * and a `workflow` that refuses deeper nesting are parameters, shadowing the run's globals. One
+ * line, like SCRIPT_PREFIX, so positions stay those of its file.
+ */
+export const NESTED_PREFIX = '(async function (args, workflow) {"use strict";\n';
