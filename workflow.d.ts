@@ -15,6 +15,11 @@ interface AgentOptions {
   schema?: JsonSchema;
   model?: string;
   effort?: string;
+  /**
+   * A named agent: .weft/agents/<name>.md, .claude/agents/<name>.md or .codex/agents/<name>.toml
+   * (model, effort, permissions, driver and instructions; explicit options win); without a
+   * definition, the backend's own named agent (claude, opencode).
+   */
   agentType?: string;
   /** Backend for this call. */
   driver?: string;
@@ -62,6 +67,13 @@ declare function integrate(
   agents?: (number | string)[],
   opts?: { allowDirty?: boolean },
 ): Promise<IntegrateResult>;
+/**
+ * Run a saved workflow (by name: .weft/workflows, the user folder, .claude/workflows, bundled
+ * recipes) or a script file ({ scriptPath }, relative to this script's folder) inline, with its
+ * own args (checked against its meta.args); resolves to its result. It shares this run's limits,
+ * concurrency and stop; a nested workflow cannot call workflow() again.
+ */
+declare function workflow(nameOrRef: string | { scriptPath: string }, args?: unknown): Promise<any>;
 declare function phase(title: string): void;
 declare function log(...parts: unknown[]): void;
 /** The run's input (--args), verbatim JSON; undefined when none was given. */
