@@ -1,12 +1,10 @@
 /** Spec behaviours this version does not have yet (README "Status"). */
 import { test } from "vitest";
 
-test.todo("A11 workflow(nameOrRef, args) runs a saved workflow inline (saved workflows, issue 6)");
 test.todo("A14 gate(title, {details}) pauses for approval (issue 5)");
 test.todo("R08 weft fork <run> --from/--rerun (issue 5)");
 test.todo("C05 weft stop <run> --agent <n> stops one agent (issue 5)");
 test.todo("C08 weft pause <run> (issue 5)");
-test.todo("U03 saved workflows and weft run <name> (issue 6)");
 test.todo("U04 weft mcp server (issue 6)");
 test.todo("U05 weft init --skill (issue 6)");
 test.todo("U06 weft plan (issue 6)");
