@@ -7,6 +7,7 @@ import { resolveScriptArg } from "../workflows/lookup.js";
 import { configCommand } from "./config-command.js";
 import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
+import { initCommand } from "./init-command.js";
 import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
 import { driveRun, parseArgsFlag, type RunFlags, reporterFor, settingsFromFlags } from "./run-command.js";
 import { listWorkflowsCommand, saveCommand } from "./workflow-commands.js";
@@ -131,6 +132,20 @@ async function main(argv: string[]): Promise<number> {
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }) => {
       code = await listWorkflowsCommand(flags);
+    });
+
+  program
+    .command("init")
+    .description(
+      "create .weft/ (config, workflows, agents, ignore rules); --skill writes the authoring guide for a host",
+    )
+    .option(
+      "--skill <host>",
+      "codex, claude or pi: write the weft skill where that host reads skills, and its MCP registration",
+    )
+    .option("--force", "overwrite files init wrote before")
+    .action(async (flags: { skill?: string; force?: boolean }) => {
+      code = await initCommand(flags);
     });
 
   program

@@ -277,7 +277,9 @@ export function resolveSettings(input: ResolveInput): Resolved {
   for (const layer of layers) {
     if (layer.source !== "project" && layer.source !== "user") continue;
     for (const k of Object.keys(layer.values)) {
-      if (!(k in KINDS)) warnings.push(`${layer.where}: unknown setting "${k}" ignored`);
+      // Keys starting with "//" are comments (JSON has none; `weft init` writes them, U05).
+      if (!(k in KINDS) && !k.startsWith("//"))
+        warnings.push(`${layer.where}: unknown setting "${k}" ignored`);
     }
   }
 

@@ -1,0 +1,66 @@
+/**
+ * The authoring guide (SPEC U05), one source (`guide.md` plus a launch section) rendered in each
+ * host's own skill format and place. All three read the Agent Skills layout, a folder with a
+ * `SKILL.md` whose YAML front matter has `name` and `description`:
+ *
+ * - Claude Code: `.claude/skills/<name>/SKILL.md` (project skills).
+ * - Codex: `.agents/skills/<name>/SKILL.md` in the repository (developers.openai.com/codex/skills;
+ *   Codex scans `.agents/skills` from the working folder up to the repository root).
+ * - Pi: `.pi/skills/<name>/SKILL.md` (pi-coding-agent docs/skills.md: project skills in
+ *   `.pi/skills/`, SKILL.md files in subfolders; `name` must match the folder, lowercase).
+ *
+ * Claude Code and Codex launch runs through weft's MCP server; pi has no MCP client of its own,
+ * so its guide runs `weft run` from the shell.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export type SkillHost = "claude" | "codex" | "pi";
+export const SKILL_HOSTS: SkillHost[] = ["claude", "codex", "pi"];
+
+/** Shipped as source text (package.json `files`), read next to dist/ at run time. */
+const SOURCE_DIR = fileURLToPath(new URL("../../src/skills/", import.meta.url));
+
+export const SKILL_NAME = "weft";
+export const SKILL_DESCRIPTION =
+  "Write and run weft workflows: short scripts that fan work out to many coding agents " +
+  "(reviews from several angles, fixes verified by tests, migrations over many files, research " +
+  "with adversarial checks). Use when a task splits into many independent pieces or needs " +
+  "independent verification; not for one small edit.";
+
+export function skillPath(host: SkillHost): string {
+  const root = { claude: ".claude", codex: ".agents", pi: ".pi" }[host];
+  return join(root, "skills", SKILL_NAME, "SKILL.md");
+}
+
+const read = (name: string) => readFileSync(join(SOURCE_DIR, name), "utf8");
+
+export function renderSkill(host: SkillHost): string {
+  const launch = read(host === "pi" ? "launch-cli.md" : "launch-mcp.md").trim();
+  const body = read("guide.md").replace("{{LAUNCH}}", launch);
+  // JSON strings are valid YAML scalars: no quoting rules to get wrong.
+  return `---\nname: ${SKILL_NAME}\ndescription: ${JSON.stringify(SKILL_DESCRIPTION)}\n---\n\n${body}`;
+}
+
+/** How each host starts weft's MCP server. `npx -y weftkit` works installed or not. */
+export const MCP_COMMAND = { command: "npx", args: ["-y", "weftkit", "mcp"] };
+
+export function mcpSnippet(host: SkillHost): { file?: string; text: string } {
+  switch (host) {
+    case "claude":
+      return {
+        file: ".mcp.json",
+        text: `${JSON.stringify({ mcpServers: { weft: MCP_COMMAND } }, null, 2)}\n`,
+      };
+    case "codex":
+      return {
+        file: "~/.codex/config.toml",
+        text: `[mcp_servers.weft]\ncommand = "${MCP_COMMAND.command}"\nargs = [${MCP_COMMAND.args.map((a) => `"${a}"`).join(", ")}]\n`,
+      };
+    case "pi":
+      return {
+        text: "pi has no MCP client built in: its skill runs `weft run` from the shell, so there is nothing to register.\n",
+      };
+  }
+}
