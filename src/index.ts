@@ -27,3 +27,11 @@ export type { Reporter, RunEvent, RunStatus, RunSummary } from "./report/events.
 export { JsonReporter } from "./report/json.js";
 export { PlainReporter } from "./report/plain.js";
 export { ScriptError } from "./script/errors.js";
+export {
+  findWorkflow,
+  listWorkflows,
+  type WorkflowEntry,
+  type WorkflowSource,
+  workflowFolders,
+} from "./workflows/lookup.js";
+export { saveWorkflow } from "./workflows/save.js";
