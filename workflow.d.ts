@@ -50,7 +50,8 @@ interface IntegrateResult {
 interface Counter {
   readonly total: number | null;
   spent(): number;
-  remaining(): number | null;
+  /** max(0, total - spent()), or Infinity without a limit (as in Claude Code and pi-dynamic-workflows). */
+  remaining(): number;
 }
 
 /** Start one agent; resolves to its final text, the validated object with a schema, or null when it failed or was stopped. */

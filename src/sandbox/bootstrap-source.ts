@@ -80,6 +80,9 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
         default: return;
       }
       if (v === null) return;
+      // JSON would turn these into {} without a word; pi-dynamic-workflows refuses a promise too.
+      if (typeof v.then === "function") throw new TypeError(path + " is a promise, which JSON cannot carry: await it (a missing await before agent(), parallel() or pipeline()?)");
+      if (v instanceof Map || v instanceof Set) throw new TypeError(path + " is a " + (v instanceof Map ? "Map" : "Set") + ", which JSON cannot carry; convert it (Object.fromEntries(map), [...set])");
       if (stack.includes(v)) throw new TypeError(path + " refers back to itself (a cycle), which JSON cannot carry");
       stack.push(v);
       if (Array.isArray(v)) { for (let i = 0; i < v.length; i++) if (v[i] !== undefined) check(v[i], pathOf(path, i)); }
@@ -221,10 +224,12 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   function log(...a) { send("log", fmt(a)); }
   const consoleObj = Object.freeze({ log, info: log, debug: log, warn: (...a) => send("warn", fmt(a)), error: (...a) => send("warn", fmt(a)) });
 
+  // Without a limit remaining() is Infinity, as in Claude Code and pi-dynamic-workflows: their
+  // scripts loop "while (budget.remaining() > 50_000)", and with null such a loop would never run.
   const counter = (key, total) => Object.freeze({
     total,
     spent: () => spent[key],
-    remaining: () => (total === null ? null : Math.max(0, total - spent[key])),
+    remaining: () => (total === null ? Infinity : Math.max(0, total - spent[key])),
   });
   const tokenBudget = counter("tokens", settings.budget);
   const budget = Object.freeze({
