@@ -11,6 +11,7 @@ import type { Driver } from "../drivers/types.js";
 import { buildReplay, cheapRecord, type JournalRecord, type Replay } from "../engine/records.js";
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
+import { StateTracker } from "../report/artifacts/write.js";
 import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
 import { spawnSandboxWorker } from "../sandbox/host.js";
 import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/load.js";
@@ -253,9 +254,16 @@ async function launch(
       error: summary.error,
       summary,
     });
+    // U07: state.json while it runs; every human artifact, from the journal, once it ends.
+    const artifacts = new StateTracker(o.runDir, o.runId);
     const done = run.start().then(async (summary) => {
       o.signal?.removeEventListener("abort", onAbort);
       await j.close().catch(() => {});
+      await artifacts
+        .finish()
+        .catch((e: Error) =>
+          reporter.event({ type: "warning", message: `cannot write the run's artifacts: ${e.message}` }),
+        );
       await o.lock.release().catch(() => {});
       await reporter.close?.();
       return toResult(summary);
@@ -269,6 +277,7 @@ async function launch(
         return done;
       },
       killNow: () => {
+        artifacts.stop();
         run.killNow();
         o.lock.releaseSync();
       },

@@ -9,6 +9,8 @@ import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
 import { initCommand } from "./init-command.js";
 import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
+import { type PlanFlags, planCommand } from "./plan-command.js";
+import { reportCommand } from "./report-command.js";
 import { driveRun, parseArgsFlag, type RunFlags, reporterFor, settingsFromFlags } from "./run-command.js";
 import { listWorkflowsCommand, saveCommand } from "./workflow-commands.js";
 
@@ -146,6 +148,29 @@ async function main(argv: string[]): Promise<number> {
     .option("--force", "overwrite files init wrote before")
     .action(async (flags: { skill?: string; force?: boolean }) => {
       code = await initCommand(flags);
+    });
+
+  program
+    .command("plan <script>")
+    .description(
+      "show a workflow's phases, agent calls, fan-out and an estimate of agents and tokens, without running it",
+    )
+    .option("--args <json>", "the args a run would get: fan-out over args lists is counted exactly")
+    .option("--json", "print the plan as JSON")
+    .option("--packets <dir>", "also write one work packet per literal agent() call as <dir>/<n>.md")
+    .option("--fan-out <n>", "items assumed for a fan-out over something known only at run time (default 8)")
+    .option("--tokens-per-agent <n>", "tokens assumed per agent for the estimate (default 50000)")
+    .action(async (script: string, flags: PlanFlags) => {
+      code = await planCommand(script, flags);
+    });
+
+  program
+    .command("report <run>")
+    .description(
+      "render a run's human artifacts again from its journal (plan.md, state.json, packets/, results/, integration.md, final-report.md)",
+    )
+    .action(async (runId: string) => {
+      code = await reportCommand(runId);
     });
 
   program

@@ -1,0 +1,131 @@
+/**
+ * A run as its journal tells it (U07): the one source the human artifacts are rendered from, so
+ * they say what was recorded, never what a process believed. Records are folded one at a time,
+ * so the same fold serves a full read (the end of a run, `weft report`) and a tail read (state.json
+ * on a timer while the run goes on).
+ */
+import type { Usage } from "../../drivers/types.js";
+import type { AgentFinishedRecord, JournalRecord, RunStartedRecord } from "../../engine/records.js";
+import type { RunStatus } from "../events.js";
+
+export type AgentState = "running" | "completed" | "failed" | "stopped";
+
+export interface AgentView {
+  n: number;
+  state: AgentState;
+  /** Attempts started (agent.started records, counting retries and repairs). */
+  started: number;
+  /** The agent.finished record, when it finished (the last one, if it ran in several executions). */
+  finished?: AgentFinishedRecord;
+  /** It was started in an execution that ended without finishing it. */
+  interrupted?: boolean;
+}
+
+export interface RunView {
+  started?: RunStartedRecord;
+  /** Each start and resume, with the script copy and args it ran with. */
+  executions: {
+    kind: "started" | "resumed";
+    at: string;
+    script: string;
+    displayPath: string;
+    args?: string;
+  }[];
+  /** The last execution's end; undefined while it runs, or when its process died. */
+  finished?: { status: RunStatus; result?: unknown; error?: string; at: string };
+  phases: string[];
+  phase?: string;
+  agents: Map<number, AgentView>;
+  refused: { label?: string; reason: string; at: string }[];
+  integrated: number[];
+  warnings: string[];
+  /** The last gate record, when the journal has any (A14): shown as it was recorded. */
+  gate?: Record<string, unknown>;
+}
+
+export function emptyView(): RunView {
+  return { executions: [], phases: [], agents: new Map(), refused: [], integrated: [], warnings: [] };
+}
+
+/** Fold one journal record into the view. Unknown record types are left alone. */
+export function applyRecord(view: RunView, r: JournalRecord | Record<string, any>): void {
+  const rec = r as JournalRecord;
+  switch (rec.type) {
+    case "run.started":
+    case "run.resumed":
+      if (rec.type === "run.started") view.started = rec;
+      // A new execution: what the last one left running did not finish in it.
+      for (const a of view.agents.values()) {
+        if (a.state === "running") {
+          a.interrupted = true;
+          a.state = a.finished ? (a.finished.status as AgentState) : "stopped";
+        }
+      }
+      view.executions.push({
+        kind: rec.type === "run.started" ? "started" : "resumed",
+        at: rec.at,
+        script: rec.script,
+        displayPath: rec.displayPath,
+        args: rec.args,
+      });
+      view.finished = undefined;
+      return;
+    case "agent.started": {
+      const a = view.agents.get(rec.n) ?? { n: rec.n, state: "running" as AgentState, started: 0 };
+      a.state = "running";
+      a.started++;
+      view.agents.set(rec.n, a);
+      return;
+    }
+    case "agent.finished": {
+      const a = view.agents.get(rec.n) ?? { n: rec.n, state: "running" as AgentState, started: 0 };
+      a.finished = rec;
+      a.state = rec.status;
+      a.interrupted = false;
+      view.agents.set(rec.n, a);
+      return;
+    }
+    case "agent.refused":
+      view.refused.push({ label: rec.label, reason: rec.reason, at: rec.at });
+      return;
+    case "integrated":
+      view.integrated.push(rec.n);
+      return;
+    case "phase":
+      view.phase = rec.title;
+      if (!view.phases.includes(rec.title)) view.phases.push(rec.title);
+      return;
+    case "log":
+      if (rec.level === "warn") view.warnings.push(rec.message);
+      return;
+    case "run.finished":
+      view.finished = { status: rec.status, result: rec.result, error: rec.error, at: rec.at };
+      return;
+  }
+  if (typeof r.type === "string" && r.type.startsWith("gate")) view.gate = r as Record<string, unknown>;
+}
+
+/** The state a reader should see: the recorded end, or "running" until there is one. */
+export function statusOf(view: RunView): RunStatus {
+  return view.finished?.status ?? "running";
+}
+
+export function countStates(view: RunView): Record<AgentState, number> {
+  const c: Record<AgentState, number> = { running: 0, completed: 0, failed: 0, stopped: 0 };
+  for (const a of view.agents.values()) c[a.state]++;
+  return c;
+}
+
+export function totalUsage(view: RunView): Usage & { costUsd: number } {
+  const t = { input: 0, output: 0, cached: 0, reasoning: 0, costUsd: 0 };
+  for (const a of view.agents.values()) {
+    const u = a.finished?.usage;
+    if (!u) continue;
+    t.input += u.input;
+    t.output += u.output;
+    t.cached += u.cached;
+    t.reasoning += u.reasoning;
+    t.costUsd += u.costUsd ?? 0;
+  }
+  return t;
+}

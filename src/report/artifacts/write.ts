@@ -1,0 +1,195 @@
+/**
+ * Writes a run directory's human artifacts (U07): plan.md, state.json, packets/<n>.md,
+ * results/<n>.md, integration.md and final-report.md, from journal.jsonl and agents/<n>.json.
+ *
+ * At the end of every execution they are rendered in one pass from a full read of the journal;
+ * while it runs only state.json is kept current, on a timer, from the journal's new lines (a tail
+ * read, so a 10,000-agent run does not re-read its journal every second). Per-agent files are
+ * written synchronously in one loop: promise-based writes cost three thread-pool round trips per
+ * file (see store/agent-files.ts).
+ */
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { rename } from "node:fs/promises";
+import { join } from "node:path";
+import { planScript } from "../../plan/analyze.js";
+import { renderPlan } from "../../plan/render.js";
+import { loadScriptFile } from "../../script/load.js";
+import { readJournal } from "../../store/journal.js";
+import {
+  type AgentRecordFile,
+  type IntegrationSummary,
+  renderAgentPacket,
+  renderFinalReport,
+  renderIntegration,
+  renderResult,
+  renderState,
+} from "./render.js";
+import { applyRecord, emptyView, type RunView } from "./view.js";
+
+/** Reads the whole journal into a view; a torn last line (kill -9) is skipped. */
+export async function readView(runDir: string): Promise<RunView> {
+  const { records } = await readJournal(join(runDir, "journal.jsonl"));
+  const view = emptyView();
+  for (const r of records) applyRecord(view, r);
+  return view;
+}
+
+function writeText(path: string, text: string): void {
+  writeFileSync(path, text);
+}
+
+async function writeAtomicText(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  await rename(tmp, path);
+}
+
+function readRecord(runDir: string, n: number): AgentRecordFile | undefined {
+  try {
+    return JSON.parse(readFileSync(join(runDir, "agents", `${n}.json`), "utf8")) as AgentRecordFile;
+  } catch {
+    return undefined;
+  }
+}
+
+async function planText(runDir: string, view: RunView): Promise<string> {
+  const last = view.executions.at(-1);
+  if (!last) return "# Plan\n\nThe journal has no run-start record.\n";
+  try {
+    const script = await loadScriptFile(join(runDir, last.script), runDir);
+    script.displayPath = last.displayPath;
+    const args = last.args === undefined ? undefined : JSON.parse(last.args);
+    return renderPlan(planScript(script, { args, argsGiven: last.args !== undefined }));
+  } catch (e) {
+    const err = e as Error & { format?: () => string };
+    return `# Plan\n\nThe script copy ${last.script} could not be read for a plan: ${err.format ? err.format() : err.message}\n`;
+  }
+}
+
+function integrationAtEnd(runDir: string): IntegrationSummary | { error: string } | undefined {
+  // The end-of-run integration's conflicts are in run.json only (the journal records what was applied).
+  try {
+    return JSON.parse(readFileSync(join(runDir, "run.json"), "utf8")).integration;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface RenderStats {
+  agents: number;
+  files: number;
+  ms: number;
+}
+
+/** Render every artifact of the run in `runDir` from its journal. */
+export async function renderArtifacts(runDir: string): Promise<RenderStats> {
+  const t0 = performance.now();
+  const view = await readView(runDir);
+  const runId = view.started?.runId ?? runDir.split(/[\\/]/).pop()!;
+  const packets = join(runDir, "packets");
+  const results = join(runDir, "results");
+  mkdirSync(packets, { recursive: true });
+  mkdirSync(results, { recursive: true });
+  let files = 0;
+  for (const a of view.agents.values()) {
+    writeText(join(packets, `${a.n}.md`), renderAgentPacket(runId, a, readRecord(runDir, a.n)));
+    files++;
+    if (a.state !== "running") {
+      writeText(join(results, `${a.n}.md`), renderResult(a));
+      files++;
+    }
+  }
+  const integration = integrationAtEnd(runDir);
+  writeText(join(runDir, "plan.md"), await planText(runDir, view));
+  writeText(join(runDir, "integration.md"), renderIntegration(view, integration));
+  writeText(join(runDir, "final-report.md"), renderFinalReport(view, runId, integration));
+  await writeAtomicText(join(runDir, "state.json"), renderState(view, runId, new Date().toISOString()));
+  return { agents: view.agents.size, files: files + 4, ms: performance.now() - t0 };
+}
+
+/**
+ * Keeps state.json current while a run goes on: every `intervalMs`, the journal's lines appended
+ * since the last look are folded into a view, and state.json is rewritten if anything changed.
+ */
+export class StateTracker {
+  private readonly view = emptyView();
+  private offset = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+
+  constructor(
+    private readonly runDir: string,
+    private readonly runId: string,
+    intervalMs = 1000,
+  ) {
+    this.timer = setInterval(() => void this.tick(), intervalMs);
+    this.timer.unref();
+  }
+
+  private readNew(): boolean {
+    let fd: number;
+    try {
+      fd = openSync(join(this.runDir, "journal.jsonl"), "r");
+    } catch {
+      return false;
+    }
+    let changed = false;
+    try {
+      // Only whole lines are taken (the offset stays at a line start), so a record being written,
+      // or a character split at the end of a read, is read again next time.
+      let buf = Buffer.alloc(1 << 20);
+      for (;;) {
+        const got = readSync(fd, buf, 0, buf.length, this.offset);
+        if (got === 0) break;
+        const end = buf.lastIndexOf(10, got - 1);
+        if (end < 0) {
+          if (got < buf.length) break;
+          buf = Buffer.alloc(buf.length * 2);
+          continue;
+        }
+        this.offset += end + 1;
+        for (const line of buf.toString("utf8", 0, end).split("\n")) {
+          if (line === "") continue;
+          try {
+            applyRecord(this.view, JSON.parse(line));
+            changed = true;
+          } catch {
+            // A line the journal reader would call damaged: the final render reports it.
+          }
+        }
+        if (got < buf.length) break;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return changed;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      if (this.readNew() || this.offset === 0) {
+        await writeAtomicText(
+          join(this.runDir, "state.json"),
+          renderState(this.view, this.runId, new Date().toISOString()),
+        );
+      }
+    } catch {
+      // state.json is a convenience; the journal is the record.
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Stop the timer, then render every artifact once from the whole journal. */
+  async finish(): Promise<RenderStats> {
+    clearInterval(this.timer);
+    while (this.busy) await new Promise((r) => setTimeout(r, 5));
+    return renderArtifacts(this.runDir);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
