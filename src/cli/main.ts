@@ -9,6 +9,7 @@ import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
 import { initCommand } from "./init-command.js";
 import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
+import { mcpCommand } from "./mcp-command.js";
 import { type PlanFlags, planCommand } from "./plan-command.js";
 import { reportCommand } from "./report-command.js";
 import { driveRun, parseArgsFlag, type RunFlags, reporterFor, settingsFromFlags } from "./run-command.js";
@@ -171,6 +172,15 @@ async function main(argv: string[]): Promise<number> {
     )
     .action(async (runId: string) => {
       code = await reportCommand(runId);
+    });
+
+  program
+    .command("mcp")
+    .description(
+      "serve weft's tools to a host agent (Claude Code, Codex, Pi) over MCP on stdio: workflow, workflow_status, workflow_result, workflow_wait, workflow_control",
+    )
+    .action(async () => {
+      code = await mcpCommand();
     });
 
   program
