@@ -101,7 +101,7 @@ async function entryOf(cwd: string, folder: WorkflowFolder, path: string): Promi
 
 /**
  * Every saved workflow, folder by folder in lookup order. An entry is shadowed when an earlier
- * entry answers to one of its names (base name or meta.name), since lookup would find that one.
+ * entry answers to its name (by base name or meta.name): `weft run <name>` finds that one.
  */
 export async function listWorkflows(cwd: string, env: NodeJS.ProcessEnv): Promise<WorkflowEntry[]> {
   const out: WorkflowEntry[] = [];
@@ -111,7 +111,7 @@ export async function listWorkflows(cwd: string, env: NodeJS.ProcessEnv): Promis
     // Within one folder, base names are matched before meta names: take those first.
     const names = (e: WorkflowEntry) => [e.name, ...(e.metaName ? [e.metaName] : [])];
     for (const e of entries) {
-      e.shadowed = names(e).every((n) => taken.has(n));
+      e.shadowed = taken.has(e.name);
       out.push(e);
     }
     for (const e of entries) for (const n of names(e)) taken.add(n);

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { journal, project, runIdOf, runJson, runScript, weft } from "../helpers/cli.js";
 
@@ -34,6 +35,28 @@ describe("saved workflows (U03)", () => {
     r = await run("flow");
     expect(r.stdout.trim()).toBe("the file");
   });
+
+  // The recipes ship in the package's recipes/ folder (written by the recipes work of issue 6).
+  const recipes = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "recipes");
+  const recipeFiles = existsSync(recipes) ? readdirSync(recipes).filter((f) => /\.(js|ts)$/.test(f)) : [];
+  test.skipIf(recipeFiles.length === 0)(
+    "U03 bundled recipes are found last: listed with source recipes, shadowed by a project workflow of the same name",
+    async () => {
+      const name = recipeFiles[0]!.replace(/\.(js|ts)$/, "");
+      const dir = project();
+      let entries = JSON.parse((await weft(["list-workflows", "--json"], dir)).stdout) as any[];
+      expect(entries.filter((e) => e.source === "recipes").map((e) => e.name)).toEqual(
+        recipeFiles.map((f) => f.replace(/\.(js|ts)$/, "")),
+      );
+      expect(entries.find((e) => e.name === name)).toMatchObject({ source: "recipes", shadowed: false });
+      mkdirSync(join(dir, ".weft", "workflows"), { recursive: true });
+      writeFileSync(join(dir, ".weft", "workflows", `${name}.js`), wf(name, 'return "mine"'));
+      entries = JSON.parse((await weft(["list-workflows", "--json"], dir)).stdout) as any[];
+      expect(entries.find((e) => e.source === "recipes" && e.name === name).shadowed).toBe(true);
+      const r = await weft(["run", name, "--command", "tail -n 1"], dir);
+      expect(r.stdout.trim()).toBe("mine");
+    },
+  );
 
   test("U03 an unknown name fails with where weft looked and the names available", async () => {
     const dir = project({ ".weft/workflows/alpha.js": wf("alpha", "return 1") });
