@@ -6,6 +6,7 @@
 import { costOf, type ModelPrice } from "../drivers/prices.js";
 import type { AgentTask, Driver, DriverEvent, Usage } from "../drivers/types.js";
 import type { VerifyResult } from "../workspace/verify.js";
+import { type Activity, ActivityThrottle, activityOf } from "./activity.js";
 import { extractJsonObject } from "./extract-json.js";
 import type { AgentOptions } from "./options.js";
 import { fullPrompt } from "./preamble.js";
@@ -56,6 +57,8 @@ export interface RunnerContext {
   onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void;
   onRetry(job: AgentJob, attempt: number, error: string): void;
   onRepair(job: AgentJob, attempt: number, errors: string[]): void;
+  /** The agent's last activity (U02), already throttled per agent; not journaled. */
+  onActivity?(job: AgentJob, attempt: number, activity: Activity): void;
   /** The price of a model on a driver, for usage the backend reported without a cost (C06, D07). */
   priceOf?(model: string | undefined, driver: string): ModelPrice | undefined;
 }
@@ -122,13 +125,23 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
       command: job.opts.command,
     };
     let outcome: Awaited<ReturnType<Driver["run"]>>;
+    const at = attempt;
+    const activity = ctx.onActivity && new ActivityThrottle((a) => ctx.onActivity?.(job, at, a));
     try {
       outcome = await job.driver.run(task, {
         signal: signal,
-        onEvent: (e) => ctx.onDriverEvent(job, attempt, e),
+        onEvent: (e) => {
+          ctx.onDriverEvent(job, at, e);
+          if (!activity) return;
+          const text = activityOf(e);
+          if (text !== undefined) activity.push({ text });
+          else if (e.type === "started" && e.model) activity.push({ text: "started", model: e.model });
+        },
       });
     } catch (e) {
       outcome = { status: "failed", error: (e as Error).message ?? String(e), transient: false };
+    } finally {
+      activity?.close();
     }
     model = outcome.model ?? model ?? job.opts.model;
     if (outcome.usage && outcome.usage.costUsd === undefined) {

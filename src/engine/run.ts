@@ -21,6 +21,7 @@ import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
 import type { JournalWriter } from "../store/journal.js";
 import { runVerify } from "../workspace/verify.js";
 import type { ChangedFile, PatchInfo, Workspace, Worktree } from "../workspace/workspace.js";
+import { promptStart } from "./activity.js";
 import { type AgentEnd, type AgentJob, type RunnerContext, runAgent, zeroUsage } from "./agent-runner.js";
 import { callHash, OccurrenceCounter } from "./cache-key.js";
 import { formatScriptFailure, scriptFrame } from "./failure.js";
@@ -139,6 +140,7 @@ export class Run {
           attempt,
           driver: j.driver.name,
           model: j.opts.model,
+          prompt: promptStart(j.prompt),
         });
       },
       onDriverEvent: (j, attempt, e) => this.onDriverEvent(j, attempt, e),
@@ -146,6 +148,8 @@ export class Run {
         this.emit({ type: "agent.retry", n: j.n, label: j.opts.label, attempt, error }),
       onRepair: (j, attempt, errors) =>
         this.emit({ type: "agent.repair", n: j.n, label: j.opts.label, attempt, errors }),
+      onActivity: (j, attempt, a) =>
+        this.emit({ type: "agent.activity", n: j.n, label: j.opts.label, phase: j.phase, attempt, ...a }),
     };
     this.scheduler = new Scheduler(init.settings.concurrency);
     this.agentTypes = new AgentTypes(init.cwd);
@@ -238,6 +242,7 @@ export class Run {
       runDir: this.init.runDir,
       resumed: this.init.resumed,
       driver: this.init.driver.name,
+      limits: { budget: s.budget, maxAgents: s.maxAgents, maxCostUsd: s.maxCostUsd },
     });
     this.summaryTimer = setInterval(() => this.flushSummary(), 1000);
     this.summaryTimer.unref();

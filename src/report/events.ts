@@ -36,6 +36,12 @@ export interface RunSummary {
     | { error: string };
 }
 
+export interface RunLimits {
+  budget: number | null;
+  maxAgents: number;
+  maxCostUsd: number | null;
+}
+
 export type RunStatus =
   | "running"
   | "waiting"
@@ -46,11 +52,29 @@ export type RunStatus =
   | "budget_exhausted";
 
 export type RunEvent =
-  | { type: "run.started"; runId: string; name: string; runDir: string; resumed: boolean; driver: string }
+  | {
+      type: "run.started";
+      runId: string;
+      name: string;
+      runDir: string;
+      resumed: boolean;
+      driver: string;
+      /** The limits of this execution (C06), for the budget line; absent in older event files. */
+      limits?: RunLimits;
+    }
   | { type: "warning"; message: string }
   | { type: "phase"; title: string }
   | { type: "log"; message: string }
-  | ({ type: "agent.started"; attempt: number; driver: string; model?: string } & AgentRef)
+  | ({
+      type: "agent.started";
+      attempt: number;
+      driver: string;
+      model?: string;
+      /** The first line of the script's prompt, at most 80 characters (shown for unlabelled agents). */
+      prompt?: string;
+    } & AgentRef)
+  /** U02: what the agent did last (a tool call, a line of text); at most one per agent per 250 ms. */
+  | ({ type: "agent.activity"; attempt: number; text: string; model?: string } & AgentRef)
   | ({ type: "agent.retry"; attempt: number; error: string } & AgentRef)
   | ({ type: "agent.repair"; attempt: number; errors: string[] } & AgentRef)
   | ({
