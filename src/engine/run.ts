@@ -24,7 +24,7 @@ import type { ChangedFile, PatchInfo, Workspace, Worktree } from "../workspace/w
 import { promptStart } from "./activity.js";
 import { type AgentEnd, type AgentJob, type RunnerContext, runAgent, zeroUsage } from "./agent-runner.js";
 import { callHash, OccurrenceCounter } from "./cache-key.js";
-import { formatScriptFailure, scriptFrame } from "./failure.js";
+import { formatScriptFailure } from "./failure.js";
 import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
 import type { AgentFinishedRecord, JournalRecord, Replay } from "./records.js";
 import { Scheduler } from "./scheduler.js";
@@ -304,10 +304,18 @@ export class Run {
 
   /** E01: the position in the script, or else in a nested workflow the error came from (A11). */
   private failureLine(error: { name: string; message: string; stack: string }): string {
-    const main = this.init.script.displayPath;
-    if (scriptFrame(main, error.stack)) return formatScriptFailure(main, error);
-    const nested = this.nestedPaths.find((p) => scriptFrame(p, error.stack));
-    return formatScriptFailure(nested ?? main, error);
+    // The file of the topmost frame wins; a whole path, so "a.js" never matches inside "x/a.js".
+    let file = this.init.script.displayPath;
+    let at = Number.POSITIVE_INFINITY;
+    for (const p of [file, ...this.nestedPaths]) {
+      const escaped = p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const m = new RegExp(`(?:^|[\\s(])${escaped}:\\d+:\\d+`).exec(error.stack);
+      if (m && m.index < at) {
+        at = m.index;
+        file = p;
+      }
+    }
+    return formatScriptFailure(file, error);
   }
 
   private reject(id: number, name: string, message: string): void {

@@ -218,6 +218,16 @@ return [...r.inner, ${probe("workflow")}, ${probe('workflow("sub", { n: 2 })')},
     expect(r.stderr).toContain("nesting is one level");
   });
 
+  test("A11 an error thrown in a nested workflow points into its file (E01), even one named like the caller", async () => {
+    const dir = project({
+      ".weft/workflows/main.js": wf("inner", '\nthrow new TypeError("inner broke")'),
+      "main.js": wf("main", '\n\nreturn await workflow("main")'),
+    });
+    const r = await runScript(dir, "main.js");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(".weft/workflows/main.js:3:7: TypeError: inner broke");
+  });
+
   test("A11 resume of a run with a nested workflow starts nothing finished; an edited nested workflow reruns only its changed calls", async () => {
     const dir = project({
       ".weft/workflows/sub.js": wf(
