@@ -8,7 +8,15 @@ import { type Resolved, resolveSettings, type Settings } from "../config/setting
 import { isGroupAlive, killGroup } from "../drivers/process.js";
 import { chooseDriverName, createDriver } from "../drivers/registry.js";
 import type { Driver } from "../drivers/types.js";
-import { buildReplay, cheapRecord, type JournalRecord, type Replay } from "../engine/records.js";
+import { emptyGateState } from "../engine/gates.js";
+import {
+  type AgentFinishedRecord,
+  buildReplay,
+  cheapRecord,
+  type ForkedFrom,
+  type JournalRecord,
+  type Replay,
+} from "../engine/records.js";
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
 import { StateTracker } from "../report/artifacts/write.js";
@@ -175,6 +183,9 @@ async function launch(
     name: string;
     worker: Worker;
     workspace?: Workspace;
+    /** R08: records a fork starts its journal with (the source's agents it reuses). */
+    seed?: JournalRecord[];
+    forkedFrom?: ForkedFrom;
   },
 ): Promise<RunHandle> {
   let journal: JournalWriter | undefined;
@@ -204,10 +215,12 @@ async function launch(
           settings,
           cwd: p.cwd,
           base: o.workspace?.base,
+          forkedFrom: o.forkedFrom,
         };
     // Not awaited: the journal is one file written in order, so the first agent's durable record
     // makes this one durable too; waiting here would only add an fsync to every start.
     journal.append(first).catch(() => {});
+    for (const r of o.seed ?? []) journal.write(r);
     const reporter = o.reporter ?? { event() {} };
     for (const w of p.resolved.warnings) reporter.event({ type: "warning", message: w });
     const run = new Run({
@@ -228,6 +241,7 @@ async function launch(
       resumed: o.replay?.started !== undefined,
       worker: o.worker,
       workspace: o.workspace,
+      forkedFrom: o.forkedFrom,
       autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
       // A11: a plain resume runs the script's copy, and replays the nested workflows' copies too.
       nested: nestedLoader({
@@ -413,4 +427,71 @@ export async function runWorkflow(opts: WorkflowOptions): Promise<WorkflowResult
 
 export async function resumeRun(runId: string, opts: ResumeOptions = {}): Promise<WorkflowResult> {
   return (await startResume(runId, opts)).done;
+}
+
+/** What api/fork.ts hands over to start a fork (R08). */
+export interface Seed {
+  name: string;
+  /** The source run's script copy, run as it is. */
+  scriptPath: string;
+  displayPath: string;
+  argsJson?: string;
+  /** The source's stored settings; flags given to the fork override them. */
+  settings: Record<string, unknown>;
+  /** The source's base commit, so its patches apply to the trees they were made on. */
+  base?: string;
+  /** agent.finished (and integrated) records of the agents the fork reuses. */
+  records: JournalRecord[];
+  forkedFrom: ForkedFrom;
+  /** Copy what the reused agents left in the source's directory (records, patches). */
+  copy(runDir: string): Promise<void>;
+}
+
+/** R08: a new run whose cache starts with another run's finished agents (see api/fork.ts). */
+export function startSeeded(seed: Seed, opts: ResumeOptions = {}): Promise<RunHandle> {
+  return withEarlyWorker(async (worker) => {
+    const cwd = opts.cwd ?? process.cwd();
+    const p = prepare({ ...opts, cwd }, seed.settings);
+    const shown = relative(cwd, seed.scriptPath);
+    const script = await loadScriptFile(
+      isAbsolute(shown) || shown.startsWith("..") ? seed.scriptPath : shown,
+      cwd,
+    );
+    const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : seed.argsJson;
+    checkArgs(script, argsJson);
+    const weftDir = await ensureRunsDir(cwd);
+    const runId = newRunId(seed.name);
+    const workspace = script.usesWorktrees ? await Workspace.open(cwd, weftDir, runId, seed.base) : undefined;
+    const runDir = await createRunDir(weftDir, runId);
+    await seed.copy(runDir);
+    const lock = await acquireLock(runDir);
+    const replay: Replay = {
+      cache: new Map(),
+      maxIndex: 0,
+      liveGroups: [],
+      integrated: new Set(),
+      gates: emptyGateState(),
+    };
+    for (const r of seed.records) {
+      if (r.type === "integrated") replay.integrated.add(r.n);
+      if (r.type !== "agent.finished") continue;
+      replay.cache.set(r.key, r as AgentFinishedRecord);
+      replay.maxIndex = Math.max(replay.maxIndex, r.n);
+    }
+    return launch(p, {
+      runId,
+      runDir,
+      script,
+      argsJson,
+      replay,
+      reporter: opts.reporter,
+      signal: opts.signal,
+      lock,
+      name: seed.name,
+      worker,
+      workspace,
+      seed: seed.records,
+      forkedFrom: seed.forkedFrom,
+    });
+  });
 }

@@ -7,12 +7,14 @@ import { resolveScriptArg } from "../workflows/lookup.js";
 import { configCommand } from "./config-command.js";
 import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
+import { collectRepeated, type ForkFlags, forkCommand } from "./fork-command.js";
+import { answerCommand, interactiveReporter } from "./gate-commands.js";
 import { initCommand } from "./init-command.js";
 import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
 import { mcpCommand } from "./mcp-command.js";
 import { type PlanFlags, planCommand } from "./plan-command.js";
 import { reportCommand } from "./report-command.js";
-import { driveRun, parseArgsFlag, type RunFlags, reporterFor, settingsFromFlags } from "./run-command.js";
+import { driveRun, parseArgsFlag, type RunFlags, settingsFromFlags } from "./run-command.js";
 import { listWorkflowsCommand, saveCommand } from "./workflow-commands.js";
 
 function settingOptions(cmd: Command): Command {
@@ -61,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
           script: await resolveScriptArg(script, process.cwd(), process.env),
           args: parseArgsFlag(flags.args),
           settings: settingsFromFlags(flags),
-          reporter: reporterFor(flags),
+          reporter: interactiveReporter(flags),
           resume: flags.resume,
         }),
       flags,
@@ -78,11 +80,42 @@ async function main(argv: string[]): Promise<number> {
         startResume(runId, {
           args: parseArgsFlag(flags.args),
           settings: settingsFromFlags(flags),
-          reporter: reporterFor(flags),
+          reporter: interactiveReporter(flags),
         }),
       flags,
     );
   });
+
+  settingOptions(
+    program
+      .command("fork <run>")
+      .description(
+        "start a new run of a run's script, args and settings that reuses its finished agents: those before --from, or all but --rerun",
+      )
+      .option(
+        "--from <agent>",
+        "reuse the finished agents numbered below this one (number or label); the rest run again",
+      )
+      .option(
+        "--rerun <agent>",
+        "run this agent again (number or label; repeatable); reuse every other finished agent",
+        collectRepeated,
+      ),
+  ).action(async (runId: string, flags: ForkFlags) => {
+    code = await forkCommand(runId, flags);
+  });
+
+  for (const type of ["approve", "reject"] as const) {
+    program
+      .command(`${type} <run> [gate]`)
+      .description(
+        `${type} the gate a run waits at (gate: its number or title; none: the one waiting); works while the run's process is gone too`,
+      )
+      .option("--reason <text>", "why, recorded with the answer")
+      .action(async (runId: string, gate: string | undefined, flags: { reason?: string }) => {
+        code = await answerCommand(type, runId, gate, flags);
+      });
+  }
 
   program
     .command("ls")

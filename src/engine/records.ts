@@ -4,6 +4,7 @@
  */
 import type { Usage } from "../drivers/types.js";
 import type { RunStatus } from "../report/events.js";
+import { emptyGateState, foldGate, type GateRecord, type GateState } from "./gates.js";
 
 export interface RunStartedRecord {
   type: "run.started";
@@ -21,6 +22,14 @@ export interface RunStartedRecord {
   cwd: string;
   /** The commit worktrees start from (W01), when the script uses worktree isolation. */
   base?: string;
+  /** R08: the run this one was forked from, and which agents it reuses. */
+  forkedFrom?: ForkedFrom;
+}
+
+export interface ForkedFrom {
+  run: string;
+  from?: number;
+  rerun?: number[];
 }
 
 export interface RunResumedRecord {
@@ -68,7 +77,8 @@ export type JournalRecord =
   | { type: "integrated"; n: number }
   | { type: "phase"; title: string }
   | { type: "log"; message: string; level: "info" | "warn" }
-  | { type: "run.finished"; status: RunStatus; result?: unknown; error?: string; at: string };
+  | { type: "run.finished"; status: RunStatus; result?: unknown; error?: string; at: string }
+  | GateRecord;
 
 export interface Replay {
   started?: RunStartedRecord;
@@ -82,12 +92,21 @@ export interface Replay {
   finished?: Extract<JournalRecord, { type: "run.finished" }>;
   /** Worktree agents whose patch an earlier execution applied to the main tree (R04). */
   integrated: Set<number>;
+  /** Gate answers and the gates the last execution left waiting (A14). */
+  gates: GateState;
 }
 
 export function buildReplay(records: JournalRecord[]): Replay {
-  const replay: Replay = { cache: new Map(), maxIndex: 0, liveGroups: [], integrated: new Set() };
+  const replay: Replay = {
+    cache: new Map(),
+    maxIndex: 0,
+    liveGroups: [],
+    integrated: new Set(),
+    gates: emptyGateState(),
+  };
   const groups = new Map<number, number[]>();
   for (const r of records) {
+    foldGate(replay.gates, r);
     switch (r.type) {
       case "run.started":
         replay.started = r;

@@ -9,6 +9,7 @@ import type { Worker } from "node:worker_threads";
 import picomatch from "picomatch";
 import { AgentTypes } from "../agents/apply.js";
 import type { Settings } from "../config/settings.js";
+import { type ControlMessage, consumeControl } from "../control/channel.js";
 import { DEFAULT_PRICES, type ModelPrice, type PriceTable, priceFor } from "../drivers/prices.js";
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
@@ -25,8 +26,9 @@ import { promptStart } from "./activity.js";
 import { type AgentEnd, type AgentJob, type RunnerContext, runAgent, zeroUsage } from "./agent-runner.js";
 import { callHash, OccurrenceCounter } from "./cache-key.js";
 import { formatScriptFailure } from "./failure.js";
+import { Gates } from "./gates.js";
 import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
-import type { AgentFinishedRecord, JournalRecord, Replay } from "./records.js";
+import type { AgentFinishedRecord, ForkedFrom, JournalRecord, Replay } from "./records.js";
 import { Scheduler } from "./scheduler.js";
 
 interface WorktreeOutcome {
@@ -62,6 +64,8 @@ export interface RunInit {
   autoIntegrate?: boolean;
   /** Finds and checks the script of a `workflow()` call (A11). */
   nested?: (refJson: string) => Promise<{ code: string; displayPath: string; args?: string }>;
+  /** R08: set on the first execution of a fork. */
+  forkedFrom?: ForkedFrom;
 }
 
 const LARGE_RUN = 25;
@@ -107,6 +111,8 @@ export class Run {
 
   /** Shared by every agent: one set of callbacks per run, not per agent. */
   private readonly runner: RunnerContext;
+  /** A14: gates waiting for a person, and the answers the journal holds. */
+  private readonly gates: Gates;
 
   constructor(private readonly init: RunInit) {
     // Every running agent listens on it: no "possible leak" warning past 10.
@@ -168,6 +174,18 @@ export class Run {
       driver: init.driver.name,
     };
     if (init.resumed) this.summary.resumedAt = new Date().toISOString();
+    const forkedFrom = init.forkedFrom ?? init.replay?.started?.forkedFrom;
+    if (forkedFrom) this.summary.forkedFrom = forkedFrom;
+    this.gates = new Gates({
+      scriptSource: init.script.source,
+      state: init.replay?.gates,
+      startedAt: this.t0,
+      record: (r) => this.record(r),
+      emit: (e) => this.emit(e),
+      deliver: (id, approved) => this.sandbox?.deliver({ id, ok: true, value: approved ? "true" : "false" }),
+      consume: (msgId) => consumeControl(init.runDir, msgId),
+      onChange: () => this.onGatesChange(),
+    });
     this.done = new Promise((resolve) => {
       this.finish = resolve;
     });
@@ -440,6 +458,8 @@ export class Run {
   }
 
   private async execute(id: number, job: AgentJob): Promise<void> {
+    // A14: while a gate waits, nothing new starts; agents already running go on.
+    if (this.gates.count > 0) await this.gates.clear(this.stopAll.signal);
     if (this.stopping || this.ending || this.breaker) return;
     this.summary.agents.queued!--;
     this.summary.agents.running!++;
@@ -579,6 +599,10 @@ export class Run {
 
   /** W04: the script's integrate(which?, {allowDirty?}); one at a time, in agent order. */
   private onOp(id: number, name: string, argsJson: string): void {
+    if (name === "gate") {
+      if (!this.ending) this.gates.open(id, argsJson);
+      return;
+    }
     if (name === "workflow") {
       this.onWorkflow(id, argsJson);
       return;
@@ -740,9 +764,31 @@ export class Run {
   stop(): Promise<RunSummary> {
     if (!this.stopping && !this.ending) {
       this.stopping = true;
-      this.end("stopped");
+      // A14: stopped while a gate waits, the run is still waiting: `weft approve` then `weft resume`.
+      this.end(this.gates.count > 0 ? "waiting" : "stopped");
     }
     return this.done;
+  }
+
+  /** A14: an approve or reject request from the control channel. */
+  answerGate(msg: ControlMessage): Promise<void> {
+    return this.gates.answer(msg);
+  }
+
+  /** A14: the run waits while any gate waits; run.json says so at once (`weft status`, `weft approve`). */
+  private onGatesChange(): void {
+    if (this.ending) return;
+    const waiting = this.gates.waiting;
+    if (waiting.length > 0) {
+      this.summary.status = "waiting";
+      this.summary.gate = waiting[0];
+      this.summary.gates = waiting;
+    } else {
+      this.summary.status = "running";
+      delete this.summary.gate;
+      delete this.summary.gates;
+    }
+    writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false }).catch(() => {});
   }
 
   /** Second Ctrl-C: kill every agent group now and write what is known, synchronously. */
@@ -769,6 +815,11 @@ export class Run {
     while (this.scheduler.active > 0) await new Promise((r) => setTimeout(r, 5));
     await Promise.all(this.recording);
     clearInterval(this.summaryTimer);
+    await this.gates.finish(status).catch(() => {});
+    if (status !== "waiting") {
+      delete this.summary.gate;
+      delete this.summary.gates;
+    }
     if (status === "completed" && this.init.autoIntegrate && this.init.workspace) await this.integrateAtEnd();
     this.summary.agents.queued = 0;
     this.summary.status = status;

@@ -34,6 +34,20 @@ export interface RunSummary {
         conflicts: { n: number; label?: string; files: string[]; error: string }[];
       }
     | { error: string };
+  /** A14: while status is `waiting`, the gate waiting (the first, when several wait) ... */
+  gate?: GateView;
+  /** ... and every gate waiting, in number order. */
+  gates?: GateView[];
+  /** R08: the run this one was forked from, and which of its agents it reuses. */
+  forkedFrom?: { run: string; from?: number; rerun?: number[] };
+}
+
+export interface GateView {
+  n: number;
+  title: string;
+  details?: unknown;
+  /** ISO time it began to wait. */
+  since: string;
 }
 
 export interface RunLimits {
@@ -87,6 +101,18 @@ export type RunEvent =
       error?: string;
     } & AgentRef)
   | { type: "agent.refused"; label?: string; reason: string }
+  | { type: "gate.waiting"; n: number; title: string; details?: unknown; hash: string; since: string }
+  | {
+      type: "gate.answered";
+      n: number;
+      title: string;
+      approved: boolean;
+      by: string;
+      reason?: string;
+      answeredAt: string;
+      /** Answered from the journal (an earlier execution recorded this very gate's answer). */
+      replayed: boolean;
+    }
   | {
       type: "run.finished";
       runId: string;

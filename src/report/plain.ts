@@ -30,6 +30,7 @@ export function summaryLine(s: RunSummary): string {
 
 export class PlainReporter implements Reporter {
   private readonly sink: LineSink;
+  private runId?: string;
 
   constructor(out: Writable) {
     this.sink = new LineSink(out);
@@ -38,6 +39,7 @@ export class PlainReporter implements Reporter {
   event(e: RunEvent): void {
     switch (e.type) {
       case "run.started":
+        this.runId = e.runId;
         this.sink.line(`run ${e.runId}${e.resumed ? " (resumed)" : ""}`);
         break;
       case "phase":
@@ -73,6 +75,20 @@ export class PlainReporter implements Reporter {
       case "agent.refused":
         this.sink.line(`  refused${e.label ? ` ${e.label}` : ""}: ${e.reason}`);
         break;
+      case "gate.waiting": {
+        // A14: where to answer it from, when nobody is at this terminal.
+        const id = this.runId ?? "<run>";
+        this.sink.line(
+          `? gate #${e.n} "${e.title}" waits: weft approve ${id} ${e.n} / weft reject ${id} ${e.n}`,
+        );
+        if (e.details !== undefined) this.sink.line(`  details: ${JSON.stringify(e.details)}`);
+        break;
+      }
+      case "gate.answered":
+        this.sink.line(
+          `  gate #${e.n} "${e.title}" ${e.approved ? "approved" : "rejected"} by ${e.by}${e.reason ? `: ${e.reason}` : ""}${e.replayed ? " (recorded earlier)" : ""}`,
+        );
+        break;
       case "run.finished": {
         const s = e.summary;
         for (const r of s.refused) this.sink.line(`refused${r.label ? ` ${r.label}` : ""}: ${r.reason}`);
@@ -88,6 +104,10 @@ export class PlainReporter implements Reporter {
         if (s.status === "budget_exhausted") {
           this.sink.line(
             `resume with a higher limit: weft resume ${e.runId} --budget <tokens> / --max-agents <n>`,
+          );
+        } else if (s.status === "waiting") {
+          this.sink.line(
+            `waiting at a gate: weft approve ${e.runId} (or weft reject), then weft resume ${e.runId}`,
           );
         } else if (s.status !== "completed") {
           this.sink.line(`resume with: weft resume ${e.runId}`);

@@ -156,6 +156,23 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     });
   }
 
+  // A14: wait for a person's approval; the engine answers true (approved) or false (rejected).
+  function gate(title, opts) {
+    let argsJson;
+    try {
+      if (typeof title !== "string" || title === "") throw new TypeError("gate(title, opts?): title must be a non-empty string");
+      if (opts !== undefined && (opts === null || typeof opts !== "object" || Array.isArray(opts))) throw new TypeError("gate(title, opts?): opts must be an object like { details }");
+      const g = { title };
+      if (opts !== undefined && opts.details !== undefined) g.details = parse(toJson(opts.details, "details"));
+      argsJson = stringify(g);
+    } catch (e) { return Promise.reject(e); }
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve: (v) => resolve(v === true), reject });
+      send("op", "gate", argsJson, id);
+    });
+  }
+
   function callerOf(stack) {
     const lines = String(stack).split("\n").slice(1);
     for (const l of lines) {
@@ -242,6 +259,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   define(G, "parallel", parallel);
   define(G, "integrate", integrate);
   define(G, "workflow", workflow);
+  define(G, "gate", gate);
   define(G, "pipeline", pipeline);
   define(G, "phase", phase);
   define(G, "log", log);

@@ -1,0 +1,233 @@
+/**
+ * Answering gates (SPEC A14): `weft approve <run> [gate]`, `weft reject <run> [gate] --reason`,
+ * and the prompt of a foreground `weft run` in a terminal. Every answer goes through the control
+ * channel, so the prompt and a `weft approve` from another terminal race safely: the run's owner
+ * applies the first and refuses the other with a message.
+ */
+
+import { open, readFile } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
+import { join } from "node:path";
+import { createInterface, type Interface } from "node:readline";
+import { NothingToResumeError, UsageError } from "../api/errors.js";
+import { type ControlRequest, sendControl } from "../control/channel.js";
+import { answerable, readGateState, selectGate } from "../engine/gates.js";
+import type { Reporter, RunEvent } from "../report/events.js";
+import { findRun } from "../store/files.js";
+import { isPidAlive, processStartTime } from "../store/lock.js";
+import { type RunFlags, reporterFor } from "./run-command.js";
+
+export interface AnswerFlags {
+  reason?: string;
+  /** How long to wait for a live owner to record the answer (ms). */
+  waitMs?: number;
+}
+
+/** A gate named on the command line: `3` or `#3` is a number, anything else a title. */
+export function parseGateArg(text: string | undefined): string | number | undefined {
+  if (text === undefined) return undefined;
+  const m = /^#?(\d+)$/.exec(text.trim());
+  return m ? Number(m[1]) : text;
+}
+
+/** Whether a live process owns the run (R05's lock: pid alive, same process, fresh heartbeat). */
+async function ownerAlive(runDir: string): Promise<boolean> {
+  let info: { pid?: number; startTime?: string; heartbeatAt?: number; hostname?: string };
+  try {
+    info = JSON.parse(await readFile(join(runDir, "lock.json"), "utf8"));
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(info.pid) || typeof info.heartbeatAt !== "number") return false;
+  if (Date.now() - info.heartbeatAt > 30_000) return false;
+  // Another machine's lock (a shared folder): trust its heartbeat.
+  if (info.hostname && info.hostname !== hostname()) return true;
+  if (!isPidAlive(info.pid!)) return false;
+  const start = processStartTime(info.pid!);
+  return !(info.startTime && start && start !== info.startTime);
+}
+
+async function journalSize(runDir: string): Promise<number> {
+  try {
+    const fh = await open(join(runDir, "journal.jsonl"), "r");
+    try {
+      return (await fh.stat()).size;
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return 0;
+  }
+}
+
+/** The journal record the owner wrote for request `msgId` (answered or refused), read from `offset`. */
+async function outcomeOf(runDir: string, offset: number, msgId: string): Promise<any | undefined> {
+  let text: string;
+  try {
+    const fh = await open(join(runDir, "journal.jsonl"), "r");
+    try {
+      const size = (await fh.stat()).size;
+      const buf = Buffer.alloc(Math.max(0, size - offset));
+      await fh.read(buf, 0, buf.length, offset);
+      text = buf.toString("utf8");
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return undefined;
+  }
+  const needle = `"msg":${JSON.stringify(msgId)}`;
+  for (const line of text.split("\n")) {
+    if (!line.includes(needle)) continue;
+    try {
+      const r = JSON.parse(line);
+      if ((r.type === "gate.answered" || r.type === "gate.refused") && r.msg === msgId) return r;
+    } catch {}
+  }
+  return undefined;
+}
+
+/** `weft approve` / `weft reject`: returns the exit code. */
+export async function answerCommand(
+  type: "approve" | "reject",
+  runId: string,
+  gateArg: string | undefined,
+  flags: AnswerFlags,
+): Promise<number> {
+  const runDir = await findRun(join(process.cwd(), ".weft"), runId);
+  if (!runDir) throw new NothingToResumeError(`no run "${runId}" in .weft/runs`);
+  const gate = parseGateArg(gateArg);
+  const request: ControlRequest = { type, gate, reason: flags.reason };
+  if (!(await ownerAlive(runDir))) {
+    // Nobody runs it: check against the journal that this gate waits, and leave the answer on
+    // disk for the next owner.
+    const picked = selectGate(
+      answerable(await readGateState(runDir).catch(() => ({ answers: new Map(), waiting: new Map() }))),
+      gate,
+    );
+    if (typeof picked === "string") throw new UsageError(`run ${runId}: ${picked}`);
+    await sendControl(runDir, request);
+    process.stdout.write(
+      `${type === "approve" ? "approval" : "rejection"} of gate #${picked.gate} "${picked.title}" recorded; weft resume ${runId} continues from the gate\n`,
+    );
+    return 0;
+  }
+  const offset = await journalSize(runDir);
+  const msg = await sendControl(runDir, request);
+  const end = Date.now() + (flags.waitMs ?? 15_000);
+  while (Date.now() < end) {
+    const r = await outcomeOf(runDir, offset, msg.id);
+    if (r?.type === "gate.answered") {
+      process.stdout.write(
+        `gate #${r.gate} "${r.title}" ${r.approved ? "approved" : "rejected"} by ${r.by}${r.reason ? `: ${r.reason}` : ""}\n`,
+      );
+      return 0;
+    }
+    if (r?.type === "gate.refused") {
+      process.stderr.write(`weft: ${r.reason}\n`);
+      return 1;
+    }
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  process.stdout.write(
+    `sent; the run's owner has not recorded it yet (request ${msg.id} waits in ${join(runDir, "control")})\n`,
+  );
+  return 0;
+}
+
+function localUser(): string {
+  let name = process.env.USER ?? process.env.LOGNAME;
+  try {
+    name ??= userInfo().username;
+  } catch {}
+  return `${name ?? "unknown"}@${hostname()}`;
+}
+
+/**
+ * A foreground run in a terminal asks about each gate on stderr and reads the answer from stdin,
+ * one gate at a time. The answer is sent on the control channel like `weft approve`, so an answer
+ * given elsewhere first wins: the prompt then says so and moves on.
+ */
+export function withGatePrompt(inner: Reporter, input = process.stdin, output = process.stderr): Reporter {
+  let runDir: string | undefined;
+  let rl: Interface | undefined;
+  const queue: Extract<RunEvent, { type: "gate.waiting" }>[] = [];
+  let asking: number | undefined;
+  let closed = false;
+
+  const ensure = (): Interface => {
+    if (!rl) {
+      rl = createInterface({ input, output, terminal: true });
+      // Raw mode keeps Ctrl-C from the terminal's signal: pass it on, so it stops the run (C04).
+      rl.on("SIGINT", () => process.kill(process.pid, "SIGINT"));
+    }
+    return rl;
+  };
+  const next = () => {
+    if (closed || asking !== undefined || !runDir) return;
+    const g = queue.shift();
+    if (!g) return;
+    asking = g.n;
+    const details = g.details === undefined ? "" : `${JSON.stringify(g.details, null, 2)}\n`;
+    ensure().question(`\n${details}Approve "${g.title}"? [y/N] `, (answer) => {
+      if (asking !== g.n) return;
+      asking = undefined;
+      const yes = /^\s*y(es)?\s*$/i.test(answer);
+      sendControl(runDir!, { type: yes ? "approve" : "reject", gate: g.n, by: localUser() }).catch((e) =>
+        output.write(`weft: cannot send the answer: ${(e as Error).message}\n`),
+      );
+      next();
+    });
+  };
+  const close = () => {
+    closed = true;
+    rl?.close();
+    rl = undefined;
+    input.pause();
+  };
+
+  return {
+    event(e) {
+      inner.event(e);
+      switch (e.type) {
+        case "run.started":
+          runDir = e.runDir;
+          break;
+        case "gate.waiting":
+          queue.push(e);
+          next();
+          break;
+        case "gate.answered": {
+          const i = queue.findIndex((g) => g.n === e.n);
+          if (i >= 0) queue.splice(i, 1);
+          if (asking === e.n && !e.replayed) {
+            // Answered elsewhere while the question was open: drop the question.
+            asking = undefined;
+            rl?.close();
+            rl = undefined;
+            output.write(`\n`);
+            next();
+          }
+          break;
+        }
+        case "run.finished":
+          close();
+          break;
+      }
+    },
+    close: async () => {
+      close();
+      await inner.close?.();
+    },
+  };
+}
+
+/** The prompt is for a person at a terminal: both ends a TTY, and not `--json`. */
+export const promptsAllowed = (json: boolean | undefined) =>
+  !json && process.stdin.isTTY === true && process.stderr.isTTY === true;
+
+/** The run's reporter, with the gate prompt when a person is at the terminal. */
+export function interactiveReporter(flags: RunFlags): Reporter {
+  const r = reporterFor(flags);
+  return promptsAllowed(flags.json) ? withGatePrompt(r) : r;
+}
