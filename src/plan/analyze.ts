@@ -23,6 +23,8 @@ export interface Count {
 
 export interface PlanOption {
   name: string;
+  /** Given only when this holds (a conditional spread in the script). */
+  when?: string;
   /** The option as written. */
   source: string;
   known: boolean;
@@ -77,7 +79,7 @@ export interface Plan {
   path: string;
   meta: WorkflowMeta;
   /** meta.phases, then the phase() calls of the script in source order. */
-  phases: { title: string; detail?: string; line?: number; source: "meta" | "script" }[];
+  phases: { title: string; detail?: string; lines: number[]; source: "meta" | "script" }[];
   agents: PlanAgent[];
   fanOuts: FanOut[];
   /** workflow() and integrate() calls: work the estimate does not count, or that writes files. */
@@ -133,6 +135,8 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
     declarations.set(name, list);
   };
   const agentCalls: AnyNode[] = [];
+  /** Lines where a variable is assigned after its declaration: its declared value may not last. */
+  const assigned = new Map<string, number[]>();
   const phaseCalls: AnyNode[] = [];
   const identifiers: AnyNode[] = [];
   const otherCalls: AnyNode[] = [];
@@ -145,6 +149,11 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
         for (const id of bound(param)) declare(id, { type: "Param", start: n.start, fn: n });
     }
     if (n.type === "Identifier") identifiers.push(n);
+    if (n.type === "AssignmentExpression" && n.left.type === "Identifier") {
+      const list = assigned.get(n.left.name) ?? [];
+      list.push(n.loc.start.line);
+      assigned.set(n.left.name, list);
+    }
     if (n.type === "CallExpression") {
       const name = calleeName(n);
       if (name === "agent") agentCalls.push(n);
@@ -170,6 +179,10 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
     },
   };
   const value = (n: AnyNode): StaticValue => evaluate(n, scope);
+  const initOf = (id: AnyNode): AnyNode | undefined => {
+    const d = scope.declarationOf(id.name, id.start);
+    return d?.type === "VariableDeclarator" && d.id.type === "Identifier" ? d.init : undefined;
+  };
   const text = (n: AnyNode) => clip(source.slice(n.start, n.end));
 
   // Fan-out sites, found from the agent calls up: only sites with agents under them matter.
@@ -199,6 +212,25 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
   const countOf = (over: AnyNode, line: number): Count => {
     const v = value(over);
     const notes = v.note ? [`line ${line}: ${v.note}`] : [];
+    let root = over;
+    while (
+      root.type === "MemberExpression" ||
+      root.type === "ChainExpression" ||
+      root.type === "CallExpression"
+    ) {
+      root =
+        root.type === "ChainExpression"
+          ? root.expression
+          : root.type === "CallExpression"
+            ? root.callee
+            : root.object;
+    }
+    const again = root.type === "Identifier" ? assigned.get(root.name) : undefined;
+    if (again) {
+      notes.push(
+        `line ${line}: \`${root.name}\` is assigned again at line ${again.join(", ")}; counted from its declaration`,
+      );
+    }
     if (v.known && Array.isArray(v.value)) {
       if (v.upperBound) {
         return {
@@ -286,9 +318,22 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
         lines.unshift(s.line);
         onSite?.(s);
       }
-      if (
-        (p.type === "IfStatement" && p.test !== child) ||
-        (p.type === "ConditionalExpression" && p.test !== child) ||
+      const branch = (p.type === "IfStatement" || p.type === "ConditionalExpression") && p.test !== child;
+      const test = branch ? value(p.test) : undefined;
+      if (test?.known) {
+        // A condition known from the args or the script's constants: taken, or never reached.
+        const taken = Boolean(test.value) === (p.consequent === child);
+        if (!taken) {
+          times({
+            n: 0,
+            exact: true,
+            assumptions: [
+              `line ${p.loc.start.line}: \`${text(p.test)}\` is ${Boolean(test.value)}: not reached`,
+            ],
+          });
+        }
+      } else if (
+        branch ||
         (p.type === "LogicalExpression" && p.right === child) ||
         p.type === "SwitchCase" ||
         p.type === "CatchClause"
@@ -375,7 +420,7 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
   const agents: PlanAgent[] = agentCalls
     .sort((a, b) => a.start - b.start)
     .map((c, i) => {
-      const options = optionsOf(c.arguments[1], value, text);
+      const options = optionsOf(c.arguments[1], value, text, initOf);
       const get = (k: string) => options.find((o) => o.name === k);
       const shown = (o: PlanOption | undefined) =>
         o ? (o.known && typeof o.value === "string" ? o.value : `‹${o.source}›`) : undefined;
@@ -431,14 +476,7 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
   return {
     path: script.displayPath,
     meta: script.meta,
-    phases: [
-      ...(script.meta.phases ?? []).map((p) => ({
-        title: p.title,
-        detail: p.detail,
-        source: "meta" as const,
-      })),
-      ...phasesInSource.map((p) => ({ title: p.title, line: p.line, source: "script" as const })),
-    ],
+    phases: mergePhases(script.meta.phases ?? [], phasesInSource),
     agents,
     fanOuts: [...sites.values()].sort((a, b) => a.line - b.line),
     others,
@@ -456,6 +494,26 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
     },
     args: { given: scope.argsGiven, value: opts.args },
   };
+}
+
+/** meta.phases in order, each with the lines of its phase() calls; then phases only the script names. */
+function mergePhases(
+  declared: { title: string; detail?: string }[],
+  called: { title: string; line: number }[],
+): Plan["phases"] {
+  const out: Plan["phases"] = declared.map((p) => ({
+    title: p.title,
+    detail: p.detail,
+    lines: called.filter((c) => c.title === p.title).map((c) => c.line),
+    source: "meta",
+  }));
+  for (const c of called) {
+    const known = out.find((p) => p.title === c.title);
+    if (known) {
+      if (!known.lines.includes(c.line)) known.lines.push(c.line);
+    } else out.push({ title: c.title, lines: [c.line], source: "script" });
+  }
+  return out;
 }
 
 function promptOf(node: AnyNode | undefined, value: (n: AnyNode) => StaticValue, source: string): string {
@@ -491,26 +549,54 @@ function complete(v: unknown): boolean {
   return true;
 }
 
+/**
+ * The options of an agent() call. Spreads are followed through constants and conditionals
+ * (`...(args.verify ? { verify: args.verify } : {})`), so an option given only sometimes is
+ * still listed, with the condition it depends on.
+ */
 function optionsOf(
   node: AnyNode | undefined,
   value: (n: AnyNode) => StaticValue,
   text: (n: AnyNode) => string,
+  initOf: (id: AnyNode) => AnyNode | undefined,
+  when?: string,
+  depth = 0,
 ): PlanOption[] {
-  if (!node) return [];
+  if (!node || depth > 8) return [];
+  const cond = (o: PlanOption): PlanOption => (when ? { ...o, when } : o);
+  if (node.type === "Identifier") {
+    const init = initOf(node);
+    if (init) return optionsOf(init, value, text, initOf, when, depth + 1);
+  }
+  if (node.type === "ConditionalExpression") {
+    const test = text(node.test);
+    return [
+      ...optionsOf(node.consequent, value, text, initOf, when ? `${when} and ${test}` : test, depth + 1),
+      ...optionsOf(
+        node.alternate,
+        value,
+        text,
+        initOf,
+        when ? `${when} and not ${test}` : `not ${test}`,
+        depth + 1,
+      ),
+    ];
+  }
+  if (node.type === "LogicalExpression" && node.operator === "&&") {
+    const test = text(node.left);
+    return optionsOf(node.right, value, text, initOf, when ? `${when} and ${test}` : test, depth + 1);
+  }
   if (node.type !== "ObjectExpression") {
     const v = value(node);
     if (v.known && v.value && typeof v.value === "object") {
-      return Object.entries(v.value).map(([name, val]) => ({
-        name,
-        source: JSON.stringify(val),
-        known: true,
-        value: val,
-      }));
+      return Object.entries(v.value).map(([name, val]) =>
+        cond({ name, source: JSON.stringify(val), known: true, value: val }),
+      );
     }
-    return [{ name: "…", source: text(node), known: false }];
+    return [cond({ name: "…", source: text(node), known: false })];
   }
-  return (node.properties as AnyNode[]).map((p) => {
-    if (p.type === "SpreadElement") return { name: "…", source: text(p), known: false };
+  return (node.properties as AnyNode[]).flatMap((p) => {
+    if (p.type === "SpreadElement") return optionsOf(p.argument, value, text, initOf, when, depth + 1);
     const name = p.computed
       ? `[${text(p.key)}]`
       : p.key.type === "Identifier"
@@ -518,7 +604,7 @@ function optionsOf(
         : String(p.key.value);
     const v = value(p.value);
     const known = v.known && complete(v.value);
-    return { name, source: text(p.value), known, ...(known ? { value: v.value } : {}) };
+    return [cond({ name, source: text(p.value), known, ...(known ? { value: v.value } : {}) })];
   });
 }
 

@@ -6,6 +6,10 @@ const num = (n: number) => n.toLocaleString("en-US");
 const countText = (c: Count) => (c.exact ? num(c.n) : `~${num(c.n)}`);
 
 function optionText(o: PlanOption): string {
+  return o.when ? `${optionValue(o)} (if ${o.when})` : optionValue(o);
+}
+
+function optionValue(o: PlanOption): string {
   if (o.name === "schema")
     return o.known ? `schema=${o.source.length <= 30 ? o.source : "{…}"}` : `schema=${o.source}`;
   if (o.known && typeof o.value === "string") return `${o.name}=${JSON.stringify(o.value)}`;
@@ -33,7 +37,8 @@ export function renderPlan(plan: Plan): string {
   if (plan.phases.length === 0) out.push("(none)");
   let i = 0;
   for (const p of plan.phases) {
-    const where = p.source === "meta" ? "meta.phases" : `phase() at line ${p.line}`;
+    const calls = p.lines.length > 0 ? `phase() at line ${p.lines.join(", ")}` : "no phase() call";
+    const where = p.source === "meta" ? `meta.phases; ${calls}` : calls;
     out.push(`${++i}. ${p.title}${p.detail ? ` — ${p.detail}` : ""} (${where})`);
   }
 

@@ -112,6 +112,10 @@ export function evaluate(node: AnyNode, scope: Scope, depth = 0): StaticValue {
       return { known: true, value: out, origin: { kind: "literal" } };
     }
     case "UnaryExpression":
+      if (node.operator === "!") {
+        const v = ev(node.argument);
+        return v.known ? { known: true, value: !v.value, origin: { kind: "literal" } } : v;
+      }
       if (node.operator === "-" && node.argument.type === "Literal") {
         return { known: true, value: -node.argument.value, origin: { kind: "literal" } };
       }
