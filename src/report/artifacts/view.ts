@@ -19,6 +19,8 @@ export interface AgentView {
   finished?: AgentFinishedRecord;
   /** It was started in an execution that ended without finishing it. */
   interrupted?: boolean;
+  /** The execution (1 = the first start) whose record finished it. */
+  execution?: number;
 }
 
 export interface RunView {
@@ -80,6 +82,7 @@ export function applyRecord(view: RunView, r: JournalRecord | Record<string, any
     case "agent.finished": {
       const a = view.agents.get(rec.n) ?? { n: rec.n, state: "running" as AgentState, started: 0 };
       a.finished = rec;
+      a.execution = view.executions.length;
       a.state = rec.status;
       a.interrupted = false;
       view.agents.set(rec.n, a);

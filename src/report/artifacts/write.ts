@@ -8,7 +8,7 @@
  * written synchronously in one loop: promise-based writes cost three thread-pool round trips per
  * file (see store/agent-files.ts).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import { planScript } from "../../plan/analyze.js";
@@ -81,8 +81,12 @@ export interface RenderStats {
   ms: number;
 }
 
-/** Render every artifact of the run in `runDir` from its journal. */
-export async function renderArtifacts(runDir: string): Promise<RenderStats> {
+/**
+ * Render every artifact of the run in `runDir` from its journal. With `fresh`, the per-agent files
+ * of agents that finished in an earlier execution are kept when they exist (they were rendered
+ * from the same records then), so the end of a resume does not rewrite 10,000 unchanged files.
+ */
+export async function renderArtifacts(runDir: string, opts: { fresh?: boolean } = {}): Promise<RenderStats> {
   const t0 = performance.now();
   const view = await readView(runDir);
   const runId = view.started?.runId ?? runDir.split(/[\\/]/).pop()!;
@@ -91,7 +95,17 @@ export async function renderArtifacts(runDir: string): Promise<RenderStats> {
   mkdirSync(packets, { recursive: true });
   mkdirSync(results, { recursive: true });
   let files = 0;
+  const current = view.executions.length;
   for (const a of view.agents.values()) {
+    if (
+      opts.fresh &&
+      a.execution !== undefined &&
+      a.execution < current &&
+      existsSync(join(results, `${a.n}.md`)) &&
+      existsSync(join(packets, `${a.n}.md`))
+    ) {
+      continue;
+    }
     writeText(join(packets, `${a.n}.md`), renderAgentPacket(runId, a, readRecord(runDir, a.n)));
     files++;
     if (a.state !== "running") {
@@ -186,7 +200,7 @@ export class StateTracker {
   async finish(): Promise<RenderStats> {
     clearInterval(this.timer);
     while (this.busy) await new Promise((r) => setTimeout(r, 5));
-    return renderArtifacts(this.runDir);
+    return renderArtifacts(this.runDir, { fresh: true });
   }
 
   stop(): void {
