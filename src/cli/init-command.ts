@@ -60,7 +60,7 @@ export async function initCommand(flags: { skill?: string; force?: boolean }): P
     await write(join(".weft", "config.json"), `${JSON.stringify(CONFIG, null, 2)}\n`);
     await ignoreRules(cwd, say);
     if (host) {
-      await write(skillPath(host), renderSkill(host));
+      await write(skillPath(host), await renderSkill(host));
       await registerMcp(cwd, host, flags.force === true, say);
     }
   } catch (e) {

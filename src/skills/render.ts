@@ -13,8 +13,11 @@
  * so its guide runs `weft run` from the shell.
  */
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readdir } from "node:fs/promises";
+import { basename, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadScriptFile } from "../script/load.js";
+import { isScriptPath, RECIPES_DIR } from "../workflows/lookup.js";
 
 export type SkillHost = "claude" | "codex" | "pi";
 export const SKILL_HOSTS: SkillHost[] = ["claude", "codex", "pi"];
@@ -36,9 +39,35 @@ export function skillPath(host: SkillHost): string {
 
 const read = (name: string) => readFileSync(join(SOURCE_DIR, name), "utf8");
 
-export function renderSkill(host: SkillHost): string {
+/** The bundled recipes with their meta, read (never run) from the package's recipes/ folder. */
+async function recipesSection(): Promise<string> {
+  const names = (await readdir(RECIPES_DIR).catch(() => [] as string[])).filter(isScriptPath).sort();
+  const items: string[] = [];
+  for (const n of names) {
+    try {
+      const s = await loadScriptFile(join(RECIPES_DIR, n), RECIPES_DIR);
+      const sentence = (t: string) => `${t.trim().replace(/[.\s]+$/, "")}.`;
+      const props = Object.keys((s.meta.args?.properties as Record<string, unknown> | undefined) ?? {});
+      const required = (s.meta.args?.required as string[] | undefined) ?? [];
+      const args = props.length
+        ? ` Args: \`{ ${props.map((p) => (required.includes(p) ? p : `${p}?`)).join(", ")} }\`.`
+        : "";
+      items.push(
+        `- \`${basename(n, extname(n))}\`: ${sentence(s.meta.description)}${s.meta.whenToUse ? ` ${sentence(s.meta.whenToUse)}` : ""}${args}`,
+      );
+    } catch {
+      // A recipe that does not load is not offered.
+    }
+  }
+  return items.length > 0 ? `The recipes shipped with this version:\n\n${items.join("\n")}` : "";
+}
+
+export async function renderSkill(host: SkillHost): Promise<string> {
   const launch = read(host === "pi" ? "launch-cli.md" : "launch-mcp.md").trim();
-  const body = read("guide.md").replace("{{LAUNCH}}", launch);
+  const body = read("guide.md")
+    .replace("{{LAUNCH}}", launch)
+    .replace("{{RECIPES}}", await recipesSection())
+    .replace(/\n{3,}/g, "\n\n");
   // JSON strings are valid YAML scalars: no quoting rules to get wrong.
   return `---\nname: ${SKILL_NAME}\ndescription: ${JSON.stringify(SKILL_DESCRIPTION)}\n---\n\n${body}`;
 }

@@ -1,8 +1,12 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { meta, project, runScript, weft } from "../helpers/cli.js";
+
+const recipesDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "recipes");
+const recipeFiles = existsSync(recipesDir) ? readdirSync(recipesDir).filter((f) => /\.(js|ts)$/.test(f)) : [];
 
 const read = (dir: string, rel: string) => readFileSync(join(dir, rel), "utf8");
 
@@ -65,7 +69,9 @@ describe("weft init (U05)", () => {
     }
     expect(skill).toContain("workflow_wait");
     expect(skill).toContain("Triangulated review");
-    expect(skill).not.toContain("{{LAUNCH}}");
+    expect(skill).not.toContain("{{");
+    // The recipes shipped with the package are offered by name, read from their meta.
+    for (const f of recipeFiles) expect(skill).toContain(`- \`${f.replace(/\.(js|ts)$/, "")}\`: `);
     const mcp = JSON.parse(read(dir, ".mcp.json"));
     expect(mcp.mcpServers.other).toEqual({ command: "x" });
     expect(mcp.mcpServers.weft).toEqual({ command: "npx", args: ["-y", "weftkit", "mcp"] });
