@@ -1,0 +1,216 @@
+/**
+ * Compatibility with pi-dynamic-workflows (SPEC preamble: "a script written for either runs on
+ * weft unchanged ... pi scripts get their `cwd` global and a `process` whose only member is
+ * `cwd()`; where the two disagree, weft follows Claude Code: a schema that never validates
+ * throws"). Each fixture in test/compat/pi/ is a script written as a pi-dynamic-workflows user
+ * writes one; it runs in place, unchanged, with `weft run`.
+ *
+ * Source of the dialect: Michaelliv/pi-dynamic-workflows, src/workflow.ts (the runtime:
+ * parseWorkflowScript, runWorkflow and the vm context it builds), src/workflow-tool.ts (the
+ * `workflow` tool and the authoring guidelines it gives the model), src/agent.ts and
+ * src/structured-output.ts (what an agent() call returns), tests/workflow-runtime.test.ts.
+ *
+ * The API, and how weft maps it:
+ * - `export const meta = {name, description, whenToUse?, phases?: [{title, detail?, model?}]}`,
+ *   the first statement, `export const`, a literal (no spreads, computed keys, interpolation);
+ *   name and description non-empty -> S01, the same rules.
+ * - The body is wrapped in an async function: top-level await and return; the result must be
+ *   structured-cloneable, and an unawaited agent() promise in it is an error ("did you forget to
+ *   await") -> S02: JSON; weft refuses a promise, Map or Set in the result by path too.
+ * - No imports, require, fs; plain JavaScript (the tool guidelines) -> S03, S06.
+ * - `Date.now()`, `Math.random()`, `new Date()` are refused (pi: by a regex on the source before
+ *   the run) -> S05 (weft: a DeterminismError where the call is made; `new Date(x)` works).
+ * - `agent(prompt, {label, phase, schema, model, isolation, agentType})`: the last assistant text,
+ *   or with `schema` (a JSON Schema, TypeBox-compatible) the structured_output tool's arguments;
+ *   a failed agent logs "agent <label> failed" and returns null -> A01, A02, A03. Differences:
+ *   pi turns an agent that never gives structured output into null; weft follows Claude Code and
+ *   throws (a null slot inside parallel/pipeline, as in pi). pi only mentions `model`,
+ *   `agentType` and `isolation` in the agent's instructions; weft honours them: the model goes to
+ *   the backend, an agent type needs a definition (`.weft/agents/<name>.md`) or a backend with
+ *   named agents (else agent() throws, naming the option), and `isolation: "worktree"` needs a
+ *   git repository (else the run is refused before it starts).
+ * - `parallel(thunks)`: functions, concurrently, order kept, a throwing thunk is null -> A04.
+ * - `pipeline(items, ...stages)`: stages get (previous, original, index), a throwing stage makes
+ *   the item null -> A05.
+ * - `phase(title)` (conditional and loop-built phases are recorded as they run) -> A07;
+ *   `log(message)`; `console.log/info` are log lines, `console.warn/error` log "[warn]"/"[error]"
+ *   lines -> A08 (weft shows them as warning lines).
+ * - `args` -> A09; `cwd` and `process.cwd()` (a frozen `process` with only `cwd`) -> the
+ *   directory weft was started in.
+ * - `budget: {total, spent(), remaining()}`: total is the token budget or null; remaining() is
+ *   Infinity without one; agent() throws once it is spent -> A10. pi estimates spent() from the
+ *   answers' length; weft counts the tokens the backends report.
+ * - Concurrency min(16, max(1, cpus - 2)) -> A12 (weft's own default).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { journal, runIdOf } from "../helpers/cli.js";
+import { compatProject, resultOf, runCompat } from "./run.js";
+
+const finished = (dir: string, id: string) => journal(dir, id).filter((x) => x.type === "agent.finished");
+const agentRecord = (dir: string, id: string, n: number) =>
+  JSON.parse(readFileSync(join(dir, ".weft", "runs", id, "agents", `${n}.json`), "utf8"));
+
+describe("pi-dynamic-workflows scripts run unchanged", () => {
+  test("S01 S02 A07 A09 compat pi: loop-built phases, conditional phases, args, cwd and process.cwd()", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "inventory.js", [
+      "--args",
+      JSON.stringify({ needsReview: false, areas: ["API", "UI"] }),
+    ]);
+    expect(r.code).toBe(0);
+    expect(resultOf(r)).toEqual({
+      ok: true,
+      root: dir,
+      sameRoot: true,
+      inventory: [
+        { area: "API", summary: "inspect API: one module, Inspect API" },
+        { area: "UI", summary: "inspect UI: one module, Inspect UI" },
+      ],
+    });
+    // Only the phases that ran: the conditional Review phase of meta.phases never started.
+    const phases = journal(dir, runIdOf(r))
+      .filter((x) => x.type === "phase")
+      .map((x) => x.title);
+    expect(phases).toEqual(["Inspect API", "Inspect UI"]);
+    const prompt = agentRecord(dir, runIdOf(r), 1).prompt;
+    expect(prompt).toBe(`Inspect the API code under ${dir} and summarize it in one line`);
+  });
+
+  test("A01 A02 A03 compat pi: a JSON Schema answer is the validated object; model reaches the backend; agentType from .weft/agents", async () => {
+    const dir = compatProject("pi", { ".weft/agents/scout.md": "agents/scout.md" });
+    const r = await runCompat(dir, "pi", "project-summary.js");
+    expect(r.code).toBe(0);
+    expect(resultOf(r)).toEqual({
+      summary: "A workflow runtime",
+      files: ["src/index.ts", "README.md"],
+      notes:
+        "scout (Explores the repository and reports what a newcomer should read first) (You are a scout. Read, then report briefly.): start with the README",
+    });
+    expect(agentRecord(dir, runIdOf(r), 1).options).toMatchObject({
+      label: "project-summary",
+      model: "anthropic/claude-sonnet-4-5",
+    });
+  });
+
+  test("A02 compat pi: an agentType with no definition is refused by name (pi only mentioned it to the agent)", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "project-summary.js");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'OptionsError: agent() option "agentType": no definition of agent type "scout" (weft looked for .weft/agents/scout.md',
+    );
+  });
+
+  test("A03 compat pi: output that never validates is null inside parallel, as in pi, and throws when awaited directly (weft follows Claude Code)", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "strict-output.js");
+    expect(r.code).toBe(0);
+    expect(resultOf(r)).toEqual({
+      plans: [{ steps: ["split the lexer", "add tests"] }, null],
+      direct: "threw SchemaError",
+    });
+    expect(r.stderr).toContain("failed #2 chatty plan");
+  });
+
+  test("A01 A04 A05 compat pi: a failed review is a null to check; pipeline stages get (previous, original, index)", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "module-fixes.js", [
+      "--args",
+      JSON.stringify({ modules: ["core", "legacy", "ui"] }),
+    ]);
+    expect(r.code).toBe(0);
+    expect(resultOf(r)).toEqual({
+      ok: false,
+      reviewed: ["core", "ui"],
+      failed: ["legacy"],
+      fixes: [
+        "verified (Verify the fix for module core (item 0): fixed fix core)",
+        "verified (Verify the fix for module ui (item 1): fixed fix ui)",
+      ],
+      verdict: "ok",
+    });
+    expect(r.stderr).toContain("failed #2 review legacy");
+    expect(r.stderr).toContain("  review failed for: legacy");
+  });
+
+  test("A08 compat pi: log and console.log/info are narrator lines, console.warn/error warning lines", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "narrate.js");
+    expect(r.code).toBe(0);
+    expect(resultOf(r)).toEqual({ found: "2 TODOs" });
+    expect(r.stderr).toContain(`  starting the scan of ${dir}\n`);
+    expect(r.stderr).toContain("  console.log goes to the log too\n");
+    expect(r.stderr).toContain("  so does console.info\n");
+    expect(r.stderr).toContain("! a warning line\n");
+    expect(r.stderr).toContain("! an error line\n");
+  });
+
+  test("A10 compat pi: without a budget total is null and remaining() Infinity; with one agent() throws once it is spent", async () => {
+    const dir = compatProject("pi");
+    let r = await runCompat(dir, "pi", "budgeted.js");
+    expect(r.code).toBe(0);
+    expect(resultOf(r)).toEqual({ limited: false, remaining: "Infinity", scans: 1 });
+
+    r = await runCompat(dir, "pi", "budgeted.js", ["--budget", "120"]);
+    expect(r.code).toBe(3);
+    expect(resultOf(r)).toEqual({
+      limited: true,
+      total: 120,
+      spent: 150,
+      remaining: 0,
+      scans: 3,
+      error: "token budget reached: 150 of 120 tokens spent (setting budget, flag --budget)",
+    });
+  });
+
+  test("S05 S06 compat pi: new Date(value), Map, Set, Promise.all and JSON work; process has only cwd; no Node globals", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "sandbox.js", ["--args", JSON.stringify({ since: "2025-03-01" })]);
+    expect(r.code).toBe(0);
+    expect(resultOf(r)).toEqual({
+      year: 2025,
+      process: ["cwd"],
+      cwdType: "string",
+      missing: "undefined undefined undefined undefined",
+      sizes: { api: 2, ui: 1 },
+      unique: ["a", "b"],
+      answers: ["Count the files in the api area: 3", "Count the files in the ui area: 3"],
+      math: 2,
+      json: { n: 3, s: "4", b: true },
+      arrays: 1,
+    });
+  });
+
+  test("S02 compat pi: returning an agent() promise without await fails the run and says why", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "forgot-await.js");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "TypeError: result.scan is a promise, which JSON cannot carry: await it (a missing await before agent(), parallel() or pipeline()?)",
+    );
+  });
+
+  test("A02 compat pi: isolation 'worktree' is a real worktree per agent in a git repository, and refused before the run outside one", async () => {
+    const inGit = compatProject("pi", {}, true);
+    const r = await runCompat(inGit, "pi", "parallel-edits.js");
+    expect(r.code).toBe(0);
+    expect(resultOf(r)).toEqual({ edits: ["wrote notes/alpha.md", "wrote notes/beta.md"] });
+    const files = finished(inGit, runIdOf(r))
+      .sort((a, b) => a.n - b.n)
+      .map((a) => a.files);
+    expect(files).toEqual([
+      [{ status: "A", path: "notes/alpha.md" }],
+      [{ status: "A", path: "notes/beta.md" }],
+    ]);
+    expect(existsSync(join(inGit, "notes"))).toBe(false);
+
+    const plain = compatProject("pi");
+    const refused = await runCompat(plain, "pi", "parallel-edits.js");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('isolation: "worktree" needs a git repository');
+    const runs = join(plain, ".weft", "runs");
+    expect(existsSync(runs) ? readdirSync(runs) : []).toEqual([]);
+  });
+});
