@@ -75,6 +75,13 @@ declare function integrate(
  * concurrency and stop; a nested workflow cannot call workflow() again.
  */
 declare function workflow(nameOrRef: string | { scriptPath: string }, args?: unknown): Promise<any>;
+/**
+ * Wait for a person to approve or reject (weft approve/reject, or the terminal prompt); resolves
+ * true when approved, false when rejected. No new agent starts while a gate waits. The answer is
+ * recorded and bound to this script's content, the title, the details and the occurrence: a
+ * resume reuses it, an edited script or changed details ask again.
+ */
+declare function gate(title: string, opts?: { details?: unknown }): Promise<boolean>;
 declare function phase(title: string): void;
 declare function log(...parts: unknown[]): void;
 /** The run's input (--args), verbatim JSON; undefined when none was given. */

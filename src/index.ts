@@ -1,5 +1,6 @@
 /** weftkit: the library API (SPEC U10; docs/api.md). */
 export { NothingToResumeError, UsageError } from "./api/errors.js";
+export { type ForkOptions, forkRun, startFork } from "./api/fork.js";
 export {
   type ResumeOptions,
   type RunHandle,

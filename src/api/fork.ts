@@ -11,7 +11,7 @@ import type { AgentFinishedRecord, ForkedFrom, JournalRecord } from "../engine/r
 import { ensureRunsDir, findRun } from "../store/files.js";
 import { readJournal } from "../store/journal.js";
 import { NothingToResumeError, UsageError } from "./errors.js";
-import { type ResumeOptions, type RunHandle, startSeeded } from "./run-workflow.js";
+import { type ResumeOptions, type RunHandle, startSeeded, type WorkflowResult } from "./run-workflow.js";
 
 export interface ForkOptions extends ResumeOptions {
   /** Reuse the source's finished agents numbered below this one (a number or a label). */
@@ -106,4 +106,9 @@ export async function startFork(runId: string, opts: ForkOptions): Promise<RunHa
     },
     opts,
   );
+}
+
+/** Fork and run to the end. */
+export async function forkRun(runId: string, opts: ForkOptions): Promise<WorkflowResult> {
+  return (await startFork(runId, opts)).done;
 }
