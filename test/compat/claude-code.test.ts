@@ -48,6 +48,14 @@ import { compatProject, fixture, resultOf, runCompat } from "./run.js";
 const finished = (dir: string, id: string) => journal(dir, id).filter((x) => x.type === "agent.finished");
 
 describe("Claude Code scripts run unchanged", () => {
+  // Checked in both dialects' sources: Claude Code's `schema` is "a JSON Schema" and scripts get
+  // no zod; pi-dynamic-workflows takes TypeBox in its library API but tells script authors to
+  // pass plain JSON Schema, and its sandbox has no zod or TypeBox either. So no unchanged script
+  // can hand weft a zod schema, and weft does not invent a `z` global for one.
+  test.todo(
+    "A03 a zod schema as schema: neither dialect gives scripts zod (JSON Schema objects work in both); open until weft gives scripts a way to build one",
+  );
+
   test("S01 S02 A01 A02 A03 A04 A05 A07 A08 compat claude-code: the canonical review pipeline (schema findings, verifiers per finding, .then, filter(Boolean))", async () => {
     const dir = compatProject("claude-code");
     const r = await runCompat(dir, "claude-code", "review-changes.js");
