@@ -81,7 +81,7 @@ const done = await parallel(
 )
 
 phase("Integrate")
-const merged = await integrate({ allowDirty: args.allowDirty === true })
+const merged = await integrate(null, { allowDirty: args.allowDirty === true })
 return {
   files: files.length,
   migrated: merged.applied.flatMap((a) => a.files),

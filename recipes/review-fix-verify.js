@@ -109,7 +109,7 @@ const fixes = await parallel(
 )
 
 phase("Integrate")
-const merged = await integrate({ allowDirty: args?.allowDirty === true })
+const merged = await integrate(null, { allowDirty: args?.allowDirty === true })
 return {
   findings: review.findings,
   fixed: merged.applied.flatMap((a) => a.files),

@@ -85,7 +85,7 @@ const done = await agent(
   },
 )
 if (done === null) return { scout, changed: [], verdict: null, error: "the change failed; see the run's results" }
-const merged = await integrate({ allowDirty: args.allowDirty === true })
+const merged = await integrate(null, { allowDirty: args.allowDirty === true })
 const changed = merged.applied.flatMap((a) => a.files)
 if (merged.conflicts.length > 0) return { scout, summary: done, changed, conflicts: merged.conflicts, verdict: null }
 

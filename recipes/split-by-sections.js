@@ -105,7 +105,7 @@ const work = await parallel(
 )
 
 phase("Integrate")
-const merged = await integrate({ allowDirty: args.allowDirty === true })
+const merged = await integrate(null, { allowDirty: args.allowDirty === true })
 return {
   sections: sections.map((s, i) => ({ name: nameOf(s, i), paths: s.paths, done: work[i] !== null, summary: work[i] })),
   applied: merged.applied.map((a) => ({ section: a.label, files: a.files })),

@@ -105,19 +105,21 @@ reviews.forEach((r, i) => {
   for (const f of r?.findings ?? []) found.push({ ...f, lens: lenses[i] })
 })
 const failedLenses = lenses.filter((_, i) => reviews[i] === null)
-// Exact repeats (same file, line and wording) need no agent to be merged.
-const seen = new Set()
-const distinct = found.filter((f) => {
+// Exact repeats (same file, line and wording) need no agent to be merged: one entry, every lens.
+const byKey = new Map()
+for (const { lens, ...f } of found) {
   const key = `${f.file}:${f.line}:${f.issue.trim().toLowerCase()}`
-  if (seen.has(key)) return false
-  seen.add(key)
-  return true
-})
+  const seen = byKey.get(key)
+  if (seen) {
+    if (!seen.lenses.includes(lens)) seen.lenses.push(lens)
+  } else byKey.set(key, { ...f, lenses: [lens] })
+}
+const distinct = [...byKey.values()]
 if (distinct.length === 0) return { findings: [], lenses, failedLenses }
 
 const merged = await agent(
   "Merge these code review findings into one list. Findings from different lenses that describe the same problem at the same place " +
-    "are one finding: keep the clearest wording, the highest severity, and list every lens that reported it. Sort by severity (high first), then file and line. " +
+    "are one finding: keep the clearest wording, the highest severity, and every lens that reported it. Sort by severity (high first), then file and line. " +
     "Do not add findings that are not in the list.\n\nFINDINGS:\n" +
     JSON.stringify(distinct, null, 2),
   { label: "merge", schema: MERGED, ...common },
