@@ -65,10 +65,12 @@ export type GateRecord = GateWaitingRecord | GateAnsweredRecord | GateRefusedRec
 export interface GateState {
   /** Recorded answers by gate hash. */
   answers: Map<string, GateAnsweredRecord>;
-  /** Gates waiting, unanswered, in the last execution, by hash. */
+  /** Gates waiting, unanswered, as the last execution that reached a gate left them, by hash. */
   waiting: Map<string, GateWaitingRecord>;
   /** How the last execution ended, when it recorded its end. */
   ended?: RunStatus;
+  /** A new execution began and has not reached a gate yet. */
+  fresh?: boolean;
 }
 
 export const emptyGateState = (): GateState => ({ answers: new Map(), waiting: new Map() });
@@ -78,12 +80,16 @@ export function foldGate(state: GateState, r: { type: string }): void {
   switch (r.type) {
     case "run.started":
     case "run.resumed":
-      // A new execution: what waited before waits again only once it is reached again.
-      state.waiting = new Map();
+      // A new execution. Until it reaches a gate, the gates the previous one left waiting still
+      // wait (an execution killed before its first gate changes nothing); once it reaches one,
+      // its own gates are what waits.
+      state.fresh = true;
       state.ended = undefined;
       break;
     case "gate.waiting": {
       const w = r as GateWaitingRecord;
+      if (state.fresh) state.waiting = new Map();
+      state.fresh = false;
       state.waiting.set(w.hash, w);
       break;
     }
@@ -107,9 +113,9 @@ export async function readGateState(runDir: string): Promise<GateState> {
   return state;
 }
 
-/** Waiting gates a person can still answer: the run did not end in a way that leaves them moot. */
+/** Waiting gates a person can still answer: every end but completion leaves them to a resume. */
 export function answerable(state: GateState): GateWaitingRecord[] {
-  if (state.ended !== undefined && state.ended !== "waiting") return [];
+  if (state.ended === "completed") return [];
   return [...state.waiting.values()].sort((a, b) => a.gate - b.gate);
 }
 
@@ -250,22 +256,25 @@ export class Gates {
   async answer(msg: ControlMessage): Promise<void> {
     const req = msg.request;
     if (req.type !== "approve" && req.type !== "reject") return;
-    const waiting = [...this.live.values()].sort((a, b) => a.gate - b.gate);
-    const picked = selectGate(waiting, req.gate);
-    if (typeof picked !== "string") return this.apply(picked, msg);
-    const sentBefore = Date.parse(msg.at) < this.deps.startedAt;
-    if (sentBefore) {
-      // Left on disk for this execution: it answers a gate that waited in the previous one.
+    if (Date.parse(msg.at) < this.deps.startedAt) {
+      // Left on disk for this execution: it answers a gate that waited in an earlier one, and
+      // applies to that very gate (same hash) once the script reaches it again.
       const prior = selectGate(answerable(this.state), req.gate);
       if (typeof prior !== "string") {
+        if (this.state.answers.has(prior.hash)) {
+          await this.refuse(msg, `gate ${describeGate(prior)} was answered already`);
+          return;
+        }
         const list = this.held.get(prior.hash) ?? [];
         list.push(msg);
         this.held.set(prior.hash, list);
-        // That gate may already be waiting again (its record is being written).
         if (this.live.has(prior.hash)) await this.takeHeld(prior.hash);
         return;
       }
     }
+    const waiting = [...this.live.values()].sort((a, b) => a.gate - b.gate);
+    const picked = selectGate(waiting, req.gate);
+    if (typeof picked !== "string") return this.apply(picked, msg);
     await this.refuse(msg, picked);
   }
 
@@ -275,7 +284,7 @@ export class Gates {
    */
   async finish(status: RunStatus): Promise<void> {
     for (const done of this.clearWaiters.splice(0)) done();
-    if (status !== "completed" && status !== "failed") return;
+    if (status !== "completed") return;
     for (const list of this.held.values()) {
       for (const m of list) {
         await this.refuse(

@@ -798,7 +798,7 @@ export class Run {
     try {
       this.init.journal.closeSync();
     } catch {}
-    this.summary.status = "stopped";
+    this.summary.status = this.gates.count > 0 ? "waiting" : "stopped";
     this.summary.endedAt = new Date().toISOString();
     try {
       writeJsonAtomicSync(join(this.init.runDir, "run.json"), this.summary);
