@@ -478,7 +478,7 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
     meta: script.meta,
     phases: mergePhases(script.meta.phases ?? [], phasesInSource),
     agents,
-    fanOuts: [...sites.values()].sort((a, b) => a.line - b.line),
+    fanOuts: [...sites.entries()].sort(([a], [b]) => a.start - b.start).map(([, s]) => s),
     others,
     estimate: {
       agents: total,
