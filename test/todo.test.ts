@@ -6,8 +6,6 @@ test.todo("R08 weft fork <run> --from/--rerun (issue 5)");
 test.todo("C05 weft stop <run> --agent <n> stops one agent (issue 5)");
 test.todo("C08 weft pause <run> (issue 5)");
 test.todo("U04 weft mcp server (issue 6)");
-test.todo("U06 weft plan (issue 6)");
-test.todo("U07 human artifacts in the run directory (issue 6)");
 test.todo("U08 weft ui dashboard");
 test.todo("X01 weft worker and --queue on Redis");
 test.todo("X02 workers run tasks in their own checkout");
