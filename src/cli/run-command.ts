@@ -6,6 +6,7 @@ import { parseSetting, type SettingKey, type Settings } from "../config/settings
 import type { Reporter } from "../report/events.js";
 import { JsonReporter } from "../report/json.js";
 import { PlainReporter } from "../report/plain.js";
+import { createTreeReporter } from "../report/tree/reporter.js";
 import { exitCodeFor } from "./exit-codes.js";
 
 export interface RunFlags {
@@ -73,8 +74,22 @@ export function parseArgsFlag(text: string | undefined): unknown {
   }
 }
 
+/** Ink draws no live frames when it thinks it runs in CI (its is-in-ci rule): plain lines there. */
+function inCi(env: NodeJS.ProcessEnv): boolean {
+  const set = (k: string) => k in env && env[k] !== "0" && env[k] !== "false";
+  return set("CI") || set("CONTINUOUS_INTEGRATION");
+}
+
+/**
+ * U02, the one place that picks how progress is shown: `--json` events on stdout; the live tree
+ * when stderr is a terminal; plain lines otherwise (a pipe, a log file, CI, TERM=dumb).
+ */
 export function reporterFor(flags: RunFlags): Reporter {
-  if (!flags.json) return new PlainReporter(process.stderr);
+  if (!flags.json) {
+    const err = process.stderr;
+    if (err.isTTY && process.env.TERM !== "dumb" && !inCi(process.env)) return createTreeReporter(err);
+    return new PlainReporter(err);
+  }
   const json = new JsonReporter(process.stdout);
   return {
     event(e) {

@@ -1,7 +1,7 @@
 /** Plain progress lines, for logs and anything that is not a terminal (U02). */
 import type { Writable } from "node:stream";
 import type { Usage } from "../drivers/types.js";
-import type { Reporter, RunEvent, RunSummary } from "./events.js";
+import type { Reporter, RunEvent, RunLimits, RunSummary } from "./events.js";
 import { LineSink } from "./sink.js";
 
 export const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`);
@@ -28,6 +28,37 @@ export function summaryLine(s: RunSummary): string {
   return parts.join(" · ");
 }
 
+const LIMIT_FLAGS: Record<string, { flag: string; key: keyof RunLimits }> = {
+  budget: { flag: "--budget", key: "budget" },
+  maxAgents: { flag: "--max-agents", key: "maxAgents" },
+  maxCostUsd: { flag: "--max-cost", key: "maxCostUsd" },
+};
+
+/**
+ * C06: which limit ended the run (its refusal names the setting: "… (setting budget, flag
+ * --budget)") and the resume command with twice that limit.
+ */
+export function limitHint(runId: string, s: RunSummary, limits?: RunLimits): string[] {
+  const reason = s.refused[0]?.reason;
+  const generic = `resume with a higher limit: weft resume ${runId} --budget <tokens> / --max-agents <n> / --max-cost <usd>`;
+  if (!reason) return [generic];
+  const which = LIMIT_FLAGS[/setting (\w+)/.exec(reason)?.[1] ?? ""];
+  if (!which) return [`limit reached: ${reason}`, generic];
+  const now = limits?.[which.key];
+  const higher = typeof now === "number" ? String(now * 2) : "<higher>";
+  return [
+    `limit reached: ${reason}`,
+    `resume with a higher limit: weft resume ${runId} ${which.flag} ${higher}`,
+  ];
+}
+
+/**
+ * Plain lines are for logs, where every line stays: an agent's activity gets a line only once it
+ * has worked this long without one (then again each time this long passes), so a slow agent
+ * shows what it is doing and does not look hung, while quick agents add nothing.
+ */
+export const ACTIVITY_EVERY_MS = 30_000;
+
 export class PlainReporter implements Reporter {
   private readonly sink: LineSink;
   private runId?: string;
@@ -36,10 +67,15 @@ export class PlainReporter implements Reporter {
     this.sink = new LineSink(out);
   }
 
+  /** When each running agent last had a line (its start or an activity line). */
+  private readonly lastLine = new Map<number, number>();
+  private limits?: RunLimits;
+
   event(e: RunEvent): void {
     switch (e.type) {
       case "run.started":
         this.runId = e.runId;
+        this.limits = e.limits;
         this.sink.line(`run ${e.runId}${e.resumed ? " (resumed)" : ""}`);
         break;
       case "phase":
@@ -52,8 +88,19 @@ export class PlainReporter implements Reporter {
         this.sink.line(`! ${e.message}`);
         break;
       case "agent.started":
+        this.lastLine.set(e.n, Date.now());
         this.sink.line(`  start  ${who(e)}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}`);
         break;
+      case "agent.activity": {
+        const now = Date.now();
+        const last = this.lastLine.get(e.n);
+        if (last === undefined) this.lastLine.set(e.n, now);
+        else if (now - last >= ACTIVITY_EVERY_MS) {
+          this.lastLine.set(e.n, now);
+          this.sink.line(`  doing  ${who(e)}: ${e.text}`);
+        }
+        break;
+      }
       case "agent.retry":
         this.sink.line(`  retry  ${who(e)} after attempt ${e.attempt}: ${e.error}`);
         break;
@@ -61,6 +108,7 @@ export class PlainReporter implements Reporter {
         this.sink.line(`  repair ${who(e)}: ${e.errors.join("; ")}`);
         break;
       case "agent.finished": {
+        this.lastLine.delete(e.n);
         if (e.cached) {
           this.sink.line(`  cached ${who(e)} (0 tokens)`);
           break;
@@ -102,9 +150,7 @@ export class PlainReporter implements Reporter {
         }
         this.sink.line(summaryLine(s));
         if (s.status === "budget_exhausted") {
-          this.sink.line(
-            `resume with a higher limit: weft resume ${e.runId} --budget <tokens> / --max-agents <n>`,
-          );
+          for (const l of limitHint(e.runId, s, this.limits)) this.sink.line(l);
         } else if (s.status === "waiting") {
           this.sink.line(
             `waiting at a gate: weft approve ${e.runId} (or weft reject), then weft resume ${e.runId}`,
