@@ -116,7 +116,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     }
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject, site: new Error() });
       send("call", prompt, optsJson, id);
     });
   }
@@ -131,7 +131,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     } catch (e) { return Promise.reject(e); }
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject, site: new Error() });
       send("op", "integrate", argsJson, id);
     });
   }
@@ -151,7 +151,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     } catch (e) { return Promise.reject(e); }
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { resolve, reject });
+      pending.set(id, { resolve, reject, site: new Error() });
       send("op", "workflow", refJson, id);
     });
   }
@@ -271,6 +271,13 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   define(G, "cwd", settings.cwd);
   define(G, "process", Object.freeze({ cwd: () => settings.cwd }));
 
+  // E01: a refusal (options, schema, a limit) carries the stack of the call that was refused, so
+  // an uncaught one names the script's line, not the bridge's.
+  function withSite(e, site) {
+    if (site) { try { e.stack = e.name + ": " + e.message + "\n" + String(site.stack).split("\n").slice(1).join("\n"); } catch {} }
+    return e;
+  }
+
   function deliver(batchJson) {
     const batch = parse(batchJson);
     if (batch.spent) { spent.tokens = batch.spent.tokens; spent.agents = batch.spent.agents; spent.costUsd = batch.spent.costUsd; }
@@ -279,7 +286,7 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
       if (!p) continue;
       pending.delete(r.id);
       if (r.ok) p.resolve(r.value === undefined ? null : r.value);
-      else p.reject(new WorkflowError(r.error.name, r.error.message));
+      else p.reject(withSite(new WorkflowError(r.error.name, r.error.message), p.site));
     }
   }
 

@@ -94,12 +94,13 @@ describe("pi-dynamic-workflows scripts run unchanged", () => {
     });
   });
 
-  test("A02 compat pi: an agentType with no definition is refused by name (pi only mentioned it to the agent)", async () => {
+  test("A02 E01 compat pi: an agentType with no definition is refused by name at the line of the call (pi only mentioned it to the agent)", async () => {
     const dir = compatProject("pi");
     const r = await runCompat(dir, "pi", "project-summary.js");
     expect(r.code).toBe(1);
+    // E01: the refusal names the line of the agent() call.
     expect(r.stderr).toContain(
-      'OptionsError: agent() option "agentType": no definition of agent type "scout" (weft looked for .weft/agents/scout.md',
+      'project-summary.js:20:21: OptionsError: agent() option "agentType": no definition of agent type "scout" (weft looked for .weft/agents/scout.md',
     );
   });
 
