@@ -127,11 +127,18 @@ export function nestedLoader(ctx: NestedContext): NestedLoader {
   };
 }
 
-/** The folder `{scriptPath}` refs start from: the script's own, or where weft was started. */
+/**
+ * The folder `{scriptPath}` refs start from: the script's own, or where weft was started for a
+ * script given as source (the library's `{source}`, or an MCP client's inline script, which the
+ * server keeps under .weft/scripts/ only so that errors name a file).
+ */
 export function scriptDirOf(cwd: string, script: LoadedScript, originalDisplayPath?: string): string {
-  if (originalDisplayPath && originalDisplayPath !== "<script>")
-    return dirname(resolve(cwd, originalDisplayPath));
-  return script.absPath ? dirname(script.absPath) : cwd;
+  const path =
+    originalDisplayPath && originalDisplayPath !== "<script>"
+      ? resolve(cwd, originalDisplayPath)
+      : script.absPath;
+  if (!path || dirname(path) === resolve(cwd, ".weft", "scripts")) return cwd;
+  return dirname(path);
 }
 
 export const isCopyIn = (runDir: string, script: LoadedScript) =>

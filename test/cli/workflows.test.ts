@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { journal, project, runIdOf, runJson, runScript, weft } from "../helpers/cli.js";
+import { runWorkflow } from "../../dist/index.js";
+import { AGENT_CMD, cleanEnv, journal, project, runIdOf, runJson, runScript, weft } from "../helpers/cli.js";
 
 const wf = (name: string, body: string, extra = "") =>
   `export const meta = { name: "${name}", description: "the ${name} workflow"${extra} }\n${body}\n`;
@@ -190,6 +191,18 @@ return [...r.inner, ${probe("workflow")}, ${probe('workflow("sub", { n: 2 })')},
     const out = JSON.parse(r.stdout) as string[];
     expect(out).toHaveLength(5);
     for (const line of out) expect(line).toMatch(/Code generation from strings disallowed/);
+  });
+
+  test("A11 a script given as source (library, MCP inline script) resolves {scriptPath} from where weft was started", async () => {
+    const dir = project({ "lib/helper.js": wf("helper", "return args.n + 1") });
+    const r = await runWorkflow({
+      script: { source: wf("inline", 'return await workflow({ scriptPath: "lib/helper.js" }, { n: 1 })') },
+      cwd: dir,
+      settings: { command: AGENT_CMD },
+      env: cleanEnv(dir),
+    });
+    expect(r.status).toBe("completed");
+    expect(r.result).toBe(2);
   });
 
   test("A11 the nested workflow's agents count against the run's maxAgents", async () => {
