@@ -9,7 +9,13 @@ import type { Worker } from "node:worker_threads";
 import picomatch from "picomatch";
 import { AgentTypes } from "../agents/apply.js";
 import type { Settings } from "../config/settings.js";
-import { type ControlMessage, consumeControl } from "../control/channel.js";
+import {
+  type ControlMessage,
+  type ControlWatcher,
+  consumeControl,
+  watchControl,
+} from "../control/channel.js";
+import { controlRecord, describeRequest } from "../control/records.js";
 import { DEFAULT_PRICES, type ModelPrice, type PriceTable, priceFor } from "../drivers/prices.js";
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
@@ -70,6 +76,16 @@ export interface RunInit {
 
 const LARGE_RUN = 25;
 
+/** An agent of this execution that has not finished: queued, or running once `running` is set. */
+interface LiveAgent {
+  job: AgentJob;
+  running?: boolean;
+  /** Its own stop (C05), made when it starts. */
+  ctl?: AbortController;
+  /** Who stopped it (C05). */
+  stopBy?: string;
+}
+
 export class Run {
   private readonly scheduler: Scheduler;
   private readonly counter = new OccurrenceCounter();
@@ -100,6 +116,11 @@ export class Run {
   private exhausted = false;
   /** Why the breaker tripped (C03): nothing new starts, and the run ends paused. */
   private breaker?: string;
+  /** C08: who asked for the pause; like the breaker, nothing new starts and the run ends paused. */
+  private pauseRequest?: string;
+  /** C05: agents queued or running now, by number, with their own stop (see agentSignal). */
+  private readonly live = new Map<number, LiveAgent>();
+  private control?: ControlWatcher;
   private scheduled = 0;
   private readonly spent = { tokens: 0, agents: 0, costUsd: 0 };
   private readonly summary: RunSummary;
@@ -266,6 +287,12 @@ export class Run {
     this.summaryTimer.unref();
     ready = true;
     for (const m of held) this.onMessages(m);
+    // C04, C05, C08, A14: requests from any process (weft stop/pause/approve, the MCP server).
+    if (!this.ending) {
+      this.control = watchControl(this.init.runDir, (m) => this.handleControl(m), {
+        onError: (e) => this.warnOnce(`a control request was not handled: ${(e as Error)?.message ?? e}`),
+      });
+    }
     return this.done;
   }
 
@@ -305,8 +332,9 @@ export class Run {
           this.end(this.exhausted ? "budget_exhausted" : "failed", undefined, this.failureLine(m.error));
           break;
         case "stalled":
-          // The failed agent's call is left unanswered on purpose when the breaker trips.
-          if (this.breaker) {
+          // The failed agent's call is left unanswered on purpose when the breaker trips; after
+          // a pause (C08) the queued calls are, and a resume makes them again.
+          if (this.breaker || this.pauseRequest) {
             this.pause();
             break;
           }
@@ -365,7 +393,7 @@ export class Run {
 
   private onCall(id: number, prompt: string, optsJson: string): void {
     // After the breaker the call stays unanswered: the run pauses, and a resume makes it again.
-    if (this.stopping || this.ending || this.breaker) return;
+    if (this.stopping || this.ending || this.breaker || this.pauseRequest) return;
     let job: AgentJob;
     let cacheable: boolean;
     try {
@@ -454,13 +482,16 @@ export class Run {
     }
     this.summary.agents.queued!++;
     job.phase = job.opts.phase ?? this.phase;
+    this.live.set(job.n, { job });
     this.scheduler.submit(() => this.execute(id, job));
   }
 
   private async execute(id: number, job: AgentJob): Promise<void> {
     // A14: while a gate waits, nothing new starts; agents already running go on.
     if (this.gates.count > 0) await this.gates.clear(this.stopAll.signal);
-    if (this.stopping || this.ending || this.breaker) return;
+    const slot = this.live.get(job.n);
+    if (this.stopping || this.ending || this.breaker || this.pauseRequest || !slot) return;
+    slot.running = true;
     this.summary.agents.queued!--;
     this.summary.agents.running!++;
     this.dirty = true;
@@ -469,11 +500,15 @@ export class Run {
     let end: AgentEnd;
     let tree: WorktreeOutcome | undefined;
     try {
-      if (job.opts.isolation === "worktree") ({ end, tree } = await this.inWorktree(job));
-      else end = await runAgent(job, this.runner, this.stopAll.signal);
+      // C05: stopped while it waited in the queue: it never starts.
+      if (slot.stopBy) end = { status: "stopped", usage: zeroUsage(), attempts: 0 };
+      else if (job.opts.isolation === "worktree") ({ end, tree } = await this.inWorktree(job));
+      else end = await runAgent(job, this.runner, this.agentSignal(job.n));
     } finally {
       this.groups.delete(job.n);
     }
+    this.live.delete(job.n);
+    if (slot.stopBy && end.status === "stopped") end = { ...end, error: `stopped by ${slot.stopBy}` };
     this.summary.agents.running!--;
     this.summary.agents[end.status] = (this.summary.agents[end.status] ?? 0) + 1;
     this.addUsage(end.usage);
@@ -493,21 +528,54 @@ export class Run {
   private tripBreaker(job: AgentJob, reason: string): void {
     const which = job.opts.label ?? `#${job.n}`;
     this.breaker = `agent ${which} (${job.driver.name}): ${reason}`;
+    this.holdNewWork(`breaker tripped, no new agents start: ${this.breaker}`);
+  }
+
+  /**
+   * C03 and C08 alike: start nothing more (queued calls stay unanswered, not refused: a resume
+   * makes them again), let running agents finish and be recorded, then end paused.
+   */
+  private holdNewWork(message: string): void {
     this.scheduler.close();
+    for (const [n, slot] of this.live) if (!slot.running) this.live.delete(n);
     this.summary.agents.queued = 0;
     this.dirty = true;
-    const message = `breaker tripped, no new agents start: ${this.breaker}`;
     this.note({ type: "log", message, level: "warn" });
     this.emit({ type: "warning", message });
     void this.pauseWhenIdle();
   }
 
   private async pauseWhenIdle(): Promise<void> {
-    while (this.scheduler.active > 0) await new Promise((r) => setTimeout(r, 10));
+    // Running agents, not scheduler slots: calls held by a waiting gate (A14) never finish.
+    while (this.runningAgents() > 0) await new Promise((r) => setTimeout(r, 10));
     this.pause();
   }
 
+  private runningAgents(): number {
+    let k = 0;
+    for (const slot of this.live.values()) if (slot.running) k++;
+    return k;
+  }
+
+  /** The agent's own signal (C05): aborted by a stop of this agent, or with the whole run in end(). */
+  private agentSignal(n: number): AbortSignal {
+    const slot = this.live.get(n);
+    if (!slot) return this.stopAll.signal;
+    slot.ctl = new AbortController();
+    if (this.stopAll.signal.aborted || slot.stopBy) slot.ctl.abort();
+    return slot.ctl.signal;
+  }
+
   private pause(): void {
+    if (!this.breaker) {
+      // C08: a pause while a gate waits leaves the run waiting at it (as a stop does).
+      this.end(
+        this.gates.count > 0 ? "waiting" : "paused",
+        undefined,
+        `paused by ${this.pauseRequest}; continue with \`weft resume ${this.init.runId}\``,
+      );
+      return;
+    }
     this.end(
       "paused",
       undefined,
@@ -532,7 +600,7 @@ export class Run {
       };
     }
     job.cwd = wt.path;
-    let end = await runAgent(job, this.runner, this.stopAll.signal);
+    let end = await runAgent(job, this.runner, this.agentSignal(job.n));
     let files: ChangedFile[] = [];
     try {
       files = await ws.diff(wt, join(this.init.runDir, "patches", `${job.n}.patch`));
@@ -775,6 +843,108 @@ export class Run {
     return this.gates.answer(msg);
   }
 
+  /**
+   * One request from the control channel (any process: weft stop/pause/approve, the MCP server,
+   * this process's gate prompt). Each is journaled with who sent it, when, and what came of it
+   * (the sender reads that record back), then acted on, then taken off the channel.
+   */
+  async handleControl(msg: ControlMessage): Promise<void> {
+    const req = msg.request;
+    switch (req.type) {
+      case "approve":
+      case "reject":
+        // A14: the gates journal gate.answered or gate.refused and take the request themselves.
+        return this.answerGate(msg);
+      case "stop":
+      case "stop-agent":
+      case "pause": {
+        const refusal = this.notLive(msg);
+        if (refusal) return this.answerControl(msg, false, refusal);
+        if (req.type === "stop") {
+          const running = this.runningAgents();
+          await this.answerControl(
+            msg,
+            true,
+            `stopping run ${this.init.runId}: no new agents${running ? `; ${running} running agent${running === 1 ? "" : "s"} get SIGTERM` : ""}`,
+            () => void this.stop(),
+          );
+          return;
+        }
+        if (req.type === "pause") return this.pauseFor(msg);
+        return this.stopAgent(msg, req.agent);
+      }
+      default:
+        return this.answerControl(
+          msg,
+          false,
+          `unknown request "${(req as { type: string }).type}" (this weft knows stop, stop-agent, pause, approve, reject)`,
+        );
+    }
+  }
+
+  /** Why a stop or pause no longer applies: the run is ending, or the request is from before. */
+  private notLive(msg: ControlMessage): string | undefined {
+    // Stop and pause are meant for the execution that was running when they were sent; one left
+    // on disk by a race with the end of an earlier execution must not stop this one.
+    if (Date.parse(msg.at) < this.t0) {
+      return `${describeRequest(msg.request)} was sent before this execution of run ${this.init.runId} started; not applied`;
+    }
+    if (this.stopping || this.ending) return `run ${this.init.runId} is ending already`;
+    if (this.pauseRequest) return `run ${this.init.runId} is pausing already (asked by ${this.pauseRequest})`;
+    if (this.breaker) return `run ${this.init.runId} is pausing already (breaker: ${this.breaker})`;
+    return undefined;
+  }
+
+  /** Journal what came of a request, act, then take it off the channel. */
+  private async answerControl(
+    msg: ControlMessage,
+    ok: boolean,
+    outcome: string,
+    act?: () => void,
+  ): Promise<void> {
+    const rec = controlRecord(msg, ok, outcome);
+    await this.init.journal.append(rec);
+    this.emit({ type: "control", request: msg.request, from: msg.from, ok, outcome });
+    act?.();
+    await consumeControl(this.init.runDir, msg.id);
+  }
+
+  /** C08: nothing new starts; running agents finish; then the run ends paused. */
+  private pauseFor(msg: ControlMessage): Promise<void> {
+    const running = this.runningAgents();
+    const outcome = `pausing run ${this.init.runId}: no new agents start${running ? `; waiting for ${running} running agent${running === 1 ? "" : "s"} to finish` : ""}`;
+    return this.answerControl(msg, true, outcome, () => {
+      this.pauseRequest = msg.from;
+      this.holdNewWork(`${outcome} (asked by ${msg.from})`);
+    });
+  }
+
+  /** C05: stop one agent (a number), or every queued or running agent with a label. */
+  private stopAgent(msg: ControlMessage, which: number | string): Promise<void> {
+    const picked = [...this.live.values()].filter((s) =>
+      typeof which === "number" ? s.job.n === which : s.job.opts.label === which,
+    );
+    if (picked.length === 0) {
+      const why =
+        typeof which === "number"
+          ? which >= 1 && which < this.nextIndex
+            ? `agent ${which} is not running: it has finished`
+            : `there is no agent ${which} in this execution (agents so far: ${this.nextIndex - 1})`
+          : `no queued or running agent has the label ${JSON.stringify(which)}`;
+      return this.answerControl(msg, false, why);
+    }
+    const names = picked.map((s) => `${s.job.n}${s.job.opts.label ? ` (${s.job.opts.label})` : ""}`);
+    const outcome = `stopped agent${picked.length === 1 ? "" : "s"} ${names.join(", ")}`;
+    return this.answerControl(msg, true, outcome, () => {
+      for (const slot of picked) {
+        // Its process group gets SIGTERM, then SIGKILL after the grace, as in a stop of the run;
+        // it is recorded stopped and its agent() resolves to null. A queued one never starts.
+        slot.stopBy = msg.from;
+        slot.ctl?.abort();
+      }
+    });
+  }
+
   /** A14: the run waits while any gate waits; run.json says so at once (`weft status`, `weft approve`). */
   private onGatesChange(): void {
     if (this.ending) return;
@@ -812,6 +982,7 @@ export class Run {
     this.scheduler.close();
     // Agents the script no longer waits for (or a stopping run) are stopped; R06: never failed.
     this.stopAll.abort();
+    for (const slot of this.live.values()) slot.ctl?.abort();
     while (this.scheduler.active > 0) await new Promise((r) => setTimeout(r, 5));
     await Promise.all(this.recording);
     clearInterval(this.summaryTimer);
@@ -827,6 +998,8 @@ export class Run {
     if (error !== undefined) this.summary.error = error;
     this.summary.endedAt = new Date().toISOString();
     this.summary.durationMs = Date.now() - this.t0;
+    // Requests sent from here on are answered by the sender's own check of the lock (not running).
+    this.control?.close();
     try {
       await this.record({
         type: "run.finished",

@@ -2,6 +2,7 @@
  * The run's event stream (SPEC U02; documented in docs/events.md). Every reporter (plain lines,
  * JSON lines, later the live tree) renders this one stream, so nothing is computed twice.
  */
+import type { ControlRequest } from "../control/channel.js";
 import type { Usage } from "../drivers/types.js";
 
 export interface AgentRef {
@@ -113,6 +114,8 @@ export type RunEvent =
       /** Answered from the journal (an earlier execution recorded this very gate's answer). */
       replayed: boolean;
     }
+  /** C04, C05, C08: a control request the run took (stop, stop-agent, pause), and what came of it. */
+  | { type: "control"; request: ControlRequest; from: string; ok: boolean; outcome: string }
   | {
       type: "run.finished";
       runId: string;
