@@ -200,6 +200,27 @@ return { a, b }\n`,
     expect(JSON.parse(art(dir, id, "state.json"))).toMatchObject({ status: "completed", executions: 2 });
   });
 
+  test("U07 state.json shows a waiting gate; the final report lists its answer", async () => {
+    const dir = project({
+      "wf.js": `${meta("gated")}const ok = await gate("Ship it?", { details: "v2" })\nreturn ok\n`,
+    });
+    const child = startWeft(["run", "wf.js", "--command", AGENT_CMD], dir);
+    const done = collect(child);
+    const runs = join(dir, ".weft", "runs");
+    const id = await until(() => readdirSync(runs)[0]);
+    const state = await until(() => {
+      const s = JSON.parse(readFileSync(join(runs, id, "state.json"), "utf8"));
+      return s.status === "waiting" ? s : undefined;
+    });
+    expect(state.gate).toMatchObject({ gate: 1, title: "Ship it?", details: "v2" });
+    const a = await weft(["approve", id, "1"], dir);
+    expect(a.code, a.stderr).toBe(0);
+    const r = await done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(art(dir, id, "state.json"))).toMatchObject({ status: "completed", gate: null });
+    expect(art(dir, id, "final-report.md")).toMatch(/## Gates\n\n- approved by .* at .*: Ship it\?/);
+  });
+
   test("U07 weft report on an unknown run is a usage error", async () => {
     const dir = project();
     const r = await weft(["report", "nope-123456"], dir);

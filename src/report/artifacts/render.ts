@@ -1,6 +1,6 @@
 /** The human artifacts of a run directory (U07), as text, from a RunView and agent records. */
 import { type PacketData, renderPacket } from "../../plan/packet.js";
-import { type AgentView, countStates, type RunView, statusOf, totalUsage } from "./view.js";
+import { type AgentView, countStates, type RunView, statusOf, totalUsage, waitingGates } from "./view.js";
 
 /** agents/<n>.json as the engine writes it; read only for what the journal does not hold. */
 export interface AgentRecordFile {
@@ -33,7 +33,8 @@ export function renderState(view: RunView, runId: string, at: string): string {
     refused: view.refused.length,
     tokens: { input: u.input, output: u.output, cached: u.cached, reasoning: u.reasoning },
     costUsd: u.costUsd,
-    gate: view.gate ?? null,
+    gate: waitingGates(view)[0] ?? null,
+    gatesWaiting: waitingGates(view).length,
     executions: view.executions.length,
     renderedAt: at,
     source: "journal.jsonl",
@@ -206,6 +207,19 @@ export function renderFinalReport(
   if (view.refused.length > 0) {
     out.push("", `## Refused calls (${view.refused.length})`, "");
     for (const r of view.refused) out.push(`- ${r.label ? `${r.label}: ` : ""}${r.reason}`);
+  }
+  const waiting = waitingGates(view);
+  if (waiting.length > 0 || view.gates.answers.size > 0) {
+    out.push("", "## Gates", "");
+    for (const w of waiting)
+      out.push(
+        `- waiting since ${w.since}: ${w.title} (answer with \`weft approve ${runId}\` or \`weft reject ${runId}\`)`,
+      );
+    for (const a of view.gates.answers.values()) {
+      out.push(
+        `- ${a.approved ? "approved" : "rejected"} by ${a.by} at ${a.at}: ${a.title}${a.reason ? ` (${a.reason})` : ""}`,
+      );
+    }
   }
   if (view.warnings.length > 0) {
     out.push("", "## Warnings", "");

@@ -5,6 +5,7 @@
  * on a timer while the run goes on).
  */
 import type { Usage } from "../../drivers/types.js";
+import { emptyGateState, foldGate, type GateState } from "../../engine/gates.js";
 import type { AgentFinishedRecord, JournalRecord, RunStartedRecord } from "../../engine/records.js";
 import type { RunStatus } from "../events.js";
 
@@ -41,17 +42,26 @@ export interface RunView {
   refused: { label?: string; reason: string; at: string }[];
   integrated: number[];
   warnings: string[];
-  /** The last gate record, when the journal has any (A14): shown as it was recorded. */
-  gate?: Record<string, unknown>;
+  /** Gates (A14): answers, and what waits, folded as the engine folds them. */
+  gates: GateState;
 }
 
 export function emptyView(): RunView {
-  return { executions: [], phases: [], agents: new Map(), refused: [], integrated: [], warnings: [] };
+  return {
+    executions: [],
+    phases: [],
+    agents: new Map(),
+    refused: [],
+    integrated: [],
+    warnings: [],
+    gates: emptyGateState(),
+  };
 }
 
 /** Fold one journal record into the view. Unknown record types are left alone. */
 export function applyRecord(view: RunView, r: JournalRecord | Record<string, any>): void {
   const rec = r as JournalRecord;
+  foldGate(view.gates, r as { type: string });
   switch (rec.type) {
     case "run.started":
     case "run.resumed":
@@ -105,12 +115,24 @@ export function applyRecord(view: RunView, r: JournalRecord | Record<string, any
       view.finished = { status: rec.status, result: rec.result, error: rec.error, at: rec.at };
       return;
   }
-  if (typeof r.type === "string" && r.type.startsWith("gate")) view.gate = r as Record<string, unknown>;
 }
 
-/** The state a reader should see: the recorded end, or "running" until there is one. */
+/** The state a reader should see: the recorded end, or "running" (or "waiting" at a gate) until there is one. */
 export function statusOf(view: RunView): RunStatus {
-  return view.finished?.status ?? "running";
+  return view.finished?.status ?? (view.gates.waiting.size > 0 && !view.gates.fresh ? "waiting" : "running");
+}
+
+/** The gates waiting for an answer, as recorded. */
+export function waitingGates(
+  view: RunView,
+): { gate: number; title: string; details?: unknown; since: string }[] {
+  if (view.finished?.status === "completed") return [];
+  return [...view.gates.waiting.values()].map((w) => ({
+    gate: w.gate,
+    title: w.title,
+    details: w.details,
+    since: w.at,
+  }));
 }
 
 export function countStates(view: RunView): Record<AgentState, number> {
