@@ -1,8 +1,6 @@
 /** Spec behaviours this version does not have yet (README "Status"). */
 import { test } from "vitest";
 
-test.todo("A14 gate(title, {details}) pauses for approval (issue 5)");
-test.todo("R08 weft fork <run> --from/--rerun (issue 5)");
 test.todo("C05 weft stop <run> --agent <n> stops one agent (issue 5)");
 test.todo("C08 weft pause <run> (issue 5)");
 test.todo("U04 weft mcp server (issue 6)");
