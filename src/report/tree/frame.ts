@@ -198,7 +198,7 @@ function agentLine(a: AgentRow, w: Widths, now: number): Line {
     { text: cut(a.name, w.name).padEnd(w.name) },
   ];
   if (w.model) line.push({ text: `  ${cut(a.model ?? "", w.model).padEnd(w.model)}`, color: "magenta" });
-  line.push({ text: `  ${tokens.padStart(9)}  ${duration(elapsed).padStart(6)}  ` });
+  line.push({ text: `  ${tokens.padStart(9)}  ${duration(elapsed).padStart(6)}` });
   let note: Segment | undefined;
   if (a.state === "failed") note = { text: a.error ?? "failed", color: "red" };
   else if (a.state === "cached") note = { text: "cached (0 tokens)", dim: true };
@@ -206,7 +206,7 @@ function agentLine(a: AgentRow, w: Widths, now: number): Line {
   else if (a.activity)
     note = { text: running && a.attempt > 1 ? `attempt ${a.attempt}: ${a.activity}` : a.activity, dim: true };
   else if (running && a.attempt > 1) note = { text: `attempt ${a.attempt}`, dim: true };
-  if (note) line.push(note);
+  if (note) line.push({ text: "  " }, note);
   return line;
 }
 

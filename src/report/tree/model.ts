@@ -156,7 +156,7 @@ export class TreeModel {
         row.attempt = e.attempt;
         row.model = e.model ?? row.model;
         if (e.attempt === 1) row.activity = undefined;
-        if (e.prompt && !e.label && !row.name) row.name = e.prompt;
+        if (e.prompt && !e.label && !row.name) row.name = e.prompt.split("\n")[0]!.trim();
         break;
       }
       case "agent.activity": {
