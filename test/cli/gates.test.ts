@@ -237,3 +237,54 @@ test.skipIf(!existsSync("/usr/bin/tmux"))(
     }
   },
 );
+
+test.skipIf(!existsSync("/usr/bin/tmux"))(
+  "A14 the terminal prompt and weft approve from another terminal race safely: the first answer wins, the prompt is told",
+  async () => {
+    const dir = project({ "wf.js": deploy("{ v: 1 }") });
+    const socket = `weft-race-${process.pid}-${Date.now()}`;
+    const cmd = `cd ${dir} && ${process.execPath} ${WEFT_BIN} run wf.js --command '${AGENT_CMD}'; echo EXIT:$?; sleep 60`;
+    tmux(socket, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "40", cmd);
+    try {
+      const screen = () => tmux(socket, "capture-pane", "-p", "-J");
+      await until(() => (screen().includes('Approve "Deploy to staging?"? [y/N]') ? true : undefined));
+      const id = /run (\S+)/.exec(screen())![1]!;
+      const other = await weft(["reject", id, "--reason", "from elsewhere"], dir, { USER: "cy" });
+      expect(other.code, other.stderr).toBe(0);
+      const end = await until(() => (/EXIT:\d+/.test(screen()) ? screen() : undefined));
+      expect(end).toContain("EXIT:0");
+      expect(end).toMatch(/gate #1 "Deploy to staging\?" rejected by cy@\S+: from elsewhere/);
+      // The prompt's own answer never came: one answer in the journal, the script took the reject.
+      expect(answers(dir, id)).toHaveLength(1);
+      expect(runJson(dir, id).result).toBe("rejected");
+    } finally {
+      try {
+        tmux(socket, "kill-server");
+      } catch {}
+    }
+  },
+);
+
+test.skipIf(!existsSync("/usr/bin/tmux"))(
+  "A14 Ctrl-C at the terminal prompt ends the run waiting (exit 4), with no answer recorded",
+  async () => {
+    const dir = project({ "wf.js": deploy("{ v: 1 }") });
+    const socket = `weft-int-${process.pid}-${Date.now()}`;
+    const cmd = `cd ${dir} && ${process.execPath} ${WEFT_BIN} run wf.js --command '${AGENT_CMD}'; echo EXIT:$?; sleep 60`;
+    tmux(socket, "-f", "/dev/null", "new-session", "-d", "-x", "160", "-y", "40", cmd);
+    try {
+      const screen = () => tmux(socket, "capture-pane", "-p", "-J");
+      await until(() => (screen().includes('Approve "Deploy to staging?"? [y/N]') ? true : undefined));
+      const id = /run (\S+)/.exec(screen())![1]!;
+      tmux(socket, "send-keys", "C-c");
+      const end = await until(() => (/EXIT:\d+/.test(screen()) ? screen() : undefined));
+      expect(end).toContain("EXIT:4");
+      expect(runJson(dir, id)).toMatchObject({ status: "waiting", gate: { n: 1 } });
+      expect(answers(dir, id)).toHaveLength(0);
+    } finally {
+      try {
+        tmux(socket, "kill-server");
+      } catch {}
+    }
+  },
+);
