@@ -24,6 +24,10 @@ export type {
   Permissions,
   Usage,
 } from "./drivers/types.js";
+export type { Count, FanOut, Plan, PlanAgent, PlanOption } from "./plan/analyze.js";
+export { type PlanWorkflowOptions, planWorkflow } from "./plan/plan-workflow.js";
+export { planPackets, renderPlan } from "./plan/render.js";
+export { renderArtifacts as renderRunArtifacts } from "./report/artifacts/write.js";
 export type { Reporter, RunEvent, RunStatus, RunSummary } from "./report/events.js";
 export { JsonReporter } from "./report/json.js";
 export { PlainReporter } from "./report/plain.js";

@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
+import { planWorkflow, renderPlan } from "../../src/index.js";
 import { meta, project, weft } from "../helpers/cli.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -271,4 +272,25 @@ return results
     const text = await weft(["plan", "fix.js"], dir);
     expect(text.stdout).toContain("- agents: 2 (exact, if every call is reached)");
   });
+});
+
+test("U06 planWorkflow (library): a source string, args, and a stated fan-out default", async () => {
+  const plan = await planWorkflow({
+    script: {
+      source: `${meta("lib")}const xs: string[] = args.xs\nawait parallel(xs.map((x) => () => agent(x)))\n`,
+      path: "lib.ts",
+    },
+    defaultFanOut: 3,
+    tokensPerAgent: 10,
+  });
+  expect(plan.estimate).toMatchObject({ agents: { n: 3, exact: false }, tokens: 30, defaultFanOut: 3 });
+  expect(renderPlan(plan)).toContain("# Plan: lib");
+  const given = await planWorkflow({
+    script: { source: `${meta("lib")}await parallel(args.xs.map((x) => () => agent(x)))\n`, path: "lib.js" },
+    args: { xs: [1, 2, 3, 4] },
+  });
+  expect(given.estimate.agents).toEqual({ n: 4, exact: true, assumptions: [] });
+  await expect(planWorkflow({ script: { source: "nope()", path: "bad.js" } })).rejects.toThrow(
+    /first statement/,
+  );
 });
