@@ -10,7 +10,15 @@ import { anthropic } from "./anthropic.js";
 import { chat } from "./chat.js";
 import { gemini } from "./gemini.js";
 import { responses } from "./responses.js";
-import { type Conversation, type Decision, decide, type Reply, ServerState, scriptedUsage } from "./rules.js";
+import {
+  type CallReply,
+  type Conversation,
+  type Decision,
+  decide,
+  type Reply,
+  ServerState,
+  scriptedUsage,
+} from "./rules.js";
 
 export interface WireFormat {
   name: Conversation["format"];
@@ -18,6 +26,8 @@ export interface WireFormat {
   read(body: Record<string, unknown>, path: string): Conversation;
   /** Writes a successful reply (streamed when the request asked for it). */
   write(res: ServerResponse, decision: Decision, conv: Conversation): void;
+  /** Writes a call of a tool by name (a {@link CallReply}); formats without it answer 501. */
+  writeCall?(res: ServerResponse, call: CallReply, usage: Decision["usage"], conv: Conversation): void;
   /** Writes an HTTP error in the format's own error shape. */
   writeError(res: ServerResponse, status: number, message: string): void;
   /** Answers a request outside the conversation (a probe, a token count) without the rules; true when it did. */
@@ -37,7 +47,7 @@ export interface LoggedRequest {
   body?: Record<string, unknown>;
   format?: Conversation["format"];
   conversation?: Conversation;
-  reply?: Decision["reply"];
+  reply?: Decision["reply"] | CallReply;
 }
 
 export interface ModelServer {
@@ -57,7 +67,7 @@ export interface ModelServerOptions {
    * A test's own model, asked before the markers: for prompts a test cannot put markers in (an
    * example workflow's). Returning undefined leaves the request to the rules.
    */
-  respond?(conv: Conversation): Reply | undefined;
+  respond?(conv: Conversation): Reply | CallReply | undefined;
 }
 
 export async function startModelServer(opts: ModelServerOptions = {}): Promise<ModelServer> {
@@ -92,6 +102,20 @@ export async function startModelServer(opts: ModelServerOptions = {}): Promise<M
     }
     const conv = format.read(entry.body, path);
     const own = opts.respond?.(conv);
+    if (own?.kind === "call") {
+      entry.format = format.name;
+      entry.conversation = conv;
+      entry.reply = own;
+      if (own.delayMs) await new Promise((r) => setTimeout(r, own.delayMs));
+      if (format.writeCall) format.writeCall(res, own, scriptedUsage(conv.userText), conv);
+      else
+        format.writeError(
+          res,
+          501,
+          `model server: the ${format.name} format cannot send a named tool call yet`,
+        );
+      return;
+    }
     const decision: Decision = own
       ? { reply: own, usage: scriptedUsage(conv.userText), delayMs: 0 }
       : decide(conv, state);

@@ -8,7 +8,7 @@
 import type { ServerResponse } from "node:http";
 import type { WireFormat } from "./index.js";
 import { json, sse } from "./index.js";
-import type { Conversation, Decision } from "./rules.js";
+import type { CallReply, Conversation, Decision } from "./rules.js";
 import { shellCall } from "./rules.js";
 
 type Item = Record<string, unknown> & { type?: string; role?: string; content?: unknown };
@@ -38,7 +38,32 @@ function outputOf(item: Item): string {
 function toolName(tool: unknown): string | undefined {
   const t = tool as { name?: unknown; type?: unknown } | null;
   if (t && typeof t.name === "string") return t.name;
+  // A tool of a type of its own (codex's `tool_search`) is named by its type.
+  if (t && t.type === "tool_search") return "tool_search";
   return undefined;
+}
+
+/**
+ * The tools inside namespaces (codex groups an MCP server's tools in one), from the request's
+ * tools and from the outputs of codex's tool_search, as `<namespace>/<tool>`.
+ */
+function namespacedTools(body: Record<string, unknown>): string[] {
+  const out: string[] = [];
+  const walk = (tools: unknown) => {
+    for (const t of Array.isArray(tools) ? tools : []) {
+      const ns = t as { type?: unknown; name?: unknown; tools?: unknown };
+      if (ns?.type !== "namespace" || typeof ns.name !== "string") continue;
+      for (const sub of Array.isArray(ns.tools) ? ns.tools : []) {
+        const name = (sub as { name?: unknown })?.name;
+        if (typeof name === "string") out.push(`${ns.name}/${name}`);
+      }
+    }
+  };
+  walk(body.tools);
+  for (const item of Array.isArray(body.input) ? (body.input as Item[]) : []) {
+    if (item.type === "tool_search_output") walk(item.tools);
+  }
+  return out;
 }
 
 let seq = 0;
@@ -51,17 +76,7 @@ function schemaOf(body: Record<string, unknown>): unknown {
 /** The output item for a decision: an assistant message, or a function call to the shell tool. */
 function outputItem(decision: Decision, conv: Conversation, n: number): Item {
   const { reply } = decision;
-  if (reply.kind === "shell") {
-    const call = shellCall(conv.tools, reply.command);
-    return {
-      type: "function_call",
-      id: `fc_${n}`,
-      call_id: `call_${n}`,
-      name: call.name,
-      arguments: JSON.stringify(call.args),
-      status: "completed",
-    };
-  }
+  if (reply.kind === "shell") return functionCall(shellCall(conv.tools, reply.command), n);
   const text = reply.kind === "error" ? "" : reply.text;
   return {
     type: "message",
@@ -69,6 +84,21 @@ function outputItem(decision: Decision, conv: Conversation, n: number): Item {
     role: "assistant",
     status: "completed",
     content: [{ type: "output_text", text, annotations: [] }],
+  };
+}
+
+function functionCall(
+  call: { name: string; args: Record<string, unknown>; namespace?: string },
+  n: number,
+): Item {
+  return {
+    type: "function_call",
+    id: `fc_${n}`,
+    call_id: `call_${n}`,
+    name: call.name,
+    ...(call.namespace !== undefined ? { namespace: call.namespace } : {}),
+    arguments: JSON.stringify(call.args),
+    status: "completed",
   };
 }
 
@@ -125,6 +155,26 @@ function writeStream(res: ServerResponse, response: Record<string, unknown>, ite
   );
 }
 
+function writeItem(
+  res: ServerResponse,
+  item: Item,
+  n: number,
+  usage: Decision["usage"],
+  conv: Conversation,
+): void {
+  const response = {
+    id: `resp_${n}`,
+    object: "response",
+    created_at: Math.floor(Date.now() / 1000),
+    status: "completed",
+    model: conv.model ?? "mock-model",
+    output: [item],
+    usage: wireUsage(usage),
+  };
+  if (conv.stream) writeStream(res, response, item);
+  else json(res, 200, response);
+}
+
 export const responses: WireFormat = {
   name: "responses",
   matches: (method, path) => method === "POST" && path.endsWith("/responses"),
@@ -132,10 +182,14 @@ export const responses: WireFormat = {
     const input = (Array.isArray(body.input) ? body.input : []) as Item[];
     const last = input[input.length - 1];
     const user = [...input].reverse().find((m) => m.type === "message" && m.role === "user");
-    const isResult = last?.type === "function_call_output" || last?.type === "custom_tool_call_output";
+    const isResult =
+      last?.type === "function_call_output" ||
+      last?.type === "custom_tool_call_output" ||
+      last?.type === "tool_search_output";
     const tools = (Array.isArray(body.tools) ? body.tools : [])
       .map(toolName)
-      .filter((n): n is string => n !== undefined);
+      .filter((n): n is string => n !== undefined)
+      .concat(namespacedTools(body));
     return {
       format: "responses",
       model: typeof body.model === "string" ? body.model : undefined,
@@ -148,18 +202,16 @@ export const responses: WireFormat = {
   },
   write(res, decision, conv) {
     const n = ++seq;
-    const item = outputItem(decision, conv, n);
-    const response = {
-      id: `resp_${n}`,
-      object: "response",
-      created_at: Math.floor(Date.now() / 1000),
-      status: "completed",
-      model: conv.model ?? "mock-model",
-      output: [item],
-      usage: wireUsage(decision.usage),
-    };
-    if (conv.stream) writeStream(res, response, item);
-    else json(res, 200, response);
+    writeItem(res, outputItem(decision, conv, n), n, decision.usage, conv);
+  },
+  writeCall(res, call: CallReply, usage, conv) {
+    const n = ++seq;
+    // codex's `tool_search` (deferred MCP tools) is a tool of its own type, run by the client.
+    const item =
+      call.name === "tool_search"
+        ? { type: "tool_search_call", call_id: `search_${n}`, execution: "client", arguments: call.args }
+        : functionCall(call, n);
+    writeItem(res, item, n, usage, conv);
   },
   writeError(res, status, message) {
     // OpenAI's error shape; the type and code tell rate limits from bad requests and bad keys.

@@ -23,7 +23,7 @@ export interface Conversation {
   userText: string;
   /** Set when the last input is a tool result: its output text. */
   toolResult?: string;
-  /** Names of the tools the request offers. */
+  /** Names of the tools the request offers (a tool inside a namespace as `<namespace>/<tool>`). */
   tools: string[];
   /** A structured-output schema the request asks for natively, if any. */
   schema?: unknown;
@@ -44,6 +44,20 @@ export type Reply =
   | { kind: "json"; value: unknown; text: string }
   | { kind: "shell"; command: string }
   | { kind: "error"; status: number; message: string };
+
+/**
+ * A call of any tool the request offers, by name, with these arguments: a test's own responder
+ * sends it (e.g. to an MCP tool). Written by the formats that have `writeCall` (Responses so far).
+ */
+export interface CallReply {
+  kind: "call";
+  name: string;
+  args: Record<string, unknown>;
+  /** The namespace the tool is in, when the request offers it inside one (codex's MCP tools). */
+  namespace?: string;
+  /** Hold the reply this long first. */
+  delayMs?: number;
+}
 
 export interface Decision {
   reply: Reply;
