@@ -173,11 +173,13 @@ describe("tree model", () => {
   test("U02 events joined midway (weft attach): agents first seen finishing, times taken from each event's at", () => {
     const m = new TreeModel();
     const at = (ms: number) => new Date(T0 + ms).toISOString();
+    // Events read back from a file carry their time.
+    const timed = (e: RunEvent, ms: number) => ({ ...e, at: at(ms) }) as unknown as RunEvent;
     // A warning and an agent's end before run.started, as a stream read from its middle gives them.
     m.apply({ type: "warning", message: "settings file has an unknown key", at: at(0) } as RunEvent, 0);
-    m.apply({ ...finish(7, "Old"), at: at(1000) } as RunEvent, 0);
-    m.apply({ ...started(), at: at(2000) } as RunEvent, 0);
-    m.apply({ ...start(8, "New", "x"), at: at(2500) } as RunEvent, 0);
+    m.apply(timed(finish(7, "Old"), 1000), 0);
+    m.apply(timed(started(), 2000), 0);
+    m.apply(timed(start(8, "New", "x"), 2500), 0);
     m.apply(
       { type: "agent.activity", n: 9, phase: "New", attempt: 1, text: "Read a.ts", at: at(2600) } as RunEvent,
       0,
