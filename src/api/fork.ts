@@ -5,7 +5,7 @@
  * worktree patches come along (R04: a cached worktree agent's patch stands for it), so those calls
  * resolve from the cache and the rest run again.
  */
-import { copyFile } from "node:fs/promises";
+import { copyFile, cp } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentFinishedRecord, ForkedFrom, JournalRecord } from "../engine/records.js";
 import { ensureRunsDir, findRun } from "../store/files.js";
@@ -96,6 +96,12 @@ export async function startFork(runId: string, opts: ForkOptions): Promise<RunHa
           copies.push([join("transcripts", `${r.n}.jsonl`), join("transcripts", `${r.n}.jsonl`)]);
           if (r.patch) copies.push([r.patch, r.patch]);
         }
+        // A11: the nested workflows' copies, replayed as the source ran them.
+        await cp(join(source, "workflows"), join(runDir, "workflows"), { recursive: true }).catch(
+          (e: NodeJS.ErrnoException) => {
+            if (e.code !== "ENOENT") throw e;
+          },
+        );
         for (const [from, to] of copies) {
           await copyFile(join(source, from), join(runDir, to)).catch((e: NodeJS.ErrnoException) => {
             // A patch is what stands for a cached worktree agent (R04): it must come along.

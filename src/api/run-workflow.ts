@@ -452,18 +452,21 @@ export function startSeeded(seed: Seed, opts: ResumeOptions = {}): Promise<RunHa
   return withEarlyWorker(async (worker) => {
     const cwd = opts.cwd ?? process.cwd();
     const p = prepare({ ...opts, cwd }, seed.settings);
-    const shown = relative(cwd, seed.scriptPath);
-    const script = await loadScriptFile(
-      isAbsolute(shown) || shown.startsWith("..") ? seed.scriptPath : shown,
-      cwd,
-    );
+    const load = (path: string) => {
+      const shown = relative(cwd, path);
+      return loadScriptFile(isAbsolute(shown) || shown.startsWith("..") ? path : shown, cwd);
+    };
+    const source = await load(seed.scriptPath);
     const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : seed.argsJson;
-    checkArgs(script, argsJson);
+    checkArgs(source, argsJson);
     const weftDir = await ensureRunsDir(cwd);
     const runId = newRunId(seed.name);
-    const workspace = script.usesWorktrees ? await Workspace.open(cwd, weftDir, runId, seed.base) : undefined;
+    const workspace = source.usesWorktrees ? await Workspace.open(cwd, weftDir, runId, seed.base) : undefined;
     const runDir = await createRunDir(weftDir, runId);
+    // The fork runs its own copy of the script (and of the nested workflows' copies, A11), so its
+    // errors and its later resumes point into its own directory.
     await seed.copy(runDir);
+    const script = await load(await saveScriptCopy(runDir, basename(seed.scriptPath), source.source));
     const lock = await acquireLock(runDir);
     const replay: Replay = {
       cache: new Map(),
