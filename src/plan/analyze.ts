@@ -118,7 +118,9 @@ const calleeName = (n: AnyNode) => (n.callee?.type === "Identifier" ? (n.callee.
 
 export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
   const defaultFanOut = opts.defaultFanOut ?? DEFAULT_FAN_OUT;
+  // Parsed as the stripped JavaScript; shown as written (same positions, types included).
   const source = script.code;
+  const shown = script.source;
   const ast = parse(source, {
     ecmaVersion: "latest",
     sourceType: "module",
@@ -164,7 +166,7 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
 
   const agentLineOf = new Map(agentCalls.map((c) => [c, c.loc.start.line as number]));
   const scope: Scope = {
-    source,
+    source: shown,
     args: opts.args,
     argsGiven: opts.argsGiven ?? opts.args !== undefined,
     declarationOf(name, at) {
@@ -183,7 +185,7 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
     const d = scope.declarationOf(id.name, id.start);
     return d?.type === "VariableDeclarator" && d.id.type === "Identifier" ? d.init : undefined;
   };
-  const text = (n: AnyNode) => clip(source.slice(n.start, n.end));
+  const text = (n: AnyNode) => clip(shown.slice(n.start, n.end));
 
   // Fan-out sites, found from the agent calls up: only sites with agents under them matter.
   const sites = new Map<AnyNode, FanOut>();
@@ -422,7 +424,7 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
     .map((c, i) => {
       const options = optionsOf(c.arguments[1], value, text, initOf);
       const get = (k: string) => options.find((o) => o.name === k);
-      const shown = (o: PlanOption | undefined) =>
+      const display = (o: PlanOption | undefined) =>
         o ? (o.known && typeof o.value === "string" ? o.value : `‹${o.source}›`) : undefined;
       const touched: FanOut[] = [];
       const r = runsOf(c, 0, (s) => touched.push(s));
@@ -442,9 +444,9 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
         n: i + 1,
         line: c.loc.start.line,
         col: c.loc.start.column + 1,
-        prompt: promptOf(c.arguments[0], value, source),
-        label: shown(get("label")),
-        phase: shown(get("phase")) ?? before?.title,
+        prompt: promptOf(c.arguments[0], value, script.source),
+        label: display(get("label")),
+        phase: display(get("phase")) ?? before?.title,
         options,
         fanOuts: [...new Set(climb(c).lines)],
         inFunction: r.fn,
