@@ -20,6 +20,7 @@ import {
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
 import { StateTracker } from "../report/artifacts/write.js";
+import { eventLog, teeReporter } from "../report/event-log.js";
 import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
 import { spawnSandboxWorker } from "../sandbox/host.js";
 import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/load.js";
@@ -189,6 +190,7 @@ async function launch(
   },
 ): Promise<RunHandle> {
   let journal: JournalWriter | undefined;
+  let log: Reporter | undefined;
   try {
     const ext = extname(o.script.displayPath) || (o.script.isTs ? ".ts" : ".js");
     const copy = await saveScriptCopy(o.runDir, `script${ext}`, o.script.source);
@@ -221,7 +223,9 @@ async function launch(
     // makes this one durable too; waiting here would only add an fsync to every start.
     journal.append(first).catch(() => {});
     for (const r of o.seed ?? []) journal.write(r);
-    const reporter = o.reporter ?? { event() {} };
+    // U01: every run keeps its event stream in events.jsonl, for `weft logs` and `weft attach`.
+    log = eventLog(o.runDir);
+    const reporter = teeReporter(o.reporter ?? { event() {} }, log);
     for (const w of p.resolved.warnings) reporter.event({ type: "warning", message: w });
     const run = new Run({
       runId: o.runId,
@@ -299,6 +303,7 @@ async function launch(
     };
   } catch (e) {
     await journal?.close().catch(() => {});
+    await log?.close?.();
     await o.lock.release().catch(() => {});
     throw e;
   }

@@ -5,6 +5,8 @@ import { startResume, startWorkflow } from "../api/run-workflow.js";
 import { VERSION } from "../version.js";
 import { resolveScriptArg } from "../workflows/lookup.js";
 import { configCommand } from "./config-command.js";
+import { attachCommand, logsCommand, pauseCommand, statusCommand, stopCommand } from "./control-commands.js";
+import { detachedArgs, detachedChildReporter, startDetached } from "./detach.js";
 import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
 import { collectRepeated, type ForkFlags, forkCommand } from "./fork-command.js";
@@ -16,6 +18,9 @@ import { type PlanFlags, planCommand } from "./plan-command.js";
 import { reportCommand } from "./report-command.js";
 import { driveRun, parseArgsFlag, type RunFlags, settingsFromFlags } from "./run-command.js";
 import { listWorkflowsCommand, saveCommand } from "./workflow-commands.js";
+
+const DETACH_HELP =
+  "run in a background process of its own: print the run id once it has started and return (see weft status, logs, attach, stop)";
 
 function settingOptions(cmd: Command): Command {
   return cmd
@@ -55,15 +60,20 @@ async function main(argv: string[]): Promise<number> {
     program
       .command("run <script>")
       .description("run a workflow script (.js or .ts), or a saved workflow by name (see list-workflows)")
-      .option("--resume <run>", "continue this run with the (edited) script; finished agents are reused"),
-  ).action(async (script: string, flags: RunFlags) => {
+      .option("--resume <run>", "continue this run with the (edited) script; finished agents are reused")
+      .option("--detach", DETACH_HELP),
+  ).action(async (script: string, flags: RunFlags & { detach?: boolean }) => {
+    if (flags.detach) {
+      code = await startDetached(detachedArgs(), { resume: flags.resume });
+      return;
+    }
     code = await driveRun(
       async () =>
         startWorkflow({
           script: await resolveScriptArg(script, process.cwd(), process.env),
           args: parseArgsFlag(flags.args),
           settings: settingsFromFlags(flags),
-          reporter: interactiveReporter(flags),
+          reporter: detachedChildReporter(interactiveReporter(flags)),
           resume: flags.resume,
         }),
       flags,
@@ -73,8 +83,13 @@ async function main(argv: string[]): Promise<number> {
   settingOptions(
     program
       .command("resume <run>")
-      .description("resume a stopped, failed or crashed run; finished agents are reused"),
-  ).action(async (runId: string, flags: RunFlags) => {
+      .description("resume a stopped, failed or crashed run; finished agents are reused")
+      .option("--detach", DETACH_HELP),
+  ).action(async (runId: string, flags: RunFlags & { detach?: boolean }) => {
+    if (flags.detach) {
+      code = await startDetached(detachedArgs(), { resume: runId });
+      return;
+    }
     code = await driveRun(
       () =>
         startResume(runId, {
@@ -116,6 +131,58 @@ async function main(argv: string[]): Promise<number> {
         code = await answerCommand(type, runId, gate, flags);
       });
   }
+
+  program
+    .command("status [run]")
+    .description(
+      "a run's state, agents done/total, tokens, cost, elapsed, gate and owning process; without a run, every run that is live, waiting or paused",
+    )
+    .option("--all", "without a run: list every run")
+    .option("--json", "print JSON")
+    .action(async (runId: string | undefined, flags: { json?: boolean; all?: boolean }) => {
+      code = await statusCommand(runId, flags);
+    });
+
+  program
+    .command("logs <run>")
+    .description("print a run's event stream (events.jsonl) as plain lines")
+    .option("--follow", "keep printing until the run finishes")
+    .option("--json", "print the events as stored, one JSON object per line")
+    .action(async (runId: string, flags: { follow?: boolean; json?: boolean }) => {
+      code = await logsCommand(runId, flags);
+    });
+
+  program
+    .command("attach <run>")
+    .description(
+      "show the live progress of a run another process drives (e.g. started with --detach); Ctrl-C detaches and leaves it running",
+    )
+    .option("--json", "print the events as JSON lines on stdout")
+    .action(async (runId: string, flags: { json?: boolean }) => {
+      code = await attachCommand(runId, flags);
+    });
+
+  program
+    .command("stop <run>")
+    .description(
+      "stop a running run from any terminal (as Ctrl-C in its own: running agents get SIGTERM; resumable), or with --agent one agent",
+    )
+    .option(
+      "--agent <n|label>",
+      "stop only this agent (its number, or a label: every queued or running agent with it); its agent() resolves to null and the run goes on",
+    )
+    .action(async (runId: string, flags: { agent?: string }) => {
+      code = await stopCommand(runId, flags);
+    });
+
+  program
+    .command("pause <run>")
+    .description(
+      "pause a running run: no new agents start, running ones finish, then it ends paused (exit 4); weft resume continues it",
+    )
+    .action(async (runId: string) => {
+      code = await pauseCommand(runId);
+    });
 
   program
     .command("ls")

@@ -13,6 +13,7 @@
 import { randomBytes } from "node:crypto";
 import { type FSWatcher, mkdirSync, readdirSync, readFileSync, watch } from "node:fs";
 import { readdir, readFile, unlink } from "node:fs/promises";
+import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../store/files.js";
 
@@ -67,8 +68,11 @@ export async function sendControl(
 }
 
 function defaultSender(): string {
-  const user = process.env.USER ?? process.env.LOGNAME ?? "unknown";
-  return `${user}@${process.env.HOSTNAME ?? "localhost"}`;
+  let user = process.env.USER ?? process.env.LOGNAME;
+  try {
+    user ??= userInfo().username;
+  } catch {}
+  return `${user ?? "unknown"}@${hostname()}`;
 }
 
 /** An unreadable file is not a request; it is left where it is for a person to look at. */

@@ -300,3 +300,22 @@ export async function acquireLock(
     },
   };
 }
+
+/**
+ * The process that owns a run now, read from its lock (R05's rules: pid alive and the same
+ * process, heartbeat fresh), or undefined when none does. A lock of another machine (a shared
+ * folder) is judged by its heartbeat alone. For `weft status`, `stop`, `pause`, `logs --follow`.
+ */
+export function liveOwner(runDir: string, staleMs = 30_000): LockInfo | undefined {
+  let held: LockInfo | undefined;
+  try {
+    held = parseLock(readFileSync(join(runDir, "lock.json"), "utf8"));
+  } catch {
+    return undefined;
+  }
+  if (!held) return undefined;
+  if (held.hostname && held.hostname !== hostname()) {
+    return Date.now() - held.heartbeatAt > staleMs ? undefined : held;
+  }
+  return staleReason(held, staleMs) ? undefined : held;
+}
