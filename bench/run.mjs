@@ -85,6 +85,11 @@ const wt = JSON.parse(
   execFileSync(process.execPath, [join(here, "worktrees.mjs")], { encoding: "utf8" }).trim(),
 );
 
+// The live tree (U02): a fresh process of its own, as each scenario.
+const tree = JSON.parse(
+  execFileSync(process.execPath, [join(here, "reporter.mjs"), project()], { encoding: "utf8" }).trim(),
+);
+
 console.log(
   `weft bench · node ${process.version} · ${cpus().length} × ${cpus()[0]?.model?.trim()} · ${Math.round(totalmem() / 2 ** 30)} GiB`,
 );
@@ -102,5 +107,9 @@ for (const r of rows)
   console.log([r[0].padEnd(w[0]), r[1].padStart(w[1]), r[2].padStart(w[2]), r[3].padStart(w[3])].join("  "));
 console.log(
   `\nworktrees: ${wt.agents} agents in parallel on a repository of ${wt.files} files: plain \`git worktree add\` + \`remove\` ${fmt(wt.plainMs / wt.agents, 0)} ms per worktree; weft (create, diff, remove) ${fmt(wt.weftMs / wt.agents, 0)} ms per agent; weft above git: ${fmt(((wt.weftMs - wt.plainMs) / wt.plainMs) * 100, 0)}%`,
+);
+const pct = (ms) => `${fmt((ms / tree.treeMs) * 100, 1)}% of one core`;
+console.log(
+  `\ntree reporter: ${tree.agents.toLocaleString("en-US")} zero-latency agents with the live tree on a fake 120x40 terminal in ${fmt(tree.treeMs, 0)} ms (${fmt(tree.plainMs, 0)} ms with no reporter): ${tree.frames} frames, ${fmt(tree.frames / (tree.treeMs / 1000), 1)} redraws/s (limit 10), ink rendering ${fmt(tree.renderMs, 0)} ms, ${tree.bytes.toLocaleString("en-US")} bytes written; CPU in the reporter ${fmt(tree.reporterCpuMs, 0)} ms = ${pct(tree.reporterCpuMs)} (target under 10%); the run's CPU with the tree minus without: ${pct(tree.treeCpuMs - tree.plainCpuMs)}; loading ink (once per process) ${fmt(tree.importMs, 0)} ms`,
 );
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
