@@ -24,6 +24,7 @@ export type {
   Permissions,
   Usage,
 } from "./drivers/types.js";
+export { createWeftMcpServer, type WeftMcpOptions } from "./mcp/server.js";
 export type { Count, FanOut, Plan, PlanAgent, PlanOption } from "./plan/analyze.js";
 export { type PlanWorkflowOptions, planWorkflow } from "./plan/plan-workflow.js";
 export { planPackets, renderPlan } from "./plan/render.js";

@@ -10,7 +10,8 @@ import { basename, join } from "node:path";
 import { UsageError } from "../api/errors.js";
 import { type RunHandle, startResume, startWorkflow, type WorkflowOptions } from "../api/run-workflow.js";
 import { parseSetting, type SettingKey, type Settings } from "../config/settings.js";
-import { type ControlRequest, sendControl } from "../control/channel.js";
+import type { ControlRequest } from "../control/channel.js";
+import { controlRun } from "../control/client.js";
 import type { RunEvent } from "../report/events.js";
 import { findRun } from "../store/files.js";
 import { findWorkflow, notFoundMessage, shownPath, WorkflowNotFoundError } from "../workflows/lookup.js";
@@ -242,17 +243,24 @@ export class McpRuns {
     }
     const { runDir, id } = await this.runDirOf(input.runId);
     const request = this.requestOf(input);
-    const msg = await sendControl(runDir, request, this.sender);
-    const summary = await readSummary(runDir);
-    const owned = this.owned.get(id);
-    const live = owned ? !owned.ended : summary !== undefined && LIVE_STATES.has(summary.status);
+    // The owner (this server or any other process) journals what came of the request; that
+    // answer is read back, so the host learns "applied" or "refused" and why.
+    const out = await controlRun(runDir, request, { cwd: this.cwd, from: this.sender, waitMs: 10_000 });
+    const next =
+      out.state === "applied" || out.state === "pending"
+        ? `call workflow_wait {runId: "${id}"} for the run's end`
+        : out.state === "held"
+          ? `kept for the next resume: workflow_control {runId: "${id}", action: "resume"}`
+          : out.state === "not-running" && out.status !== "completed"
+            ? `workflow_control {runId: "${id}", action: "resume"} continues it`
+            : undefined;
     return {
-      sent: msg.id,
+      runId: id,
       request,
-      state: summary?.status,
-      next: live
-        ? `the run acts on it in a moment: call workflow_wait {runId: "${id}"} or workflow_status`
-        : `no process runs ${id} now: the request is kept and taken by the next resume (workflow_control action "resume")`,
+      state: out.state,
+      outcome: out.outcome,
+      runState: out.status,
+      ...(next ? { next } : {}),
     };
   }
 

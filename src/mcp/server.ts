@@ -39,6 +39,9 @@ async function answer(f: () => Promise<unknown>): Promise<CallToolResult> {
   }
 }
 
+/** Hosts may run such tools without asking (codex's "auto" approval mode does). */
+const READ_ONLY = { readOnlyHint: true, openWorldHint: false } as const;
+
 const runId = z
   .string()
   .min(1)
@@ -60,7 +63,7 @@ const WAIT = `Block until the run ends (completed, failed, stopped, paused, budg
 This is the way to wait for a run: after launching, end your turn or call this. Do not poll workflow_status. If it returns with timedOut: true, the run still goes on: call it again (or tell the user the run id and end your turn). If the state is "waiting", ask the user about the gate and answer with workflow_control.`;
 
 const CONTROL = `Send a request to a run: "stop" (no new agents, running ones stopped; the run ends stopped and can be resumed), "stop_agent" (one agent, by number or label in "agent"; its agent() call returns null), "pause" (no new agents, running ones finish, the run ends paused), "resume" (continue a stopped, paused, failed or interrupted run in this server; finished agents are reused), "approve" / "reject" (answer a gate() the run waits on; "gate" is its title or number when several wait, "reason" is recorded).
-Approve or reject only what the user decided. Returns the request as sent; the run acts on it within a moment: then call workflow_wait.`;
+Approve or reject only what the user decided. Returns what came of it: state "applied" (outcome says what was done), "refused" (outcome says why), "held" (an approval kept until the run is resumed), "not-running" (nothing runs it: resume it first), "pending" (the run has not answered yet) or "ended". Then call workflow_wait.`;
 
 export function createWeftMcpServer(opts: WeftMcpOptions): { server: McpServer; runs: McpRuns } {
   const runs = new McpRuns(opts.cwd, opts.env, opts.sender ?? "mcp client");
@@ -102,7 +105,7 @@ export function createWeftMcpServer(opts: WeftMcpOptions): { server: McpServer; 
 
   server.registerTool(
     "workflow_status",
-    { title: "Status of a run", description: STATUS, inputSchema: { runId } },
+    { title: "Status of a run", description: STATUS, inputSchema: { runId }, annotations: READ_ONLY },
     ({ runId }) => answer(() => runs.status(runId)),
   );
 
@@ -111,6 +114,7 @@ export function createWeftMcpServer(opts: WeftMcpOptions): { server: McpServer; 
     {
       title: "Results of a finished run",
       description: RESULT,
+      annotations: READ_ONLY,
       inputSchema: {
         runId,
         offset: z.number().int().min(0).optional().describe("skip this many agents of the list (default 0)"),
@@ -138,6 +142,7 @@ export function createWeftMcpServer(opts: WeftMcpOptions): { server: McpServer; 
     {
       title: "Wait for a run to end",
       description: WAIT,
+      annotations: READ_ONLY,
       inputSchema: {
         runId,
         timeoutMs: z

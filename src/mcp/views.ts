@@ -23,7 +23,7 @@ export interface StatusView {
   tokens?: RunSummary["tokens"];
   costUsd?: number;
   elapsedMs?: number;
-  /** The gate the run waits on (A14), when it waits. */
+  /** The gate the run waits on (A14), when it waits: {n, title, details, since}, or a list when several wait. */
   waitingGate?: unknown;
   refused?: number;
   error?: string;
@@ -53,7 +53,6 @@ export function statusView(o: {
   summary: RunSummary | undefined;
   owned: boolean;
   phase?: string;
-  waitingGate?: unknown;
   maxResultChars: number;
 }): StatusView {
   const s = o.summary;
@@ -74,13 +73,19 @@ export function statusView(o: {
     costUsd: s?.costUsd,
     elapsedMs:
       started === undefined ? undefined : (live || ended === undefined ? Date.now() : ended) - started,
-    waitingGate: o.waitingGate,
+    // A14: the summary lists the gates waiting while the run's status is `waiting`.
+    waitingGate: state === "waiting" ? gatesOf(s) : undefined,
     refused: s?.refused?.length || undefined,
     error: s?.error,
     next: nextStep(state, o.runId),
   };
   if (!live && s && s.result !== undefined) view.result = clip(s.result, o.maxResultChars).value;
   return view;
+}
+
+function gatesOf(s: RunSummary | undefined): unknown {
+  const g = s as { gate?: unknown; gates?: unknown[] } | undefined;
+  return g?.gates && g.gates.length > 1 ? g.gates : g?.gate;
 }
 
 function nextStep(state: string, runId: string): string {
