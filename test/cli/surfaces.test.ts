@@ -122,9 +122,12 @@ return { a, e }\n`,
       "phase",
       "log",
       "agent.started",
+      // The command driver's stdout line ("echo: a") is the agent's last activity.
+      "agent.activity",
       "agent.finished",
       "run.finished",
     ]);
+    expect(events[4]).toMatchObject({ n: 1, attempt: 1, text: "echo: a" });
     expect(events.at(-1)).toMatchObject({ status: "completed", result: "echo: a" });
   });
 
