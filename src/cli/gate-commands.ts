@@ -5,7 +5,7 @@
  * applies the first and refuses the other with a message.
  */
 
-import { open, readFile } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { createInterface, type Interface } from "node:readline";
@@ -14,7 +14,7 @@ import { type ControlRequest, sendControl } from "../control/channel.js";
 import { answerable, readGateState, selectGate } from "../engine/gates.js";
 import type { Reporter, RunEvent } from "../report/events.js";
 import { findRun } from "../store/files.js";
-import { isPidAlive, processStartTime } from "../store/lock.js";
+import { liveOwner } from "../store/lock.js";
 import { type RunFlags, reporterFor } from "./run-command.js";
 
 export interface AnswerFlags {
@@ -28,23 +28,6 @@ export function parseGateArg(text: string | undefined): string | number | undefi
   if (text === undefined) return undefined;
   const m = /^#?(\d+)$/.exec(text.trim());
   return m ? Number(m[1]) : text;
-}
-
-/** Whether a live process owns the run (R05's lock: pid alive, same process, fresh heartbeat). */
-async function ownerAlive(runDir: string): Promise<boolean> {
-  let info: { pid?: number; startTime?: string; heartbeatAt?: number; hostname?: string };
-  try {
-    info = JSON.parse(await readFile(join(runDir, "lock.json"), "utf8"));
-  } catch {
-    return false;
-  }
-  if (!Number.isInteger(info.pid) || typeof info.heartbeatAt !== "number") return false;
-  if (Date.now() - info.heartbeatAt > 30_000) return false;
-  // Another machine's lock (a shared folder): trust its heartbeat.
-  if (info.hostname && info.hostname !== hostname()) return true;
-  if (!isPidAlive(info.pid!)) return false;
-  const start = processStartTime(info.pid!);
-  return !(info.startTime && start && start !== info.startTime);
 }
 
 async function journalSize(runDir: string): Promise<number> {
@@ -98,7 +81,7 @@ export async function answerCommand(
   if (!runDir) throw new NothingToResumeError(`no run "${runId}" in .weft/runs`);
   const gate = parseGateArg(gateArg);
   const request: ControlRequest = { type, gate, reason: flags.reason };
-  if (!(await ownerAlive(runDir))) {
+  if (!liveOwner(runDir)) {
     // Nobody runs it: check against the journal that this gate waits, and leave the answer on
     // disk for the next owner.
     const picked = selectGate(
