@@ -56,9 +56,10 @@ export class Workspace {
   /** Head of the chain of integrated patches (starts at the base commit). */
   private head: string;
   /**
-   * `git worktree add` and `remove` one at a time: run side by side, git reads another add's
-   * half-written admin files ("failed to read .git/worktrees/N/commondir") and a failed add leaves
-   * its branch behind (measured with bench/worktrees.mjs). The checkout dominates either way.
+   * git's worktree bookkeeping one at a time: run side by side, `git worktree add` reads another
+   * add's half-written admin files ("failed to read .git/worktrees/N/commondir") and a failed add
+   * leaves its branch behind. Only the bookkeeping takes turns; checking files out and deleting
+   * them, which is nearly all of the time, runs side by side (measured with bench/worktrees.mjs).
    */
   private admin: Promise<unknown> = Promise.resolve();
 
@@ -122,7 +123,9 @@ export class Workspace {
       .filter((l) => l.startsWith("worktree "))
       .map((l) => l.slice("worktree ".length))
       .filter((p) => p.startsWith(`${dir}/`));
-    for (const p of paths) await git(["worktree", "remove", "--force", p], root, { ok: () => true });
+    // Twice --force: a `git worktree add` killed midway leaves its registration locked.
+    for (const p of paths)
+      await git(["worktree", "remove", "--force", "--force", p], root, { ok: () => true });
     await rm(dir, { recursive: true, force: true });
     await git(["worktree", "prune"], root, { ok: () => true });
     const branches = (
@@ -141,17 +144,29 @@ export class Workspace {
 
   async create(n: number): Promise<Worktree> {
     const wt = { n, path: join(this.dir, String(n)), branch: `weft/${this.runId}/${n}`, start: this.head };
+    // Registration only (admin files, branch, HEAD): no files written, so the turn is short.
     const add = () =>
-      gitRetrying(["worktree", "add", "--quiet", "-b", wt.branch, wt.path, wt.start], this.root);
+      gitRetrying(
+        ["worktree", "add", "--quiet", "--no-checkout", "-b", wt.branch, wt.path, wt.start],
+        this.root,
+      );
     await this.exclusive(async () => {
       try {
         await add();
       } catch {
         // A crashed earlier execution left this agent's worktree or branch behind: clear, retry once.
-        await this.removeNow(wt);
+        await this.clear(wt);
         await add();
       }
     });
+    // The checkout touches only this worktree's index and files, so it needs no turn. A crash
+    // here leaves a registered worktree under this run's folder, which `weft clean` removes.
+    try {
+      await git(["read-tree", "-m", "-u", "HEAD"], wt.path);
+    } catch (e) {
+      await this.remove(wt).catch(() => {});
+      throw e;
+    }
     return wt;
   }
 
@@ -184,19 +199,32 @@ export class Workspace {
     return (await git(["rev-parse", "HEAD"], wt.path)).stdout.trim();
   }
 
-  remove(wt: Worktree): Promise<void> {
-    return this.exclusive(() => this.removeNow(wt));
+  /**
+   * Delete the files side by side with other work, then drop git's record of the worktree and its
+   * branch in turn. `git worktree remove --force` would scan the whole tree again first, and
+   * --force discards its changes all the same.
+   */
+  async remove(wt: Worktree): Promise<void> {
+    await rm(wt.path, { recursive: true, force: true });
+    await this.exclusive(() => this.unregister(wt));
   }
 
-  private async removeNow(wt: Worktree): Promise<void> {
-    try {
-      await gitRetrying(["worktree", "remove", "--force", wt.path], this.root);
-    } catch {
-      // Not a worktree (any more): whatever is left is plain files.
-      await rm(wt.path, { recursive: true, force: true });
-      await git(["worktree", "prune"], this.root, { ok: () => true });
-    }
+  /** Forget a worktree whose files are gone and its branch. */
+  private async unregister(wt: Worktree): Promise<void> {
+    // prune drops the record of every worktree whose folder is gone; adds in progress are locked.
+    await git(["worktree", "prune"], this.root, { ok: () => true });
     await gitRetrying(["branch", "-D", wt.branch], this.root, { ok: () => true });
+  }
+
+  /**
+   * What a crashed execution left of this agent's worktree: a registration that a `git worktree
+   * add` killed midway leaves locked ("initializing"), which prune skips and a single --force
+   * does not remove.
+   */
+  private async clear(wt: Worktree): Promise<void> {
+    await git(["worktree", "remove", "--force", "--force", wt.path], this.root, { ok: () => true });
+    await rm(wt.path, { recursive: true, force: true });
+    await this.unregister(wt);
   }
 
   /** Files in the main working tree that differ from the integrated state (user edits). */

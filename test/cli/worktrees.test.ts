@@ -196,6 +196,24 @@ return { first: first.applied.map((a) => a.n), second }\n`;
     expect(gitOut(dir, "worktree", "list").trim().split("\n")).toHaveLength(1);
   });
 
+  test("W02 a worktree left half-made by a crash in the middle of its creation is removed by weft clean", async () => {
+    const dir = gitProject({ "wf.js": `${meta()}return await agent("hello", { isolation: "worktree" })\n` });
+    const id = runIdOf(await runScript(dir, "wf.js"));
+    // What a kill -9 during `git worktree add` leaves: a registration still locked as
+    // "initializing" (git's guard against prune), its branch, and part of the files.
+    const path = join(dir, ".weft", "worktrees", id, "2");
+    execFileSync("git", ["worktree", "add", "-q", "--no-checkout", "-b", `weft/${id}/2`, path, "HEAD"], {
+      cwd: dir,
+    });
+    writeFileSync(join(dir, ".git", "worktrees", "2", "locked"), "initializing");
+    writeFileSync(join(path, "README.md"), "proj");
+    const c = await weft(["clean", id], dir);
+    expect(c.stdout).toContain("removed 1 worktree and 1 branch");
+    expect(existsSync(join(dir, ".weft", "worktrees", id))).toBe(false);
+    expect(gitOut(dir, "branch", "--list", "weft/*").trim()).toBe("");
+    expect(gitOut(dir, "worktree", "list").trim().split("\n")).toHaveLength(1);
+  });
+
   test("W04 meta.integrate or --integrate applies what is left when the run completes", async () => {
     const dir = gitProject({
       "wf.js": `export const meta = { name: "auto", description: "d", integrate: true }
