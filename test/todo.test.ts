@@ -1,8 +1,6 @@
 /** Spec behaviours this version does not have yet (README "Status"). */
 import { test } from "vitest";
 
-test.todo("C05 weft stop <run> --agent <n> stops one agent (issue 5)");
-test.todo("C08 weft pause <run> (issue 5)");
 test.todo("U08 weft ui dashboard");
 test.todo("X01 weft worker and --queue on Redis");
 test.todo("X02 workers run tasks in their own checkout");
