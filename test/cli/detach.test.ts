@@ -7,7 +7,17 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, expect, test } from "vitest";
 import { liveOwner } from "../../src/store/lock.js";
-import { AGENT_CMD, journal, meta, project, runJson, until, weft } from "../helpers/cli.js";
+import {
+  AGENT_CMD,
+  collect,
+  journal,
+  meta,
+  project,
+  runJson,
+  startWeft,
+  until,
+  weft,
+} from "../helpers/cli.js";
 
 const started: string[] = [];
 
@@ -34,6 +44,12 @@ const starts = (dir: string) =>
         .map((l) => l.split(" ").pop()!)
     : [];
 
+/** /proc/<pid>/stat field 6, counted after the command name (which may hold spaces). */
+function sessionOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[3]);
+}
+
 const spawned = (dir: string, id: string, n: number) =>
   journal(dir, id).filter((r) => r.type === "agent.spawned" && r.n === n).length;
 
@@ -59,6 +75,9 @@ return { a, b: b.length, c: c.length }\n`,
   // The command returned; the run goes on in a process of its own, with its output in its directory.
   expect(liveOwner(runDir)?.pid).toBeGreaterThan(0);
   expect(liveOwner(runDir)?.pid).not.toBe(process.pid);
+  // Its own session (setsid): a terminal that closes does not reach it.
+  const owner = liveOwner(runDir)!.pid;
+  if (existsSync(`/proc/${owner}/stat`)) expect(sessionOf(owner)).toBe(owner);
   await until(() => spawned(dir, id, 1));
 
   const status = await weft(["status", id], dir);
@@ -161,4 +180,24 @@ test("U01 E01 a script error that prevents the start: --detach reports it as wef
   const unknown = await weft(["resume", "nope-000000", "--detach"], dir);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain("nothing to resume");
+});
+
+test("U01 Ctrl-C in weft attach detaches and says so; the run goes on", async () => {
+  const dir = project({ "wf.js": `${meta("watch")}return await agent("sleep:2500 x")\n` });
+  const { id, code, stderr } = await detach(dir, ["run", "wf.js", "--command", AGENT_CMD]);
+  expect(code, stderr).toBe(0);
+  await until(() => spawned(dir, id, 1));
+  const child = startWeft(["attach", id], dir);
+  let err = "";
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  const done = collect(child);
+  await until(() => err.includes("start  #1"));
+  child.kill("SIGINT");
+  const r = await done;
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain(`detached from run ${id}; it goes on`);
+  expect(liveOwner(join(dir, ".weft", "runs", id))).toBeDefined();
+  await until(() => runJson(dir, id).status === "completed");
 });
