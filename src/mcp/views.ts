@@ -7,6 +7,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RunSummary } from "../report/events.js";
 import { readRunJson } from "../store/files.js";
+import { liveOwner } from "../store/lock.js";
 
 /** States in which the run may still change; the rest are ends (a paused run waits for a resume). */
 export const LIVE_STATES = new Set(["running", "waiting"]);
@@ -15,8 +16,8 @@ export interface StatusView {
   runId: string;
   runDir: string;
   state: string;
-  /** Who runs it: this server, or nobody here (started elsewhere, ended, or its process died). */
-  owner: "this server" | "another process or none";
+  /** Who runs it now: this server, another process (pid), or nobody (ended, or its process died). */
+  owner: string;
   name?: string;
   phase?: string;
   agents: Record<string, number>;
@@ -65,7 +66,7 @@ export function statusView(o: {
     runId: o.runId,
     runDir: o.runDir,
     state,
-    owner: o.owned ? "this server" : "another process or none",
+    owner: o.owned ? "this server" : ownerOf(o.runDir),
     name: s?.name,
     phase: o.phase,
     agents: Object.fromEntries(Object.entries(s?.agents ?? {}).filter(([, n]) => n > 0)),
@@ -81,6 +82,11 @@ export function statusView(o: {
   };
   if (!live && s && s.result !== undefined) view.result = clip(s.result, o.maxResultChars).value;
   return view;
+}
+
+function ownerOf(runDir: string): string {
+  const held = liveOwner(runDir);
+  return held ? `process ${held.pid}${held.hostname ? ` on ${held.hostname}` : ""}` : "none";
 }
 
 function gatesOf(s: RunSummary | undefined): unknown {

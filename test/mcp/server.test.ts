@@ -10,7 +10,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { afterEach, expect, test } from "vitest";
 import { createWeftMcpServer } from "../../src/mcp/server.js";
-import { AGENT_CMD, cleanEnv, project, WEFT_BIN } from "../helpers/cli.js";
+import { AGENT_CMD, cleanEnv, collect, project, startWeft, WEFT_BIN } from "../helpers/cli.js";
 
 interface Session {
   client: Client;
@@ -377,6 +377,32 @@ return [a, await agent(args?.next ?? "hang")]
   const waited = await t.call("workflow_wait", { runId, timeoutMs: 30_000 });
   expect(waited.json).toMatchObject({ state: "completed", result: ["echo: first", "echo: second"] });
   expect(waited.json.agents).toMatchObject({ completed: 1, cached: 1 });
+});
+
+test("U04 a run started with weft run in a terminal: status names its process, wait follows it, stop reaches it", async () => {
+  const s = await serve({
+    "slow.js": `export const meta = { name: "term", description: "d" }\nreturn [await agent("sleep:1000 one"), await agent("hang two")]\n`,
+  });
+  const cli = collect(startWeft(["run", "slow.js", "--command", AGENT_CMD], s.dir));
+  let runId: string | undefined;
+  for (let i = 0; i < 100 && !runId; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    runId = existsSync(join(s.dir, ".weft", "runs"))
+      ? readdirSync(join(s.dir, ".weft", "runs"))[0]
+      : undefined;
+  }
+  const st = await until(s, runId!, (x) => x.agents.running === 1);
+  expect(st.owner).toMatch(/^process \d+/);
+  const early = await s.call("workflow_wait", { runId, timeoutMs: 1500 });
+  expect(early.json).toMatchObject({ state: "running", timedOut: true });
+  await until(s, runId!, (x) => x.agents.completed === 1);
+  const stop = await s.call("workflow_control", { runId, action: "stop" });
+  expect(stop.json).toMatchObject({ state: "applied" });
+  const waited = await s.call("workflow_wait", { runId, timeoutMs: 20_000 });
+  expect(waited.json.state).toBe("stopped");
+  expect((await cli).code).not.toBe(0);
+  // The process has let go of the run.
+  expect((await s.call("workflow_status", { runId })).json.owner).toBe("none");
 });
 
 test("A15 weft mcp refuses to start inside a weft agent", () => {
