@@ -12,8 +12,8 @@ import { createInterface, type Interface } from "node:readline";
 import { NothingToResumeError, UsageError } from "../api/errors.js";
 import { type ControlRequest, sendControl } from "../control/channel.js";
 import { answerable, readGateState, selectGate } from "../engine/gates.js";
-import type { Reporter, RunEvent } from "../report/events.js";
-import { findRun } from "../store/files.js";
+import type { Reporter, RunEvent, RunSummary } from "../report/events.js";
+import { findRun, readRunJson } from "../store/files.js";
 import { liveOwner } from "../store/lock.js";
 import { type RunFlags, reporterFor } from "./run-command.js";
 
@@ -94,6 +94,15 @@ export async function answerCommand(
       `${type === "approve" ? "approval" : "rejection"} of gate #${picked.gate} "${picked.title}" recorded; weft resume ${runId} continues from the gate\n`,
     );
     return 0;
+  }
+  if (gate === undefined) {
+    // Several gates waiting and none named: say which, without sending anything.
+    const gates = ((await readRunJson(runDir)) as RunSummary | undefined)?.gates ?? [];
+    const picked = selectGate(
+      gates.map((g) => ({ gate: g.n, title: g.title })),
+      undefined,
+    );
+    if (gates.length > 1 && typeof picked === "string") throw new UsageError(`run ${runId}: ${picked}`);
   }
   const offset = await journalSize(runDir);
   const msg = await sendControl(runDir, request);

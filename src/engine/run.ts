@@ -134,6 +134,8 @@ export class Run {
   private readonly runner: RunnerContext;
   /** A14: gates waiting for a person, and the answers the journal holds. */
   private readonly gates: Gates;
+  private summaryWrite: Promise<void> = Promise.resolve();
+  private summaryQueued = false;
 
   constructor(private readonly init: RunInit) {
     // Every running agent listens on it: no "possible leak" warning past 10.
@@ -825,7 +827,24 @@ export class Run {
   private flushSummary(): void {
     if (!this.dirty || this.ending) return;
     this.dirty = false;
-    writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false }).catch(() => {});
+    this.writeSummary();
+  }
+
+  /**
+   * Write run.json soon, one write at a time: two writes in flight could land out of order and
+   * leave the older state on disk (a gate shown waiting after it was answered). The summary is
+   * serialised when its turn comes, so the last write always holds the latest state.
+   */
+  private writeSummary(): void {
+    if (this.summaryQueued) return;
+    this.summaryQueued = true;
+    this.summaryWrite = this.summaryWrite
+      .then(() => {
+        this.summaryQueued = false;
+        if (this.ending) return;
+        return writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false });
+      })
+      .catch(() => {});
   }
 
   /** C04: start nothing more, stop running agents (SIGTERM, then SIGKILL after the grace). */
@@ -958,7 +977,7 @@ export class Run {
       delete this.summary.gate;
       delete this.summary.gates;
     }
-    writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false }).catch(() => {});
+    this.writeSummary();
   }
 
   /** Second Ctrl-C: kill every agent group now and write what is known, synchronously. */
@@ -987,6 +1006,8 @@ export class Run {
     await Promise.all(this.recording);
     clearInterval(this.summaryTimer);
     await this.gates.finish(status).catch(() => {});
+    // A run.json write still in flight must not land after the final one.
+    await this.summaryWrite;
     if (status !== "waiting") {
       delete this.summary.gate;
       delete this.summary.gates;

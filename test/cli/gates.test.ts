@@ -193,7 +193,7 @@ return { a, b }\n`,
   const { done, id } = await startWaiting(dir);
   await until(() => runJson(dir, id).gates?.length === 2);
   const vague = await weft(["approve", id], dir);
-  expect(vague.code).toBe(1);
+  expect(vague.code).toBe(2);
   expect(vague.stderr).toContain('2 gates are waiting: #1 "Ship web?", #2 "Ship api?"');
   const web = await weft(["approve", id, "Ship web?"], dir);
   expect(web.code, web.stderr).toBe(0);
@@ -205,8 +205,10 @@ return { a, b }\n`,
   const r = await done;
   expect(r.code, r.stderr).toBe(0);
   expect(JSON.parse(r.stdout)).toEqual({ a: true, b: false });
+  // The vague approve was never sent; the stale one was refused by the run, on the record.
   const refused = journal(dir, id).filter((x) => x.type === "gate.refused");
-  expect(refused).toHaveLength(2);
+  expect(refused).toHaveLength(1);
+  expect(refused[0].reason).toContain('no gate titled "Ship web?" is waiting');
 });
 
 function tmux(socket: string, ...args: string[]): string {
