@@ -290,3 +290,35 @@ test.skipIf(!existsSync("/usr/bin/tmux"))(
     }
   },
 );
+
+test("A14 S06 gate() hands the script only values of its own context; bad arguments throw where the call is made", async () => {
+  const probe = (v: string) =>
+    `try { out.push(String(${v}.constructor.constructor("return typeof process")())) } catch (e) { out.push(e.message) }`;
+  const dir = project({
+    "wf.js": `${meta("probe")}const out = []
+const p = gate("Probe?")
+${probe("gate")}
+${probe("p")}
+const errs = []
+for (const f of [() => gate(42), () => gate(""), () => gate("x", { details: () => 1 }), () => gate("x", [1])]) {
+  try { await f() } catch (e) { errs.push(e.name + ": " + e.message) }
+}
+const v = await p
+${probe("v")}
+return { out, errs, v }\n`,
+  });
+  const { done, id } = await startWaiting(dir);
+  expect((await weft(["approve", id], dir)).code).toBe(0);
+  const r = await done;
+  expect(r.code, r.stderr).toBe(0);
+  const { out, errs, v } = JSON.parse(r.stdout);
+  expect(v).toBe(true);
+  expect(out).toHaveLength(3);
+  for (const line of out) expect(line).toMatch(/Code generation from strings disallowed/);
+  expect(errs).toEqual([
+    "TypeError: gate(title, opts?): title must be a non-empty string",
+    "TypeError: gate(title, opts?): title must be a non-empty string",
+    "TypeError: details is a function, which JSON cannot carry",
+    "TypeError: gate(title, opts?): opts must be an object like { details }",
+  ]);
+});
