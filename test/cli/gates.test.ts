@@ -322,3 +322,17 @@ return { out, errs, v }\n`,
     "TypeError: gate(title, opts?): opts must be an object like { details }",
   ]);
 });
+
+test("A14 weft stop while a gate waits ends the run waiting (exit 4), and resume waits at the gate again", async () => {
+  const dir = project({ "wf.js": deploy("{}") });
+  const { done, id } = await startWaiting(dir);
+  const stop = await weft(["stop", id], dir);
+  expect(stop.code, stop.stderr).toBe(0);
+  const r = await done;
+  expect(r.code, r.stderr).toBe(4);
+  expect(runJson(dir, id)).toMatchObject({ status: "waiting", gate: { n: 1, title: "Deploy to staging?" } });
+  const again = await startWaiting(dir, ["resume", id]);
+  expect((await weft(["approve", id], dir)).code).toBe(0);
+  expect((await again.done).code).toBe(0);
+  expect(starts(dir)).toEqual(["plan", "deploy"]);
+});
