@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFil
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { AGENT_CMD, WEFT_BIN } from "../helpers/cli.js";
+import { AGENT_CMD, WEFT_BIN, weft as weftCli } from "../helpers/cli.js";
 import { ensureCli } from "../support/clis.js";
 import { type ModelServer, startModelServer } from "../support/model-server/index.js";
 import type { CallReply, Conversation, Reply } from "../support/model-server/rules.js";
@@ -39,6 +39,7 @@ function toolNamed(tools: string[], name: string): { name: string; namespace?: s
 let searches = 0;
 
 function respond(conv: Conversation): Reply | CallReply | undefined {
+  if (conv.userText.includes("weft-a15")) return respondAsAgent(conv);
   if (!conv.userText.includes("weft-e2e")) return undefined;
   const launch = toolNamed(conv.tools, "workflow");
   const wait = toolNamed(conv.tools, "workflow_wait");
@@ -67,6 +68,22 @@ function respond(conv: Conversation): Reply | CallReply | undefined {
   if (out.state === undefined)
     return { kind: "call", ...wait, args: { runId: out.runId, timeoutMs: 40_000 } };
   return { kind: "text", text: `run ${out.runId} ${out.state}: ${out.result?.merged}` };
+}
+
+let agentSearches = 0;
+
+/** The model of a codex that weft runs as an agent: it looks for weft's tools, and says what it found. */
+function respondAsAgent(conv: Conversation): Reply | CallReply {
+  if (toolNamed(conv.tools, "workflow")) return { kind: "text", text: "weft tools offered" };
+  // Searched five times over four seconds: `weft mcp` has long answered (or refused) by then.
+  if (conv.tools.includes("tool_search") && agentSearches++ < 5)
+    return {
+      kind: "call",
+      name: "tool_search",
+      args: { query: "weft workflow" },
+      delayMs: agentSearches === 1 ? 0 : 1000,
+    };
+  return { kind: "text", text: "no weft tools" };
 }
 
 let server: ModelServer;
@@ -195,4 +212,61 @@ test("U04 codex with weft mcp: the model launches a workflow, waits for it, and 
     "text",
   ]);
   expect(existsSync(join(work, ".weft", "scripts"))).toBe(true);
+}, 150_000);
+
+test("A15 codex run by weft as an agent, with weft mcp in its config: the server refuses to start, the agent gets no weft tools", async () => {
+  const root = mkdtempSync(join(tmpdir(), "weft-codex-a15-"));
+  const home = join(root, "home");
+  const work = join(root, "work");
+  const codexHome = join(home, ".codex");
+  const marker = join(root, "weft-mcp-exits");
+  for (const d of [home, work, codexHome, join(home, "tmp"), join(work, ".weft")])
+    mkdirSync(d, { recursive: true });
+  writeFileSync(
+    join(codexHome, "config.toml"),
+    [
+      'model_provider = "mock"',
+      "[analytics]",
+      "enabled = false",
+      "[features]",
+      "plugins = false",
+      "remote_plugin = false",
+      "[model_providers.mock]",
+      'name = "mock"',
+      `base_url = "${server.url}/v1"`,
+      'wire_api = "responses"',
+      'env_key = "MOCK_API_KEY"',
+      // The user's registration of weft, and a note of how each start of it ended.
+      "[mcp_servers.weft]",
+      'command = "sh"',
+      `args = ["-c", ${JSON.stringify(`"${process.execPath}" "${WEFT_BIN}" mcp 2>>"${marker}.err"; echo "exit $?" >> "${marker}"`)}]`,
+      'default_tools_approval_mode = "approve"',
+      "",
+    ].join("\n"),
+  );
+  const env = {
+    HOME: home,
+    TMPDIR: join(home, "tmp"),
+    XDG_DATA_HOME: join(home, ".local", "share"),
+    XDG_CACHE_HOME: join(home, ".cache"),
+    XDG_STATE_HOME: join(home, ".local", "state"),
+    CODEX_HOME: codexHome,
+    MOCK_API_KEY: "x",
+  };
+  writeFileSync(
+    join(work, ".weft", "config.json"),
+    JSON.stringify({ drivers: { codex: { bin, env, model: "gpt-5.5" } } }, null, 2),
+  );
+  writeFileSync(
+    join(work, "wf.js"),
+    `export const meta = { name: "a15", description: "an agent looks for weft" }\nreturn await agent("weft-a15: start a weft workflow if you can")\n`,
+  );
+  const r = await weftCli(["run", "wf.js", "--driver", "codex"], work);
+  expect(r.code).toBe(0);
+  expect(r.stdout.trim()).toBe("no weft tools");
+  // codex did start weft mcp for the agent, and it refused (exit 2) with the reason.
+  expect(readFileSync(marker, "utf8")).toMatch(/^exit 2$/m);
+  expect(readFileSync(`${marker}.err`, "utf8")).toMatch(
+    /weft mcp does not run inside a weft agent \(.*agent 1 of run a15-[a-z0-9]{6}, found in the environment of process \d+\)/,
+  );
 }, 150_000);
