@@ -12,6 +12,10 @@ export {
   type WorkflowResult,
 } from "./api/run-workflow.js";
 export type { Settings } from "./config/settings.js";
+export type { ControlRequest } from "./control/channel.js";
+export { type ControlOptions, type ControlOutcome, controlRun } from "./control/client.js";
+export { type FollowEventsOptions, followEvents } from "./control/follow.js";
+export { type RunStatusView, runStatus, runStatuses } from "./control/status.js";
 export { CommandDriver } from "./drivers/command.js";
 export type {
   AgentOutcome,
@@ -29,6 +33,7 @@ export type { Count, FanOut, Plan, PlanAgent, PlanOption } from "./plan/analyze.
 export { type PlanWorkflowOptions, planWorkflow } from "./plan/plan-workflow.js";
 export { planPackets, renderPlan } from "./plan/render.js";
 export { renderArtifacts as renderRunArtifacts } from "./report/artifacts/write.js";
+export type { LoggedEvent } from "./report/event-log.js";
 export type { Reporter, RunEvent, RunStatus, RunSummary } from "./report/events.js";
 export { JsonReporter } from "./report/json.js";
 export { PlainReporter } from "./report/plain.js";

@@ -6,8 +6,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
+import { controlRun, followEvents, runStatus, startWorkflow } from "../../dist/index.js";
 import {
   AGENT_CMD,
+  cleanEnv,
   collect,
   journal,
   meta,
@@ -190,4 +192,38 @@ test("C08 a stop or pause left on disk by an earlier execution does not stop the
     outcome: expect.stringContaining("was sent before this execution"),
   });
   expect(pendingRequests(dir, id)).toEqual([]);
+});
+
+test("U10 C05 the library: runStatus, controlRun and followEvents on a run started with startWorkflow", async () => {
+  const dir = project({
+    "wf.js": `${meta("lib")}return await parallel([() => agent("hang", { label: "slow" }), () => agent("sleep:300 b")])\n`,
+  });
+  const h = await startWorkflow({
+    script: "wf.js",
+    cwd: dir,
+    settings: { command: AGENT_CMD },
+    env: cleanEnv(dir),
+  });
+  await until(() => spawned(dir, h.runId, 1));
+  const st = await runStatus(h.runId, { cwd: dir });
+  expect(st).toMatchObject({
+    runId: h.runId,
+    status: "running",
+    owner: { pid: process.pid },
+    orphaned: false,
+  });
+  const out = await controlRun(h.runId, { type: "stop-agent", agent: "slow" }, { cwd: dir, from: "lib" });
+  expect(out).toMatchObject({ state: "applied", outcome: "stopped agent 1 (slow)" });
+  const res = await h.done;
+  expect(res.result).toEqual([null, "echo: sleep:300 b"]);
+  const types: string[] = [];
+  for await (const e of followEvents(h.runDir)) types.push(e.type);
+  expect(types[0]).toBe("run.started");
+  expect(types.at(-1)).toBe("run.finished");
+  expect(types).toContain("control");
+  const after = await controlRun(h.runDir, { type: "pause" });
+  expect(after).toMatchObject({
+    state: "not-running",
+    outcome: `run ${h.runId} is not running (status completed)`,
+  });
 });
