@@ -131,3 +131,64 @@ test("U02 the tree draws frames in place, prints other writes above it, and leav
   r.event({ type: "warning", message: "late" });
   expect(chunks.at(-1)).toBe("! late\n");
 });
+
+test("U02 a prompt on the terminal (a gate's question) makes the tree step aside until the gate is answered", async () => {
+  const { tty, chunks, text } = fakeTty();
+  const r = createTreeReporter(tty, { fps: 50 });
+  r.event({
+    type: "run.started",
+    runId: "g-abc123",
+    name: "g",
+    runDir: "/x",
+    resumed: false,
+    driver: "command",
+  });
+  r.event({ type: "agent.started", n: 1, label: "slow", attempt: 1, driver: "command" });
+  r.event({ type: "gate.waiting", n: 1, title: "Deploy?", hash: "h", since: "2026-11-29T10:00:00.000Z" });
+  await until(() => r.stats.frames > 0 && text().includes("? gate #1"), "the gate in the frame");
+  tty.write('Approve "Deploy?" [y/N] ');
+  tty.write("y");
+  const mark = chunks.length;
+  const frames = r.stats.frames;
+  r.event({ type: "agent.activity", n: 1, label: "slow", attempt: 1, text: "Bash deploy" });
+  await new Promise((res) => setTimeout(res, 300));
+  // The question and the answer went out as they were, after the last frame, and nothing was drawn since.
+  expect(chunks.slice(mark - 2, mark)).toEqual(['Approve "Deploy?" [y/N] ', "y"]);
+  expect(JSON.stringify(chunks.slice(mark))).toBe("[]");
+  expect(r.stats.frames).toBe(frames);
+  tty.write("\n");
+  r.event({
+    type: "gate.answered",
+    n: 1,
+    title: "Deploy?",
+    approved: true,
+    by: "ann@host",
+    answeredAt: "2026-11-29T10:00:01.000Z",
+    replayed: false,
+  });
+  await until(() => strip(chunks.slice(mark).join("")).includes("Bash deploy"), "the tree again");
+  const after = strip(chunks.slice(mark).join(""));
+  expect(after).toContain('gate #1 "Deploy?" approved by ann@host');
+  expect(after).toMatch(/running {2}g g-abc123/);
+  expect(after).toContain("Bash deploy");
+  r.event({
+    type: "run.finished",
+    runId: "g-abc123",
+    status: "completed",
+    summary: {
+      id: "g-abc123",
+      name: "g",
+      status: "completed",
+      agents: { completed: 1 },
+      refused: [],
+      tokens: { input: 0, output: 0, cached: 0, reasoning: 0 },
+      costUsd: 0,
+      startedAt: "2026-11-29T10:00:00.000Z",
+      durationMs: 1000,
+      script: "wf.js",
+      driver: "command",
+    },
+  });
+  await r.close();
+  expect(text()).toMatch(/completed in 1\.0s · 1 agent completed · 0 tokens\n$/);
+});

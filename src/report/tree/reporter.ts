@@ -54,6 +54,11 @@ export class TreeReporter implements Reporter {
   private readonly viewModule: Promise<typeof import("./view.js")>;
   private readonly realWrite: (text: string) => void;
   private view?: Mounted;
+  private mod?: typeof import("./view.js");
+  /** Stepped aside for a prompt (hide()); shown again once no gate waits. */
+  private hidden = false;
+  /** Ink writes through this object, the only way left to the real stream while the tree is up. */
+  private readonly inkStdout: NodeJS.WriteStream;
   private mounting?: Promise<void>;
   private timer?: NodeJS.Timeout;
   private lastDraw = 0;
@@ -75,6 +80,25 @@ export class TreeReporter implements Reporter {
     this.measure = opts.measure === true;
     const write = out.write as Write;
     this.realWrite = (text) => void write.call(out, text);
+    const stdout = {
+      isTTY: true,
+      get columns() {
+        return out.columns || 80;
+      },
+      get rows() {
+        return out.rows || 24;
+      },
+      write: (chunk: unknown, ...rest: unknown[]) => write.call(out, chunk, ...rest),
+      on: (event: "resize", listener: () => void) => {
+        out.on?.(event, listener);
+        return stdout;
+      },
+      off: (event: "resize", listener: () => void) => {
+        out.off?.(event, listener);
+        return stdout;
+      },
+    };
+    this.inkStdout = stdout as unknown as NodeJS.WriteStream;
     // Start loading ink now: it takes a moment, and the run's first agents are on their way.
     this.viewModule = import("./view.js");
     this.viewModule.catch(() => {});
@@ -94,7 +118,11 @@ export class TreeReporter implements Reporter {
       this.announced = true;
       this.realWrite(`run ${e.runId}${e.resumed ? " (resumed)" : ""}\n`);
     }
-    if (this.announced && !this.view) {
+    if (this.hidden && e.type === "gate.answered" && this.model.gates.size === 0) {
+      this.hidden = false;
+      this.show();
+    }
+    if (this.announced && !this.view && !this.hidden) {
       const lines = this.model.drain();
       if (lines.length) this.realWrite(`${lines.join("\n")}\n`);
     }
@@ -114,50 +142,36 @@ export class TreeReporter implements Reporter {
   }
 
   private async start(): Promise<void> {
-    let mod: typeof import("./view.js");
+    this.intercept();
     try {
-      mod = await this.viewModule;
+      this.mod = await this.viewModule;
     } catch (e) {
       this.realWrite(
         `! the live tree is unavailable (${(e as Error).message}); progress follows at the end\n`,
       );
       return;
     }
-    if (this.ended) return;
+    if (this.ended || this.hidden) return;
+    this.show();
+  }
+
+  /**
+   * Anything else written to the stream while the frame is up (driveRun's "stopping…", a Node
+   * warning) would tear the frame: it goes above the frame instead. A write that does not end its
+   * line is someone asking a person something (the gate prompt): the tree steps aside until no
+   * gate waits. Installed at once, so that a prompt made while ink still loads is seen too.
+   */
+  private intercept(): void {
     const out = this.out;
     const realWrite = out.write as Write;
-    // Ink writes through this object, the only way left to the real stream while the tree is up.
-    const stdout = {
-      isTTY: true,
-      get columns() {
-        return out.columns || 80;
-      },
-      get rows() {
-        return out.rows || 24;
-      },
-      write: (chunk: unknown, ...rest: unknown[]) => realWrite.call(out, chunk, ...rest),
-      on: (event: "resize", listener: () => void) => {
-        out.on?.(event, listener);
-        return stdout;
-      },
-      off: (event: "resize", listener: () => void) => {
-        out.off?.(event, listener);
-        return stdout;
-      },
-    };
-    this.view = mod.mount(stdout as unknown as NodeJS.WriteStream, {
-      maxFps: this.fps,
-      onRender: (ms) => {
-        this.stats.renders++;
-        this.stats.renderMs += ms;
-      },
-    });
-    // Anything else written to the stream while the frame is up (driveRun's "stopping…", a Node
-    // warning) would tear the frame: it goes above the frame instead.
     const hadOwn = Object.hasOwn(out, "write");
     out.write = ((chunk: unknown, ...rest: unknown[]) => {
       const text = typeof chunk === "string" ? chunk : Buffer.from(chunk as Uint8Array).toString("utf8");
-      if (this.view) this.view.above(text.endsWith("\n") ? text : `${text}\n`);
+      if (!text.endsWith("\n") && !this.ended) {
+        this.hide();
+        this.hidden = true;
+      }
+      if (this.view) this.view.above(text);
       else realWrite.call(out, chunk);
       const cb = rest.find((x) => typeof x === "function") as (() => void) | undefined;
       cb?.();
@@ -170,9 +184,37 @@ export class TreeReporter implements Reporter {
     out.on?.("resize", this.onResize);
     // A second Ctrl-C exits at once: print what is pending and give the stream back first.
     process.on("exit", this.onExit);
+  }
+
+  /** Mount a live frame (again, after a prompt) under what is on the screen. */
+  private show(): void {
+    if (!this.mod || this.view) return;
+    this.hidden = false;
+    this.view = this.mod.mount(this.inkStdout, {
+      maxFps: this.fps,
+      onRender: (ms) => {
+        this.stats.renders++;
+        this.stats.renderMs += ms;
+      },
+    });
     this.timer = setInterval(() => this.tick(), Math.max(1, Math.round(1000 / this.fps)));
     this.timer.unref();
     this.tick();
+  }
+
+  /**
+   * Leave the last frame as it is and stop drawing until the gate is answered: a prompt and the
+   * person's typing go below it, untouched.
+   */
+  private hide(): void {
+    const view = this.view;
+    if (!view) return;
+    this.tick(true);
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.view = undefined;
+    this.hidden = true;
+    void view.unmount();
   }
 
   /** Print the pending lines and, when something changed (or a second passed), a new frame. */
@@ -217,8 +259,12 @@ export class TreeReporter implements Reporter {
   }
 
   private async finish(): Promise<void> {
-    this.mounting ??= this.start();
-    await this.mounting;
+    // Only warnings came (nothing ran): no tree to show.
+    if (this.mounting) await this.mounting;
+    if (this.hidden) {
+      this.hidden = false;
+      this.show();
+    }
     const view = this.view;
     if (view) {
       this.tick(true);
@@ -227,6 +273,7 @@ export class TreeReporter implements Reporter {
       this.view = undefined;
     } else {
       // No tree (ink failed to load, or nothing but warnings came): the lines as they are.
+      this.release();
       const lines = this.model.drain();
       if (lines.length) this.realWrite(`${lines.join("\n")}\n`);
     }
