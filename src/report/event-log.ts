@@ -4,33 +4,53 @@
  * processes can show a run they do not own (`weft logs`, `weft attach`, the MCP server). Lines
  * are buffered per tick and never fsync'd: the journal is the record; this is for watching.
  */
-import { createWriteStream } from "node:fs";
+import { closeSync, openSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
+import type { Writable } from "node:stream";
 import type { Reporter, RunEvent } from "./events.js";
 import { JsonReporter } from "./json.js";
 
 export const eventsFile = (runDir: string) => join(runDir, "events.jsonl");
 
-/** A reporter that appends the events to the run's events.jsonl. */
+/**
+ * A reporter that appends the events to the run's events.jsonl. The lines of one tick go out in
+ * one synchronous write(2): no stream buffer that grows when a large run emits faster than a
+ * stream drains, and each write is whole lines, so a reader never sees half of one for long.
+ */
 export function eventLog(runDir: string): Reporter {
-  const out = createWriteStream(eventsFile(runDir), { flags: "a" });
-  let failed = false;
-  // A full disk or a removed folder must not take the run down: the log just stops.
-  out.on("error", () => {
-    failed = true;
-  });
-  const json = new JsonReporter(out);
+  let fd: number | undefined;
+  try {
+    fd = openSync(eventsFile(runDir), "a");
+  } catch {
+    // No log (a full disk, a removed folder): the run goes on without one.
+  }
+  const write = (text: string) => {
+    if (fd === undefined) return;
+    try {
+      const buf = Buffer.from(text);
+      let off = 0;
+      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    } catch {
+      stop();
+    }
+  };
+  const stop = () => {
+    if (fd === undefined) return;
+    try {
+      closeSync(fd);
+    } catch {}
+    fd = undefined;
+  };
+  const json = new JsonReporter({ write } as unknown as Writable);
   return {
     event(e) {
-      if (!failed) json.event(e);
+      if (fd !== undefined) json.event(e);
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        json.close();
-        if (failed) return resolve();
-        out.end(() => resolve());
-      }),
+    close() {
+      json.close();
+      stop();
+    },
   };
 }
 
