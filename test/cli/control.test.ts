@@ -112,6 +112,28 @@ return await parallel([() => agent("hang"), () => agent("sleep:2500 slow")]).the
   expect(controls(dir, id).map((c) => c.ok)).toEqual([false, false, false, true]);
 });
 
+test("C05 a queued agent stopped by label never starts; its agent() is null", async () => {
+  const dir = project({
+    "wf.js": `${meta("queue")}const log = "log:" + cwd + "/starts.log"
+return await parallel([() => agent("hang " + log + " first"), () => agent(log + " later", { label: "later" })])\n`,
+  });
+  const { done, id } = await start(dir, ["run", "wf.js", "--command", AGENT_CMD, "--concurrency", "1"]);
+  await until(() => spawned(dir, id, 1));
+  const later = await weft(["stop", id, "--agent", "later"], dir);
+  expect(later.code, later.stderr).toBe(0);
+  expect(later.stdout).toContain("stopped agent 2 (later)");
+  const first = await weft(["stop", id, "--agent", "1"], dir);
+  expect(first.code, first.stderr).toBe(0);
+  const r = await done;
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout)).toEqual([null, null]);
+  expect(starts(dir)).toEqual(["first"]);
+  expect(journal(dir, id).find((x) => x.type === "agent.finished" && x.n === 2)).toMatchObject({
+    status: "stopped",
+    attempts: 0,
+  });
+});
+
 test("C04 R06 weft stop from another process stops the run as Ctrl-C does: running agents stopped, not failed; exit 130; resume finishes it", async () => {
   const dir = project({
     "wf.js": `${meta("halt")}return await parallel([1, 2].map((i) => () => agent("sleep:4000 log:" + cwd + "/starts.log a" + i)))\n`,
