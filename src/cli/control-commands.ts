@@ -3,12 +3,13 @@
  * run seen and steered from any terminal, through its directory (control channel, run.json,
  * events.jsonl, lock). Thin layers over src/control and src/report/event-log.ts.
  */
+import { existsSync } from "node:fs";
 import { UsageError } from "../api/errors.js";
 import type { ControlRequest } from "../control/channel.js";
 import { controlRun } from "../control/client.js";
 import { locateRun } from "../control/locate.js";
 import { type RunStatusView, runStatus, runStatuses } from "../control/status.js";
-import { readEvents } from "../report/event-log.js";
+import { eventsFile, readEvents } from "../report/event-log.js";
 import type { Reporter } from "../report/events.js";
 import { PlainReporter, seconds } from "../report/plain.js";
 import { liveOwner } from "../store/lock.js";
@@ -128,7 +129,13 @@ export async function logsCommand(
   runId: string,
   flags: { follow?: boolean; json?: boolean },
 ): Promise<number> {
-  const { runDir } = await locateRun(runId);
+  const { runDir, runId: id } = await locateRun(runId);
+  if (!flags.follow && !existsSync(eventsFile(runDir))) {
+    process.stderr.write(
+      `weft: run ${id} has no events.jsonl (it was made by an older weft); weft show ${id} shows its summary\n`,
+    );
+    return EXIT.failed;
+  }
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.on("SIGINT", onSignal);
