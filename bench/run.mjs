@@ -105,8 +105,13 @@ console.log(
 );
 for (const r of rows)
   console.log([r[0].padEnd(w[0]), r[1].padStart(w[1]), r[2].padStart(w[2]), r[3].padStart(w[3])].join("  "));
+const perWt = (ms) => `${fmt(ms / wt.agents, 0)} ms`;
+const gitBest = Math.min(wt.plainSideMs, wt.plainTurnsMs, wt.plainSplitMs);
 console.log(
-  `\nworktrees: ${wt.agents} agents in parallel on a repository of ${wt.files} files: plain \`git worktree add\` + \`remove\` ${fmt(wt.plainMs / wt.agents, 0)} ms per worktree; weft (create, diff, remove) ${fmt(wt.weftMs / wt.agents, 0)} ms per agent; weft above git: ${fmt(((wt.weftMs - wt.plainMs) / wt.plainMs) * 100, 0)}%`,
+  `\nworktrees: ${wt.agents} agents in parallel on a repository of ${wt.files} files, wall time / agents:
+  plain git worktree add + remove --force, side by side ${perWt(wt.plainSideMs)}; one at a time ${perWt(wt.plainTurnsMs)}
+  plain git, weft's commands (add --no-checkout in turn, read-tree -m -u and rm side by side, prune + branch -D in turn) ${perWt(wt.plainSplitMs)}
+  weft run (create, the agent's diff, remove, journal) ${perWt(wt.weftMs)}; above the fastest plain git: ${fmt(((wt.weftMs - gitBest) / gitBest) * 100, 0)}%`,
 );
 const pct = (ms) => `${fmt((ms / tree.treeMs) * 100, 1)}% of one core`;
 console.log(

@@ -1,27 +1,28 @@
 // Worktree cost (issue 4): 32 agents in parallel, each in a git worktree of a 5,000-file
-// repository, through weft (create, the agent's diff, remove) next to plain `git worktree add` and
-// `git worktree remove` of the same repository in the same run. Prints one JSON line.
+// repository. Prints one JSON line with the wall time of each way of doing it, all on the same
+// repository in the same process, one after the other:
+// - plainSideMs: plain `git worktree add -b` + `git worktree remove --force`, 32 side by side,
+//   a race git reports ("failed to read .../commondir", lock files) retried after a short pause;
+// - plainTurnsMs: the same commands, one at a time (what weft did before);
+// - plainSplitMs: plain git running weft's own commands: `git worktree add --no-checkout -b` one at
+//   a time, `git read-tree -m -u HEAD` in the worktree side by side, `rm -rf` side by side, then
+//   `git worktree prune` + `git branch -D` in turns, one turn for all the worktrees removed meanwhile;
+// - weftMs: a weft run of 32 agents with isolation "worktree" whose agent changes nothing: create,
+//   the agent's diff (`git status`), removal, the journal (fdatasync'd), run directory and
+//   worker thread included.
+// The baseline is the fastest plain-git figure. WT_ONLY=weft,plainSide picks some (for a quick look).
 import { execFile, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { runWorkflow } from "../dist/index.js";
 
+const dist = process.env.WEFT_DIST ?? "../dist/index.js";
+const { runWorkflow } = await import(dist);
 const run = promisify(execFile);
-// git itself races when worktrees are added side by side; retry as weft does (src/workspace/git.ts).
-async function retrying(args) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await run("git", args, { cwd: repo });
-    } catch (e) {
-      if (attempt >= 10 || !/failed to read|\.lock|cannot lock/.test(String(e.stderr))) throw e;
-      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
-    }
-  }
-}
 const AGENTS = 32;
 const FILES = 5000;
+const only = process.env.WT_ONLY?.split(",");
 
 const repo = mkdtempSync(join(tmpdir(), "weft-bench-wt-"));
 for (let d = 0; d < 50; d++) {
@@ -35,45 +36,108 @@ git("config", "user.email", "bench@example.com");
 git("config", "user.name", "bench");
 git("add", "-A");
 git("commit", "-qm", "base");
+// Settle: the fixture's own files written back before anything is timed.
+execFileSync("sync");
 
-// Plain git: add and remove 32 worktrees, all at once.
-const plainDir = join(repo, ".plain");
-mkdirSync(plainDir);
-let t0 = performance.now();
-// git's worktree commands race when run side by side, so they take turns, as in weft.
+const RACE = /failed to read|\.lock|cannot lock/;
+async function retrying(args, cwd = repo) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run("git", args, { cwd });
+    } catch (e) {
+      if (attempt >= 20 || !RACE.test(String(e.stderr))) throw e;
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
+    }
+  }
+}
 let turn = Promise.resolve();
 const inTurn = (f) => {
   const next = turn.then(f);
   turn = next.catch(() => {});
   return next;
 };
-await Promise.all(
-  Array.from({ length: AGENTS }, async (_, i) => {
-    const path = join(plainDir, String(i));
-    await inTurn(() => retrying(["worktree", "add", "--quiet", "-b", `plain/${i}`, path, "HEAD"]));
-    await inTurn(() => retrying(["worktree", "remove", "--force", path]));
-  }),
-);
-const plainMs = performance.now() - t0;
-git("worktree", "prune");
 
-// weft: the same through a run; the agent changes nothing, so each worktree is removed at once.
-const idle = {
-  name: "idle",
-  async run() {
-    return { status: "completed", text: "ok" };
+// As weft does: one turn prunes and deletes the branches of every worktree removed meanwhile.
+const waiting = new Set();
+let batch;
+function forget(branch) {
+  waiting.add(branch);
+  batch ??= inTurn(async () => {
+    batch = undefined;
+    const branches = [...waiting];
+    waiting.clear();
+    await run("git", ["worktree", "prune"], { cwd: repo });
+    await run("git", ["branch", "-D", ...branches], { cwd: repo });
+  });
+  return batch;
+}
+
+async function plain(name, one) {
+  const dir = join(repo, `.${name}`);
+  mkdirSync(dir);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: AGENTS }, (_, i) => one(join(dir, String(i)), `${name}/${i}`)));
+  const ms = performance.now() - t0;
+  // Untimed: what a failed add of a race may have left behind.
+  rmSync(dir, { recursive: true, force: true });
+  git("worktree", "prune");
+  const left = git("branch", "--list", "--format=%(refname:short)", `${name}/*`).toString().split("\n");
+  if (left.some(Boolean)) git("branch", "-D", ...left.filter(Boolean));
+  execFileSync("sync");
+  return ms;
+}
+
+const figures = {
+  plainSide: () =>
+    plain("side", async (path, branch) => {
+      const add = () => retrying(["worktree", "add", "--quiet", "-b", branch, path, "HEAD"]);
+      // A race can fail an add after it made its branch: delete that branch and add again.
+      await add().catch(async (e) => {
+        if (!/already exists/.test(String(e.stderr))) throw e;
+        await retrying(["branch", "-D", branch]);
+        await add();
+      });
+      await retrying(["worktree", "remove", "--force", path]);
+    }),
+  plainTurns: () =>
+    plain("turns", async (path, branch) => {
+      await inTurn(() => retrying(["worktree", "add", "--quiet", "-b", branch, path, "HEAD"]));
+      await inTurn(() => retrying(["worktree", "remove", "--force", path]));
+    }),
+  plainSplit: () =>
+    plain("split", async (path, branch) => {
+      await inTurn(() =>
+        retrying(["worktree", "add", "--quiet", "--no-checkout", "-b", branch, path, "HEAD"]),
+      );
+      await run("git", ["read-tree", "-m", "-u", "HEAD"], { cwd: path });
+      await run("rm", ["-rf", path]);
+      await forget(branch);
+    }),
+  weft: async () => {
+    const idle = {
+      name: "idle",
+      async run() {
+        return { status: "completed", text: "ok" };
+      },
+    };
+    const script = `export const meta = { name: "wt", description: "bench" }
+await parallel(Array.from({ length: ${AGENTS} }, (_, i) => () => agent("task " + i, { isolation: "worktree" })))\n`;
+    const t0 = performance.now();
+    const res = await runWorkflow({
+      script: { source: script, path: "wt.js" },
+      cwd: repo,
+      settings: { concurrency: AGENTS },
+      driver: idle,
+    });
+    const ms = performance.now() - t0;
+    if (res.status !== "completed") throw new Error(`${res.status} ${res.error}`);
+    execFileSync("sync");
+    return ms;
   },
 };
-const script = `export const meta = { name: "wt", description: "bench" }
-await parallel(Array.from({ length: ${AGENTS} }, (_, i) => () => agent("task " + i, { isolation: "worktree" })))\n`;
-t0 = performance.now();
-const res = await runWorkflow({
-  script: { source: script, path: "wt.js" },
-  cwd: repo,
-  settings: { concurrency: AGENTS },
-  driver: idle,
-});
-const weftMs = performance.now() - t0;
-if (res.status !== "completed") throw new Error(`${res.status} ${res.error}`);
+
+const out = { agents: AGENTS, files: FILES };
+for (const [name, f] of Object.entries(figures))
+  if (!only || only.includes(name)) out[`${name}Ms`] = await f();
 rmSync(repo, { recursive: true, force: true });
-console.log(JSON.stringify({ agents: AGENTS, files: FILES, plainMs, weftMs }));
+console.log(JSON.stringify(out));

@@ -8,10 +8,14 @@
  * so the tree a worktree starts from has an id that is the same when a resume replays the same
  * integrations (it is part of the agent's cache key, R03).
  */
+import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { GitError, git, gitRetrying } from "./git.js";
+
+const execFileAsync = promisify(execFile);
 
 export class WorkspaceError extends Error {
   override name = "WorkspaceError";
@@ -51,6 +55,18 @@ const FIXED = {
   GIT_AUTHOR_DATE: "1970-01-01T00:00:00Z",
   GIT_COMMITTER_DATE: "1970-01-01T00:00:00Z",
 };
+
+/**
+ * `rm -rf` deletes a 5,000-file tree in about 0.1 s here, node's fs.rm in 0.25 to 0.33 s, and 32 of
+ * those at once would also fill libuv's 4 threads that the journal's fdatasync waits for.
+ */
+async function removeTree(path: string): Promise<void> {
+  try {
+    await execFileAsync("rm", ["-rf", "--", path]);
+  } catch {
+    await rm(path, { recursive: true, force: true });
+  }
+}
 
 export class Workspace {
   /** Head of the chain of integrated patches (starts at the base commit). */
@@ -205,8 +221,28 @@ export class Workspace {
    * --force discards its changes all the same.
    */
   async remove(wt: Worktree): Promise<void> {
-    await rm(wt.path, { recursive: true, force: true });
-    await this.exclusive(() => this.unregister(wt));
+    await removeTree(wt.path);
+    await this.forget(wt.branch);
+  }
+
+  /** Branches of removed worktrees waiting for their turn to be forgotten. */
+  private forgetting = new Set<string>();
+  private batch?: Promise<void>;
+
+  /**
+   * One turn forgets every worktree removed while the previous turns ran: one `git worktree prune`
+   * and one `git branch -D` for all of them, instead of two git processes each in the queue.
+   */
+  private forget(branch: string): Promise<void> {
+    this.forgetting.add(branch);
+    this.batch ??= this.exclusive(async () => {
+      this.batch = undefined;
+      const branches = [...this.forgetting];
+      this.forgetting.clear();
+      await git(["worktree", "prune"], this.root, { ok: () => true });
+      await gitRetrying(["branch", "-D", ...branches], this.root, { ok: () => true });
+    });
+    return this.batch;
   }
 
   /** Forget a worktree whose files are gone and its branch. */
