@@ -19,6 +19,8 @@ import { promisify } from "node:util";
 
 const dist = process.env.WEFT_DIST ?? "../dist/index.js";
 const { runWorkflow } = await import(dist);
+// WEFT_BEFORE=<path of another build's dist/index.js>: that build as an extra figure, weftBeforeMs.
+const before = process.env.WEFT_BEFORE ? (await import(process.env.WEFT_BEFORE)).runWorkflow : undefined;
 const run = promisify(execFile);
 const AGENTS = 32;
 const FILES = 5000;
@@ -113,31 +115,45 @@ const figures = {
       await run("rm", ["-rf", path]);
       await forget(branch);
     }),
-  weft: async () => {
-    const idle = {
-      name: "idle",
-      async run() {
-        return { status: "completed", text: "ok" };
-      },
-    };
-    const script = `export const meta = { name: "wt", description: "bench" }
-await parallel(Array.from({ length: ${AGENTS} }, (_, i) => () => agent("task " + i, { isolation: "worktree" })))\n`;
-    const t0 = performance.now();
-    const res = await runWorkflow({
-      script: { source: script, path: "wt.js" },
-      cwd: repo,
-      settings: { concurrency: AGENTS },
-      driver: idle,
-    });
-    const ms = performance.now() - t0;
-    if (res.status !== "completed") throw new Error(`${res.status} ${res.error}`);
-    execFileSync("sync");
-    return ms;
-  },
+  weft: () => weftRun(runWorkflow),
+  ...(before ? { weftBefore: () => weftRun(before) } : {}),
 };
 
-const out = { agents: AGENTS, files: FILES };
-for (const [name, f] of Object.entries(figures))
-  if (!only || only.includes(name)) out[`${name}Ms`] = await f();
+async function weftRun(runWorkflow) {
+  const idle = {
+    name: "idle",
+    async run() {
+      return { status: "completed", text: "ok" };
+    },
+  };
+  const script = `export const meta = { name: "wt", description: "bench" }
+await parallel(Array.from({ length: ${AGENTS} }, (_, i) => () => agent("task " + i, { isolation: "worktree" })))\n`;
+  const t0 = performance.now();
+  const res = await runWorkflow({
+    script: { source: script, path: "wt.js" },
+    cwd: repo,
+    settings: { concurrency: AGENTS },
+    driver: idle,
+  });
+  const ms = performance.now() - t0;
+  if (res.status !== "completed") throw new Error(`${res.status} ${res.error}`);
+  execFileSync("sync");
+  return ms;
+}
+
+// The machine's load changes from minute to minute: WT_ROUNDS=n runs every figure n times, in a
+// rotated order each round, and reports the median of each.
+const rounds = Number(process.env.WT_ROUNDS ?? 1);
+const names = Object.keys(figures).filter((n) => !only || only.includes(n));
+const samples = Object.fromEntries(names.map((n) => [n, []]));
+for (let r = 0; r < rounds; r++)
+  for (let k = 0; k < names.length; k++) {
+    const name = names[(k + r) % names.length];
+    samples[name].push(await figures[name]());
+    if (rounds > 1) console.error(`round ${r + 1}: ${name} ${Math.round(samples[name].at(-1))} ms`);
+  }
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const out = { agents: AGENTS, files: FILES, rounds };
+for (const n of names) out[`${n}Ms`] = median(samples[n]);
 rmSync(repo, { recursive: true, force: true });
 console.log(JSON.stringify(out));
