@@ -85,7 +85,7 @@ export function mcpSnippet(host: SkillHost): { file?: string; text: string } {
     case "codex":
       return {
         file: "~/.codex/config.toml",
-        text: `[mcp_servers.weft]\ncommand = "${MCP_COMMAND.command}"\nargs = [${MCP_COMMAND.args.map((a) => `"${a}"`).join(", ")}]\n`,
+        text: `[mcp_servers.weft]\ncommand = "${MCP_COMMAND.command}"\nargs = [${MCP_COMMAND.args.map((a) => `"${a}"`).join(", ")}]\n# codex exec cannot ask before an MCP tool call and refuses it without this:\ndefault_tools_approval_mode = "approve"\n# codex's tool timeout is 60 s by default; workflow_wait may block longer:\ntool_timeout_sec = 600\n`,
       };
     case "pi":
       return {

@@ -86,6 +86,7 @@ describe("weft init (U05)", () => {
     expect(fm).toMatchObject({ name: "weft" });
     expect(read(dir, ".agents/skills/weft/SKILL.md")).toContain("workflow_wait");
     expect(r.stdout).toContain('[mcp_servers.weft]\ncommand = "npx"\nargs = ["-y", "weftkit", "mcp"]');
+    expect(r.stdout).toContain('default_tools_approval_mode = "approve"');
     expect(existsSync(join(dir, ".codex", "config.toml"))).toBe(false);
     expect(existsSync(join(dir, ".mcp.json"))).toBe(false);
   });
