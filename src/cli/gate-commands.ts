@@ -5,12 +5,12 @@
  * applies the first and refuses the other with a message.
  */
 
-import { open } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { NothingToResumeError, UsageError } from "../api/errors.js";
 import { type ControlRequest, sendControl } from "../control/channel.js";
+import { answerOf, sizeOf } from "../control/client.js";
 import { answerable, readGateState, selectGate } from "../engine/gates.js";
 import type { Reporter, RunEvent, RunSummary } from "../report/events.js";
 import { findRun, readRunJson } from "../store/files.js";
@@ -28,46 +28,6 @@ export function parseGateArg(text: string | undefined): string | number | undefi
   if (text === undefined) return undefined;
   const m = /^#?(\d+)$/.exec(text.trim());
   return m ? Number(m[1]) : text;
-}
-
-async function journalSize(runDir: string): Promise<number> {
-  try {
-    const fh = await open(join(runDir, "journal.jsonl"), "r");
-    try {
-      return (await fh.stat()).size;
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return 0;
-  }
-}
-
-/** The journal record the owner wrote for request `msgId` (answered or refused), read from `offset`. */
-async function outcomeOf(runDir: string, offset: number, msgId: string): Promise<any | undefined> {
-  let text: string;
-  try {
-    const fh = await open(join(runDir, "journal.jsonl"), "r");
-    try {
-      const size = (await fh.stat()).size;
-      const buf = Buffer.alloc(Math.max(0, size - offset));
-      await fh.read(buf, 0, buf.length, offset);
-      text = buf.toString("utf8");
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return undefined;
-  }
-  const needle = `"msg":${JSON.stringify(msgId)}`;
-  for (const line of text.split("\n")) {
-    if (!line.includes(needle)) continue;
-    try {
-      const r = JSON.parse(line);
-      if ((r.type === "gate.answered" || r.type === "gate.refused") && r.msg === msgId) return r;
-    } catch {}
-  }
-  return undefined;
 }
 
 /** `weft approve` / `weft reject`: returns the exit code. */
@@ -104,11 +64,11 @@ export async function answerCommand(
     );
     if (gates.length > 1 && typeof picked === "string") throw new UsageError(`run ${runId}: ${picked}`);
   }
-  const offset = await journalSize(runDir);
+  const offset = await sizeOf(join(runDir, "journal.jsonl"));
   const msg = await sendControl(runDir, request);
   const end = Date.now() + (flags.waitMs ?? 15_000);
   while (Date.now() < end) {
-    const r = await outcomeOf(runDir, offset, msg.id);
+    const r = await answerOf(join(runDir, "journal.jsonl"), offset, msg.id);
     if (r?.type === "gate.answered") {
       process.stdout.write(
         `gate #${r.gate} "${r.title}" ${r.approved ? "approved" : "rejected"} by ${r.by}${r.reason ? `: ${r.reason}` : ""}\n`,

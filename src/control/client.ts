@@ -45,7 +45,7 @@ async function statusIn(runDir: string): Promise<RunStatus | undefined> {
   }
 }
 
-async function sizeOf(path: string): Promise<number> {
+export async function sizeOf(path: string): Promise<number> {
   try {
     const fh = await open(path, "r");
     try {
@@ -58,7 +58,7 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
-interface Answer {
+export interface Answer {
   type: string;
   ok?: boolean;
   outcome?: string;
@@ -70,7 +70,7 @@ interface Answer {
 }
 
 /** The owner's record of request `msg` (control, gate.answered or gate.refused), read from `offset`. */
-async function answerOf(journal: string, offset: number, msg: string): Promise<Answer | undefined> {
+export async function answerOf(journal: string, offset: number, msg: string): Promise<Answer | undefined> {
   let text: string;
   try {
     const fh = await open(journal, "r");
