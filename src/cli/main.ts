@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// Commands with heavy dependencies (the MCP SDK, the plan parser) are imported when used, so
+// every other command starts without paying for them.
 /** The `weft` command: a thin layer over the library (U01, U10). */
 import { Command, InvalidArgumentError } from "commander";
 import { startResume, startWorkflow } from "../api/run-workflow.js";
@@ -11,11 +13,8 @@ import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
 import { collectRepeated, type ForkFlags, forkCommand } from "./fork-command.js";
 import { answerCommand, interactiveReporter } from "./gate-commands.js";
-import { initCommand } from "./init-command.js";
 import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
-import { mcpCommand } from "./mcp-command.js";
-import { type PlanFlags, planCommand } from "./plan-command.js";
-import { reportCommand } from "./report-command.js";
+import type { PlanFlags } from "./plan-command.js";
 import { driveRun, parseArgsFlag, type RunFlags, settingsFromFlags } from "./run-command.js";
 import { listWorkflowsCommand, saveCommand } from "./workflow-commands.js";
 
@@ -248,7 +247,7 @@ async function main(argv: string[]): Promise<number> {
     )
     .option("--force", "overwrite files init wrote before")
     .action(async (flags: { skill?: string; force?: boolean }) => {
-      code = await initCommand(flags);
+      code = await (await import("./init-command.js")).initCommand(flags);
     });
 
   program
@@ -262,7 +261,7 @@ async function main(argv: string[]): Promise<number> {
     .option("--fan-out <n>", "items assumed for a fan-out over something known only at run time (default 8)")
     .option("--tokens-per-agent <n>", "tokens assumed per agent for the estimate (default 50000)")
     .action(async (script: string, flags: PlanFlags) => {
-      code = await planCommand(script, flags);
+      code = await (await import("./plan-command.js")).planCommand(script, flags);
     });
 
   program
@@ -271,7 +270,7 @@ async function main(argv: string[]): Promise<number> {
       "render a run's human artifacts again from its journal (plan.md, state.json, packets/, results/, integration.md, final-report.md)",
     )
     .action(async (runId: string) => {
-      code = await reportCommand(runId);
+      code = await (await import("./report-command.js")).reportCommand(runId);
     });
 
   program
@@ -280,7 +279,7 @@ async function main(argv: string[]): Promise<number> {
       "serve weft's tools to a host agent (Claude Code, Codex, Pi) over MCP on stdio: workflow, workflow_status, workflow_result, workflow_wait, workflow_control",
     )
     .action(async () => {
-      code = await mcpCommand();
+      code = await (await import("./mcp-command.js")).mcpCommand();
     });
 
   program

@@ -1,3 +1,4 @@
+import type { ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect, test } from "vitest";
@@ -18,6 +19,24 @@ const items = Array.from({ length: 40 }, (_, i) => "item-" + i)
 const out = await parallel(items.map((it) => () => agent("sleep:rand:300 log:" + cwd + "/starts.log " + it, { label: it })))
 phase("Sum up")
 return { out, last: await agent("log:" + cwd + "/starts.log total " + out.length) }\n`;
+
+function started(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    let text = "";
+    const timer = setTimeout(resolve, 10_000);
+    child.stderr?.on("data", (d) => {
+      text += d;
+      if (/^run \S+/m.test(text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
 
 function startsByPrompt(dir: string): Map<string, number> {
   const m = new Map<string, number>();
@@ -49,6 +68,9 @@ test("R02 crash test: kill -9 at 10 moments, resume each time; same result, no f
         id = existsSync(join(dir, ".weft", "runs")) ? readdirSync(join(dir, ".weft", "runs"))[0] : undefined;
       }
     }
+    // The moments count from the run's start (its `run <id>` line), not from the process's: how
+    // long node takes to load weft on a busy machine must not decide where the kills land.
+    await started(child);
     await sleep(ms);
     child.kill("SIGKILL");
     const r = await done;
