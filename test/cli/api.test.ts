@@ -42,7 +42,9 @@ return res\n`,
     expect(out[3]).toMatch(/"isolation" must be "worktree"/);
     expect(out[4]).toMatch(/"writes" needs isolation: "worktree"/);
     expect(out[5]).toMatch(/"verify" needs isolation: "worktree"/);
-    expect(out[6]).toMatch(/"agentType": no definition of agent type "reviewer" .* the command driver has no named agents/);
+    expect(out[6]).toMatch(
+      /"agentType": no definition of agent type "reviewer" .* the command driver has no named agents/,
+    );
     expect(out[7]).toMatch(/"permissions": "read-only" is refused: the command driver cannot enforce it/);
   });
 
