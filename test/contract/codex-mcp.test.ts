@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { AGENT_CMD, WEFT_BIN, weft as weftCli } from "../helpers/cli.js";
 import { ensureCli } from "../support/clis.js";
+import { codexOfflineToml } from "../support/codex-config.js";
 import { type ModelServer, startModelServer } from "../support/model-server/index.js";
 import type { CallReply, Conversation, Reply } from "../support/model-server/rules.js";
 
@@ -123,22 +124,7 @@ test("U04 codex with weft mcp: the model launches a workflow, waits for it, and 
   const codexHome = join(home, ".codex");
   for (const d of [home, work, codexHome, join(home, "tmp")]) mkdirSync(d, { recursive: true });
   const toml = [
-    'model_provider = "mock"',
-    'model = "gpt-5.5"',
-    "",
-    "[analytics]",
-    "enabled = false",
-    "",
-    "[features]",
-    "plugins = false",
-    "remote_plugin = false",
-    "",
-    "[model_providers.mock]",
-    'name = "mock"',
-    `base_url = "${server.url}/v1"`,
-    'wire_api = "responses"',
-    'env_key = "MOCK_API_KEY"',
-    "",
+    ...codexOfflineToml(server.url, { model: "gpt-5.5" }),
     // The registration a user writes (README "Use from your agent"), plus what makes this test
     // hermetic: the command driver running the fixture agent, and the project folder.
     "[mcp_servers.weft]",
@@ -225,17 +211,7 @@ test("A15 codex run by weft as an agent, with weft mcp in its config: the server
   writeFileSync(
     join(codexHome, "config.toml"),
     [
-      'model_provider = "mock"',
-      "[analytics]",
-      "enabled = false",
-      "[features]",
-      "plugins = false",
-      "remote_plugin = false",
-      "[model_providers.mock]",
-      'name = "mock"',
-      `base_url = "${server.url}/v1"`,
-      'wire_api = "responses"',
-      'env_key = "MOCK_API_KEY"',
+      ...codexOfflineToml(server.url),
       // The user's registration of weft, and a note of how each start of it ended.
       "[mcp_servers.weft]",
       'command = "sh"',

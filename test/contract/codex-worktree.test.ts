@@ -12,6 +12,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import type { CliDriverConfig } from "../../src/drivers/cli-driver.js";
 import { gitOut, gitProject, journal, meta, runIdOf, runJson, weft } from "../helpers/cli.js";
 import { ensureCli } from "../support/clis.js";
+import { codexOfflineToml } from "../support/codex-config.js";
 import { type ModelServer, startModelServer } from "../support/model-server/index.js";
 
 let server: ModelServer;
@@ -29,23 +30,7 @@ function codexSettings(home: string): CliDriverConfig {
   const codexHome = join(home, ".codex");
   const tmp = join(home, "tmp");
   for (const d of [codexHome, tmp]) mkdirSync(d, { recursive: true });
-  writeFileSync(
-    join(codexHome, "config.toml"),
-    [
-      'model_provider = "mock"',
-      "[analytics]",
-      "enabled = false",
-      "[features]",
-      "plugins = false",
-      "remote_plugin = false",
-      "[model_providers.mock]",
-      'name = "mock"',
-      `base_url = "${server.url}/v1"`,
-      'wire_api = "responses"',
-      'env_key = "MOCK_API_KEY"',
-      "",
-    ].join("\n"),
-  );
+  writeFileSync(join(codexHome, "config.toml"), codexOfflineToml(server.url).join("\n"));
   return {
     bin,
     env: {

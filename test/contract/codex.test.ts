@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, test } from "vitest";
 import type { CliDriverConfig } from "../../src/drivers/cli-driver.js";
 import { turn } from "../drivers/conformance.js";
 import { ensureCli } from "../support/clis.js";
+import { codexOfflineToml } from "../support/codex-config.js";
 import { type ModelServer, startModelServer } from "../support/model-server/index.js";
 import { type ContractTarget, contractEnv, contractSuite } from "./suite.js";
 
@@ -31,32 +32,7 @@ function codexConfig({
   const codexHome = join(home, ".codex");
   const tmp = join(home, "tmp");
   for (const d of [codexHome, tmp]) mkdirSync(d, { recursive: true });
-  const provider = [
-    "[model_providers.mock]",
-    'name = "mock"',
-    `base_url = "${server.url}/v1"`,
-    'wire_api = "responses"',
-    'env_key = "MOCK_API_KEY"',
-  ];
-  // codex retries a failed request itself (request_max_retries, 4 by default: 5xx and network
-  // errors; it does not retry a 429 of this provider) and a dropped stream (stream_max_retries,
-  // 5). Both off, so that weft's own retries are the only ones (C02). The names are
-  // ModelProviderInfo's fields in the 0.169.0 binary.
-  if (noRetries) provider.push("request_max_retries = 0", "stream_max_retries = 0");
-  const toml = [
-    'model_provider = "mock"',
-    "",
-    "[analytics]",
-    "enabled = false",
-    "",
-    // The plugin marketplaces are fetched from the network at start.
-    "[features]",
-    "plugins = false",
-    "remote_plugin = false",
-    "",
-    ...provider,
-    "",
-  ].join("\n");
+  const toml = codexOfflineToml(server.url, { noRetries }).join("\n");
   writeFileSync(join(codexHome, "config.toml"), toml);
   return {
     bin,
