@@ -8,9 +8,7 @@ import { type Resolved, resolveSettings, type Settings } from "../config/setting
 import { isGroupAlive, killGroup } from "../drivers/process.js";
 import { chooseDriverName, createDriver } from "../drivers/registry.js";
 import type { Driver } from "../drivers/types.js";
-import { emptyGateState } from "../engine/gates.js";
 import {
-  type AgentFinishedRecord,
   buildReplay,
   cheapRecord,
   type ForkedFrom,
@@ -473,19 +471,8 @@ export function startSeeded(seed: Seed, opts: ResumeOptions = {}): Promise<RunHa
     await seed.copy(runDir);
     const script = await load(await saveScriptCopy(runDir, basename(seed.scriptPath), source.source));
     const lock = await acquireLock(runDir);
-    const replay: Replay = {
-      cache: new Map(),
-      maxIndex: 0,
-      liveGroups: [],
-      integrated: new Set(),
-      gates: emptyGateState(),
-    };
-    for (const r of seed.records) {
-      if (r.type === "integrated") replay.integrated.add(r.n);
-      if (r.type !== "agent.finished") continue;
-      replay.cache.set(r.key, r as AgentFinishedRecord);
-      replay.maxIndex = Math.max(replay.maxIndex, r.n);
-    }
+    // The same fold as a resume's journal, over the reused agents' records only.
+    const replay = buildReplay(seed.records);
     return launch(p, {
       runId,
       runDir,
