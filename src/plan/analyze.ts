@@ -8,7 +8,7 @@
  * assumption says which (a fan-out over something unknown, a loop, a call under a condition).
  */
 import { parse } from "acorn";
-import type { LoadedScript, WorkflowMeta } from "../script/load.js";
+import { type LoadedScript, SCRIPT_PARSE_OPTIONS, type WorkflowMeta } from "../script/load.js";
 import { clip, evaluate, type Origin, type Scope, type StaticValue } from "./static-value.js";
 
 // acorn nodes, read by field name; `loc` is always there (parsed with locations).
@@ -121,13 +121,7 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
   // Parsed as the stripped JavaScript; shown as written (same positions, types included).
   const source = script.code;
   const shown = script.source;
-  const ast = parse(source, {
-    ecmaVersion: "latest",
-    sourceType: "module",
-    allowReturnOutsideFunction: true,
-    allowAwaitOutsideFunction: true,
-    locations: true,
-  }) as AnyNode;
+  const ast = parse(source, SCRIPT_PARSE_OPTIONS) as AnyNode;
 
   const parent = new Map<AnyNode, AnyNode>();
   const declarations = new Map<string, AnyNode[]>();

@@ -4,11 +4,20 @@
  */
 import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
-import { type Node, parse } from "acorn";
+import { type Node, type Options, parse } from "acorn";
 import type * as TS from "typescript";
 import { positionOf, ScriptError, ScriptReadError } from "./errors.js";
 import { MetaProblem, readMeta, type WorkflowMeta } from "./meta.js";
 import { SCRIPT_PREFIX, SCRIPT_SUFFIX } from "./wrapper.js";
+
+/** How a workflow body parses: a module with top-level `await` and `return` (S02), with positions. */
+export const SCRIPT_PARSE_OPTIONS: Options = {
+  ecmaVersion: "latest",
+  sourceType: "module",
+  allowReturnOutsideFunction: true,
+  allowAwaitOutsideFunction: true,
+  locations: true,
+};
 
 export type { WorkflowMeta } from "./meta.js";
 export { SCRIPT_PREFIX, SCRIPT_SUFFIX } from "./wrapper.js";
@@ -79,13 +88,7 @@ export function checkScriptBody(
 
   let ast: AnyNode;
   try {
-    ast = parse(js, {
-      ecmaVersion: "latest",
-      sourceType: "module",
-      allowReturnOutsideFunction: true,
-      allowAwaitOutsideFunction: true,
-      locations: true,
-    }) as AnyNode;
+    ast = parse(js, SCRIPT_PARSE_OPTIONS) as AnyNode;
   } catch (e) {
     throw acornError(e, displayPath, 0);
   }
