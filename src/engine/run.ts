@@ -1013,6 +1013,7 @@ export class Run {
       delete this.summary.gates;
     }
     if (status === "completed" && this.init.autoIntegrate && this.init.workspace) await this.integrateAtEnd();
+    await this.init.workspace?.flush().catch(() => {});
     this.summary.agents.queued = 0;
     this.summary.status = status;
     if (resultJson !== undefined) this.summary.result = JSON.parse(resultJson);

@@ -9,11 +9,11 @@
  * integrations (it is part of the agent's cache key, R03).
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { GitError, git, gitRetrying } from "./git.js";
+import { GitError, git, gitRetrying, lowerPriority } from "./git.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -62,10 +62,48 @@ const FIXED = {
  */
 async function removeTree(path: string): Promise<void> {
   try {
-    await execFileAsync("rm", ["-rf", "--", path]);
+    const rmrf = execFileAsync("rm", ["-rf", "--", path]);
+    lowerPriority(rmrf.child.pid);
+    await rmrf;
   } catch {
     await rm(path, { recursive: true, force: true });
   }
+}
+
+/** Removed worktrees forgotten in one turn (see Workspace.forget). */
+const FORGET_BATCH = 64;
+
+/**
+ * A fresh checkout's files and its index are written in the same second, and git (built without
+ * USE_NSEC, as Debian's is) counts every file whose mtime is in the index's own second as "racily
+ * clean": the next `git status` reads and hashes each of them, about as costly as the checkout
+ * again (5,000 files: 60 to 100 ms here, the largest part of weft's cost above plain git).
+ *
+ * Nothing has touched the files since git wrote them and recorded their stat data, so once the
+ * clock is in a later second the index can be dated to that second: every later write gets a
+ * later mtime and ctime than the index records, and status goes back to comparing stat data
+ * only. The wait (under a second, and only for indexes large enough for the hashing to cost more
+ * than it) happens before the agent starts, the only moment it is sound; a fan-out's other
+ * checkouts use the processor meanwhile.
+ */
+const SETTLE_MIN_INDEX_BYTES = 64 * 1024;
+/** File timestamps come from the kernel's coarse clock, up to a tick behind Date.now(). */
+const COARSE_CLOCK_MARGIN_MS = 25;
+
+async function settleIndex(worktree: string): Promise<void> {
+  const dotGit = await readFile(join(worktree, ".git"), "utf8");
+  const gitdir = /^gitdir: (.+)$/m.exec(dotGit)?.[1];
+  if (!gitdir) return;
+  const index = join(gitdir.trim(), "index");
+  const st = await stat(index, { bigint: true });
+  if (st.size < SETTLE_MIN_INDEX_BYTES) return;
+  // Whole seconds: a file system that keeps coarse times (FAT's 2 s) could give a later write the
+  // very mtime the index records; leave such an index to git's own racy check.
+  if (st.mtimeNs % 1_000_000_000n === 0n) return;
+  const next = Number(st.mtimeNs / 1_000_000_000n) + 1;
+  const wait = next * 1000 + COARSE_CLOCK_MARGIN_MS - Date.now();
+  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  await utimes(index, Number(st.atimeMs) / 1000, next);
 }
 
 export class Workspace {
@@ -178,7 +216,8 @@ export class Workspace {
     // The checkout touches only this worktree's index and files, so it needs no turn. A crash
     // here leaves a registered worktree under this run's folder, which `weft clean` removes.
     try {
-      await git(["read-tree", "-m", "-u", "HEAD"], wt.path);
+      await git(["read-tree", "-m", "-u", "HEAD"], wt.path, { background: true });
+      await settleIndex(wt.path);
     } catch (e) {
       await this.remove(wt).catch(() => {});
       throw e;
@@ -189,8 +228,13 @@ export class Workspace {
   /** W02: the agent's diff (new, deleted and binary files included) against where it started. */
   async diff(wt: Worktree, patchPath: string): Promise<ChangedFile[]> {
     // Most agents of a large fan-out change nothing or little: look before staging everything.
-    const status = await git(["status", "--porcelain", "--untracked-files=all"], wt.path);
-    if (status.stdout.trim() === "" && (await this.headOf(wt)) === wt.start) return [];
+    // `--branch` names the commit HEAD is on ("# branch.oid"): an agent may have committed.
+    const status = await git(["status", "--porcelain=v2", "--branch", "--untracked-files=all"], wt.path, {
+      background: true,
+    });
+    const lines = status.stdout.split("\n").filter(Boolean);
+    const head = lines.find((l) => l.startsWith("# branch.oid "))?.slice("# branch.oid ".length);
+    if (head === wt.start && lines.every((l) => l.startsWith("# "))) return [];
     await git(["add", "-A"], wt.path);
     const names = await git(["diff", "--cached", "--name-status", "--no-renames", wt.start], wt.path);
     const files = names.stdout
@@ -210,39 +254,47 @@ export class Workspace {
     return files;
   }
 
-  /** An agent may have committed in its worktree: its diff is taken from where it started. */
-  private async headOf(wt: Worktree): Promise<string> {
-    return (await git(["rev-parse", "HEAD"], wt.path)).stdout.trim();
-  }
-
   /**
-   * Delete the files side by side with other work, then drop git's record of the worktree and its
-   * branch in turn. `git worktree remove --force` would scan the whole tree again first, and
-   * --force discards its changes all the same.
+   * Delete the files side by side with other work; git's record of the worktree and its branch
+   * are dropped later, many at a time (flush). `git worktree remove --force` would scan the whole
+   * tree again first, and --force discards its changes all the same.
    */
   async remove(wt: Worktree): Promise<void> {
     await removeTree(wt.path);
-    await this.forget(wt.branch);
+    this.forgetting.add(wt.branch);
+    if (this.forgetting.size >= FORGET_BATCH) this.forget();
   }
 
   /** Branches of removed worktrees waiting for their turn to be forgotten. */
   private forgetting = new Set<string>();
   private batch?: Promise<void>;
+  private forgotten: Promise<void> = Promise.resolve();
 
   /**
-   * One turn forgets every worktree removed while the previous turns ran: one `git worktree prune`
-   * and one `git branch -D` for all of them, instead of two git processes each in the queue.
+   * Forget every worktree removed so far: one `git worktree prune` and one `git branch -D` for all
+   * of them. Each is two processes, and starting a process costs the event loop 6 to 18 ms here
+   * (node forks itself), so a removal does not wait for it: it waits for the next batch of
+   * FORGET_BATCH removals or the run's end. A crash before leaves registrations whose folders are
+   * gone and branches, which `weft clean` removes.
    */
-  private forget(branch: string): Promise<void> {
-    this.forgetting.add(branch);
+  private forget(): Promise<void> {
     this.batch ??= this.exclusive(async () => {
       this.batch = undefined;
       const branches = [...this.forgetting];
       this.forgetting.clear();
+      if (branches.length === 0) return;
       await git(["worktree", "prune"], this.root, { ok: () => true });
       await gitRetrying(["branch", "-D", ...branches], this.root, { ok: () => true });
     });
-    return this.batch;
+    const batch = this.batch;
+    this.forgotten = this.forgotten.then(() => batch.catch(() => {}));
+    return batch;
+  }
+
+  /** At the run's end: forget the worktrees removed since the last batch (see forget). */
+  async flush(): Promise<void> {
+    if (this.forgetting.size > 0) this.forget();
+    await this.forgotten;
   }
 
   /** Forget a worktree whose files are gone and its branch. */
