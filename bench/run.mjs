@@ -107,11 +107,14 @@ for (const r of rows)
   console.log([r[0].padEnd(w[0]), r[1].padStart(w[1]), r[2].padStart(w[2]), r[3].padStart(w[3])].join("  "));
 const perWt = (ms) => `${fmt(ms / wt.agents, 0)} ms`;
 const gitBest = Math.min(wt.plainSideMs, wt.plainTurnsMs, wt.plainSplitMs);
+const over = (ms) => `${fmt(((ms - gitBest) / gitBest) * 100, 0)}%`;
+const cpuOf = (name) => `${fmt(wt[`${name}CpuMs`] / wt.agents, 0)} ms`;
 console.log(
-  `\nworktrees: ${wt.agents} agents in parallel on a repository of ${wt.files} files, wall time / agents:
-  plain git worktree add + remove --force, side by side ${perWt(wt.plainSideMs)}; one at a time ${perWt(wt.plainTurnsMs)}
-  plain git, weft's commands (add --no-checkout in turn, read-tree -m -u and rm side by side, prune + branch -D in turn) ${perWt(wt.plainSplitMs)}
-  weft run (create, the agent's diff, remove, journal) ${perWt(wt.weftMs)}; above the fastest plain git: ${fmt(((wt.weftMs - gitBest) / gitBest) * 100, 0)}%`,
+  `\nworktrees: ${wt.agents} agents in parallel on a repository of ${wt.files} files in ${wt.dir}, median of ${wt.rounds} rounds; wall time / agents (processor time / agents):
+  plain git worktree add + remove --force, side by side ${perWt(wt.plainSideMs)} (${cpuOf("plainSide")}); one at a time ${perWt(wt.plainTurnsMs)} (${cpuOf("plainTurns")})
+  plain git, weft's commands (add --no-checkout in turn, read-tree -m -u and rm side by side, prune + branch -D in turn) ${perWt(wt.plainSplitMs)} (${cpuOf("plainSplit")})
+  weft's create + remove (Workspace) ${perWt(wt.weftWorktreesMs)} (${cpuOf("weftWorktrees")}); above the fastest plain git: ${over(wt.weftWorktreesMs)} (target under 10%)
+  weft run (create, the agent's diff, remove, journal) ${perWt(wt.weftMs)} (${cpuOf("weft")}); above the fastest plain git: ${over(wt.weftMs)}`,
 );
 const pct = (ms) => `${fmt((ms / tree.treeMs) * 100, 1)}% of one core`;
 console.log(

@@ -82,9 +82,10 @@ const FORGET_BATCH = 64;
  * Nothing has touched the files since git wrote them and recorded their stat data, so once the
  * clock is in a later second the index can be dated to that second: every later write gets a
  * later mtime and ctime than the index records, and status goes back to comparing stat data
- * only. The wait (under a second, and only for indexes large enough for the hashing to cost more
- * than it) happens before the agent starts, the only moment it is sound; a fan-out's other
- * checkouts use the processor meanwhile.
+ * only. The wait (under a second) happens before the agent starts, the only moment it is sound,
+ * so it is taken only where it costs no time: while other checkouts are in progress, which use
+ * the processor meanwhile, and for indexes large enough for the hashing to matter. A lone
+ * checkout starts its agent at once and leaves the hashing to the status after it.
  */
 const SETTLE_MIN_INDEX_BYTES = 64 * 1024;
 /** File timestamps come from the kernel's coarse clock, up to a tick behind Date.now(). */
@@ -196,7 +197,19 @@ export class Workspace {
     return this.head;
   }
 
+  /** Checkouts in progress (see settleIndex). */
+  private creating = 0;
+
   async create(n: number): Promise<Worktree> {
+    this.creating++;
+    try {
+      return await this.make(n);
+    } finally {
+      this.creating--;
+    }
+  }
+
+  private async make(n: number): Promise<Worktree> {
     const wt = { n, path: join(this.dir, String(n)), branch: `weft/${this.runId}/${n}`, start: this.head };
     // Registration only (admin files, branch, HEAD): no files written, so the turn is short.
     const add = () =>
@@ -217,7 +230,7 @@ export class Workspace {
     // here leaves a registered worktree under this run's folder, which `weft clean` removes.
     try {
       await git(["read-tree", "-m", "-u", "HEAD"], wt.path, { background: true });
-      await settleIndex(wt.path);
+      if (this.creating > 1) await settleIndex(wt.path);
     } catch (e) {
       await this.remove(wt).catch(() => {});
       throw e;
