@@ -60,19 +60,24 @@ return { out: out.length, applied: res.applied.map((a) => a.n), conflicts: res.c
   });
 
   test("W02 a same-size edit made at once after the checkout of a large tree is in the patch", async () => {
-    // 1,200 files make an index large enough for weft to date it past the checkout (settleIndex):
-    // an edit in the checkout's own second that keeps the size must still be seen.
-    const files: Record<string, string> = { "w.txt": "old\n" };
+    // 1,200 files make an index large enough for weft to date it past the checkout while other
+    // checkouts run (settleIndex): an edit in the checkout's own second that keeps the size must
+    // still be seen.
+    const files: Record<string, string> = { "w0.txt": "old\n", "w1.txt": "old\n", "w2.txt": "old\n" };
     for (let i = 0; i < 1200; i++) files[`many/f${i}.txt`] = `${i}\n`;
     const dir = gitProject({
       ...files,
-      "wf.js": `${meta()}return await agent("write:w.txt:new", { isolation: "worktree" })\n`,
+      "wf.js": `${meta()}return await parallel([0, 1, 2].map((i) => () => agent("write:w" + i + ".txt:new", { isolation: "worktree" })))\n`,
     });
-    const r = await runScript(dir, "wf.js");
+    const r = await runScript(dir, "wf.js", ["--concurrency", "3"]);
     expect(r.code).toBe(0);
-    const rec = finished(dir, runIdOf(r))[0];
-    expect(rec.files).toEqual([{ status: "M", path: "w.txt" }]);
-    expect(readFileSync(join(dir, ".weft", "runs", runIdOf(r), rec.patch), "utf8")).toContain("+new");
+    const recs = finished(dir, runIdOf(r));
+    expect(recs).toHaveLength(3);
+    for (const rec of recs) {
+      expect(rec.files).toHaveLength(1);
+      expect(rec.files[0].status).toBe("M");
+      expect(readFileSync(join(dir, ".weft", "runs", runIdOf(r), rec.patch), "utf8")).toContain("+new");
+    }
   });
 
   test("W01 an agent's worktree starts from the base plus what was integrated before it", async () => {
