@@ -1,6 +1,5 @@
 /** Running git. Worktrees and patches use git itself, whose own locks make parallel use safe. */
 import { execFile } from "node:child_process";
-import { setPriority } from "node:os";
 
 export class GitError extends Error {
   override name = "GitError";
@@ -16,13 +15,7 @@ export interface GitResult {
 export function git(
   args: string[],
   cwd: string,
-  opts: {
-    env?: NodeJS.ProcessEnv;
-    input?: string;
-    ok?: (code: number) => boolean;
-    /** Bulk work (checkouts, scans) that may wait for the short commands others take turns on. */
-    background?: boolean;
-  } = {},
+  opts: { env?: NodeJS.ProcessEnv; input?: string; ok?: (code: number) => boolean } = {},
 ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
@@ -44,7 +37,6 @@ export function git(
         resolve({ stdout, stderr, code });
       },
     );
-    if (opts.background) lowerPriority(child.pid);
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
 }
@@ -69,22 +61,5 @@ export async function gitRetrying(
       if (attempt >= 10 || !(e instanceof GitError) || !RACE.test(e.message)) throw e;
       await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
     }
-  }
-}
-
-/**
- * Worktree bookkeeping takes turns (one `git worktree add` at a time), so with 32 checkouts
- * running beside it each add got a 16th of a core and the queue of adds set the pace (123 ms per
- * add instead of 34 ms, measured with bench/worktrees.mjs). Lowering the bulk work's priority
- * lets the short commands in turn run first; the bulk gets the processor whenever they wait.
- */
-export const BACKGROUND_NICE = 10;
-
-export function lowerPriority(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    setPriority(pid, BACKGROUND_NICE);
-  } catch {
-    // Already exited, or the system does not allow it: run at normal priority.
   }
 }

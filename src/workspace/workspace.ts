@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { GitError, git, gitRetrying, lowerPriority } from "./git.js";
+import { GitError, git, gitRetrying } from "./git.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -62,9 +62,7 @@ const FIXED = {
  */
 async function removeTree(path: string): Promise<void> {
   try {
-    const rmrf = execFileAsync("rm", ["-rf", "--", path]);
-    lowerPriority(rmrf.child.pid);
-    await rmrf;
+    await execFileAsync("rm", ["-rf", "--", path]);
   } catch {
     await rm(path, { recursive: true, force: true });
   }
@@ -229,7 +227,7 @@ export class Workspace {
     // The checkout touches only this worktree's index and files, so it needs no turn. A crash
     // here leaves a registered worktree under this run's folder, which `weft clean` removes.
     try {
-      await git(["read-tree", "-m", "-u", "HEAD"], wt.path, { background: true });
+      await git(["read-tree", "-m", "-u", "HEAD"], wt.path);
       if (this.creating > 1) await settleIndex(wt.path);
     } catch (e) {
       await this.remove(wt).catch(() => {});
@@ -242,9 +240,7 @@ export class Workspace {
   async diff(wt: Worktree, patchPath: string): Promise<ChangedFile[]> {
     // Most agents of a large fan-out change nothing or little: look before staging everything.
     // `--branch` names the commit HEAD is on ("# branch.oid"): an agent may have committed.
-    const status = await git(["status", "--porcelain=v2", "--branch", "--untracked-files=all"], wt.path, {
-      background: true,
-    });
+    const status = await git(["status", "--porcelain=v2", "--branch", "--untracked-files=all"], wt.path);
     const lines = status.stdout.split("\n").filter(Boolean);
     const head = lines.find((l) => l.startsWith("# branch.oid "))?.slice("# branch.oid ".length);
     if (head === wt.start && lines.every((l) => l.startsWith("# "))) return [];
