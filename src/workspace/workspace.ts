@@ -81,9 +81,10 @@ const FORGET_BATCH = 64;
  * clock is in a later second the index can be dated to that second: every later write gets a
  * later mtime and ctime than the index records, and status goes back to comparing stat data
  * only. The wait (under a second) happens before the agent starts, the only moment it is sound,
- * so it is taken only where it costs no time: while other checkouts are in progress, which use
+ * so it is taken only where it costs no time: while more checkouts are still to come, which use
  * the processor meanwhile, and for indexes large enough for the hashing to matter. A lone
- * checkout starts its agent at once and leaves the hashing to the status after it.
+ * checkout, or the last ones of a fan-out, start their agents at once and leave the hashing to
+ * the status after them.
  */
 const SETTLE_MIN_INDEX_BYTES = 64 * 1024;
 /** File timestamps come from the kernel's coarse clock, up to a tick behind Date.now(). */
@@ -195,19 +196,10 @@ export class Workspace {
     return this.head;
   }
 
-  /** Checkouts in progress (see settleIndex). */
-  private creating = 0;
+  /** Creations still waiting for their registration: checkouts to come (see settleIndex). */
+  private registering = 0;
 
   async create(n: number): Promise<Worktree> {
-    this.creating++;
-    try {
-      return await this.make(n);
-    } finally {
-      this.creating--;
-    }
-  }
-
-  private async make(n: number): Promise<Worktree> {
     const wt = { n, path: join(this.dir, String(n)), branch: `weft/${this.runId}/${n}`, start: this.head };
     // Registration only (admin files, branch, HEAD): no files written, so the turn is short.
     const add = () =>
@@ -215,20 +207,25 @@ export class Workspace {
         ["worktree", "add", "--quiet", "--no-checkout", "-b", wt.branch, wt.path, wt.start],
         this.root,
       );
-    await this.exclusive(async () => {
-      try {
-        await add();
-      } catch {
-        // A crashed earlier execution left this agent's worktree or branch behind: clear, retry once.
-        await this.clear(wt);
-        await add();
-      }
-    });
+    this.registering++;
+    try {
+      await this.exclusive(async () => {
+        try {
+          await add();
+        } catch {
+          // A crashed earlier execution left this agent's worktree or branch behind: clear, retry once.
+          await this.clear(wt);
+          await add();
+        }
+      });
+    } finally {
+      this.registering--;
+    }
     // The checkout touches only this worktree's index and files, so it needs no turn. A crash
     // here leaves a registered worktree under this run's folder, which `weft clean` removes.
     try {
       await git(["read-tree", "-m", "-u", "HEAD"], wt.path);
-      if (this.creating > 1) await settleIndex(wt.path);
+      if (this.registering > 0) await settleIndex(wt.path);
     } catch (e) {
       await this.remove(wt).catch(() => {});
       throw e;

@@ -60,19 +60,20 @@ return { out: out.length, applied: res.applied.map((a) => a.n), conflicts: res.c
   });
 
   test("W02 a same-size edit made at once after the checkout of a large tree is in the patch", async () => {
-    // 1,200 files make an index large enough for weft to date it past the checkout while other
-    // checkouts run (settleIndex): an edit in the checkout's own second that keeps the size must
-    // still be seen.
-    const files: Record<string, string> = { "w0.txt": "old\n", "w1.txt": "old\n", "w2.txt": "old\n" };
+    // 1,200 files make an index large enough for weft to date it past the checkout while more
+    // checkouts are to come (settleIndex): an edit in the checkout's own second that keeps the
+    // size must still be seen.
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 8; i++) files[`w${i}.txt`] = "old\n";
     for (let i = 0; i < 1200; i++) files[`many/f${i}.txt`] = `${i}\n`;
     const dir = gitProject({
       ...files,
-      "wf.js": `${meta()}return await parallel([0, 1, 2].map((i) => () => agent("write:w" + i + ".txt:new", { isolation: "worktree" })))\n`,
+      "wf.js": `${meta()}return await parallel([0, 1, 2, 3, 4, 5, 6, 7].map((i) => () => agent("write:w" + i + ".txt:new", { isolation: "worktree" })))\n`,
     });
-    const r = await runScript(dir, "wf.js", ["--concurrency", "3"]);
+    const r = await runScript(dir, "wf.js", ["--concurrency", "8"]);
     expect(r.code).toBe(0);
     const recs = finished(dir, runIdOf(r));
-    expect(recs).toHaveLength(3);
+    expect(recs).toHaveLength(8);
     for (const rec of recs) {
       expect(rec.files).toHaveLength(1);
       expect(rec.files[0].status).toBe("M");
