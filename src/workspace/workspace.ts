@@ -9,11 +9,12 @@
  * integrations (it is part of the agent's cache key, R03).
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { GitError, git, gitRetrying } from "./git.js";
+import { settleIndex } from "./settle.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -70,41 +71,6 @@ async function removeTree(path: string): Promise<void> {
 
 /** Removed worktrees forgotten in one turn (see Workspace.forget). */
 const FORGET_BATCH = 64;
-
-/**
- * A fresh checkout's files and its index are written in the same second, and git (built without
- * USE_NSEC, as Debian's is) counts every file whose mtime is in the index's own second as "racily
- * clean": the next `git status` reads and hashes each of them, about as costly as the checkout
- * again (5,000 files: 60 to 100 ms here, the largest part of weft's cost above plain git).
- *
- * Nothing has touched the files since git wrote them and recorded their stat data, so once the
- * clock is in a later second the index can be dated to that second: every later write gets a
- * later mtime and ctime than the index records, and status goes back to comparing stat data
- * only. The wait (under a second) happens before the agent starts, the only moment it is sound,
- * so it is taken only where it costs no time: while more checkouts are still to come, which use
- * the processor meanwhile, and for indexes large enough for the hashing to matter. A lone
- * checkout, or the last ones of a fan-out, start their agents at once and leave the hashing to
- * the status after them.
- */
-const SETTLE_MIN_INDEX_BYTES = 64 * 1024;
-/** File timestamps come from the kernel's coarse clock, up to a tick behind Date.now(). */
-const COARSE_CLOCK_MARGIN_MS = 25;
-
-async function settleIndex(worktree: string): Promise<void> {
-  const dotGit = await readFile(join(worktree, ".git"), "utf8");
-  const gitdir = /^gitdir: (.+)$/m.exec(dotGit)?.[1];
-  if (!gitdir) return;
-  const index = join(gitdir.trim(), "index");
-  const st = await stat(index, { bigint: true });
-  if (st.size < SETTLE_MIN_INDEX_BYTES) return;
-  // Whole seconds: a file system that keeps coarse times (FAT's 2 s) could give a later write the
-  // very mtime the index records; leave such an index to git's own racy check.
-  if (st.mtimeNs % 1_000_000_000n === 0n) return;
-  const next = Number(st.mtimeNs / 1_000_000_000n) + 1;
-  const wait = next * 1000 + COARSE_CLOCK_MARGIN_MS - Date.now();
-  if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-  await utimes(index, Number(st.atimeMs) / 1000, next);
-}
 
 export class Workspace {
   /** Head of the chain of integrated patches (starts at the base commit). */
@@ -198,6 +164,8 @@ export class Workspace {
 
   /** Creations still waiting for their registration: checkouts to come (see settleIndex). */
   private registering = 0;
+  /** How long one registration takes, smoothed over the last few. */
+  private registerMs = 0;
 
   async create(n: number): Promise<Worktree> {
     const wt = { n, path: join(this.dir, String(n)), branch: `weft/${this.runId}/${n}`, start: this.head };
@@ -210,8 +178,10 @@ export class Workspace {
     this.registering++;
     try {
       await this.exclusive(async () => {
+        const t0 = performance.now();
         try {
           await add();
+          this.registerMs = this.registerMs * 0.75 + (performance.now() - t0) * 0.25;
         } catch {
           // A crashed earlier execution left this agent's worktree or branch behind: clear, retry once.
           await this.clear(wt);
@@ -225,7 +195,7 @@ export class Workspace {
     // here leaves a registered worktree under this run's folder, which `weft clean` removes.
     try {
       await git(["read-tree", "-m", "-u", "HEAD"], wt.path);
-      if (this.registering > 0) await settleIndex(wt.path);
+      if (this.registering > 0) await settleIndex(wt.path, this.registering * this.registerMs);
     } catch (e) {
       await this.remove(wt).catch(() => {});
       throw e;

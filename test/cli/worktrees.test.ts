@@ -60,9 +60,9 @@ return { out: out.length, applied: res.applied.map((a) => a.n), conflicts: res.c
   });
 
   test("W02 a same-size edit made at once after the checkout of a large tree is in the patch", async () => {
-    // 1,200 files make an index large enough for weft to date it past the checkout while more
-    // checkouts are to come (settleIndex): an edit in the checkout's own second that keeps the
-    // size must still be seen.
+    // 1,200 files make an index large enough for weft to date it past the checkout when more
+    // checkouts are to come (test/workspace/settle.test.ts): whether it did or not, an edit in
+    // the checkout's own second that keeps the size must be seen.
     const files: Record<string, string> = {};
     for (let i = 0; i < 8; i++) files[`w${i}.txt`] = "old\n";
     for (let i = 0; i < 1200; i++) files[`many/f${i}.txt`] = `${i}\n`;
