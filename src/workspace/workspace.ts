@@ -120,7 +120,31 @@ export class Workspace {
     }
     const dir = join(weftDir, "worktrees", runId);
     await mkdir(dir, { recursive: true });
+    if (recordedBase) await Workspace.forgetRemoved(root, runId);
     return new Workspace(root, base, runId, dir);
+  }
+
+  /**
+   * On resume: an execution that ended without its run's end (kill -9, a crash) leaves the
+   * worktrees it removed but had not yet forgotten (see forget): registrations whose folders are
+   * gone, and their branches. A branch of this run with no worktree is one of those; kept
+   * worktrees (changed, not integrated) still have theirs.
+   */
+  private static async forgetRemoved(root: string, runId: string): Promise<void> {
+    await git(["worktree", "prune"], root, { ok: () => true });
+    const list = await git(["worktree", "list", "--porcelain"], root);
+    const live = new Set(
+      list.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("branch refs/heads/"))
+        .map((l) => l.slice("branch refs/heads/".length)),
+    );
+    const stale = (
+      await git(["branch", "--list", "--format=%(refname:short)", `weft/${runId}/*`], root)
+    ).stdout
+      .split("\n")
+      .filter((b) => b && !live.has(b));
+    if (stale.length > 0) await gitRetrying(["branch", "-D", ...stale], root, { ok: () => true });
   }
 
   /** `weft clean`: remove every worktree and branch a run left (kept changes, crashed agents). */

@@ -201,6 +201,30 @@ return { first: first.applied.map((a) => a.n), second }\n`;
     expect(readFileSync(join(dir, "s2.txt"), "utf8")).toBe("one 2\n");
   });
 
+  test("R04 a resume forgets the unchanged worktrees a killed execution removed but had not yet forgotten", async () => {
+    const script = (wait: string) =>
+      `${meta()}await parallel([1, 2].map((i) => () => agent("nothing " + i, { isolation: "worktree" })))
+await parallel([1, 2].map((i) => () => agent("write:kept" + i + ".txt:x", { isolation: "worktree" })))
+return await agent("${wait}")\n`;
+    const dir = gitProject({ "wf.js": script("sleep:30000") });
+    const child = startWeft(["run", "wf.js", "--command", AGENT_CMD], dir);
+    const done = collect(child);
+    const id = await until(() => readdirSync(join(dir, ".weft", "runs"))[0]);
+    await until(() => journal(dir, id).some((x) => x.type === "agent.spawned" && x.n === 5) || undefined);
+    child.kill("SIGKILL");
+    await done;
+    // Removed at once, forgotten at the run's end, which never came: their branches are left.
+    const branches = () =>
+      gitOut(dir, "branch", "--list", "--format=%(refname:short)", "weft/*").trim().split("\n");
+    expect(branches()).toEqual([`weft/${id}/1`, `weft/${id}/2`, `weft/${id}/3`, `weft/${id}/4`]);
+    writeFileSync(join(dir, "wf.js"), script("sleep:10"));
+    const r = await weft(["run", "wf.js", "--resume", id, "--command", AGENT_CMD], dir);
+    expect(r.code).toBe(0);
+    // The changed worktrees (3 and 4) are kept until integrated or cleaned; 1 and 2 are gone.
+    expect(branches()).toEqual([`weft/${id}/3`, `weft/${id}/4`]);
+    expect(gitOut(dir, "worktree", "list").trim().split("\n")).toHaveLength(3);
+  });
+
   test("W02 a changed worktree that was not integrated is kept until weft clean removes it", async () => {
     const dir = gitProject({
       "wf.js": `${meta()}return await agent("write:kept.txt:1", { isolation: "worktree" })\n`,
