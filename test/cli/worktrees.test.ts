@@ -19,6 +19,17 @@ import {
 
 const finished = (dir: string, id: string) => journal(dir, id).filter((x) => x.type === "agent.finished");
 
+/** Run wf.js and kill -9 weft once agent `n` has been spawned; returns the run id. */
+async function killWhenSpawned(dir: string, n: number): Promise<string> {
+  const child = startWeft(["run", "wf.js", "--command", AGENT_CMD], dir);
+  const done = collect(child);
+  const id = await until(() => readdirSync(join(dir, ".weft", "runs"))[0]);
+  await until(() => journal(dir, id).some((x) => x.type === "agent.spawned" && x.n === n) || undefined);
+  child.kill("SIGKILL");
+  await done;
+  return id;
+}
+
 describe("worktrees", () => {
   test("W01 W02 W04 eight agents edit their own files in worktrees; integrate() applies all eight", async () => {
     const dir = gitProject({
@@ -183,12 +194,7 @@ const second = await agent("${stage2} log:" + cwd + "/starts.log cat:s1.txt", { 
 return { first: first.applied.map((a) => a.n), second }\n`;
     const dir = gitProject({ "wf.js": script("sleep:30000") });
     writeFileSync(join(dir, ".git", "info", "exclude"), "starts.log\n");
-    const child = startWeft(["run", "wf.js", "--command", AGENT_CMD], dir);
-    const done = collect(child);
-    const id = await until(() => readdirSync(join(dir, ".weft", "runs"))[0]);
-    await until(() => journal(dir, id).some((x) => x.type === "agent.spawned" && x.n === 3) || undefined);
-    child.kill("SIGKILL");
-    await done;
+    const id = await killWhenSpawned(dir, 3);
     expect(readFileSync(join(dir, "s1.txt"), "utf8")).toBe("one 1\n");
     writeFileSync(join(dir, "wf.js"), script("sleep:10"));
     const r = await weft(["run", "wf.js", "--resume", id, "--command", AGENT_CMD], dir);
@@ -207,12 +213,7 @@ return { first: first.applied.map((a) => a.n), second }\n`;
 await parallel([1, 2].map((i) => () => agent("write:kept" + i + ".txt:x", { isolation: "worktree" })))
 return await agent("${wait}")\n`;
     const dir = gitProject({ "wf.js": script("sleep:30000") });
-    const child = startWeft(["run", "wf.js", "--command", AGENT_CMD], dir);
-    const done = collect(child);
-    const id = await until(() => readdirSync(join(dir, ".weft", "runs"))[0]);
-    await until(() => journal(dir, id).some((x) => x.type === "agent.spawned" && x.n === 5) || undefined);
-    child.kill("SIGKILL");
-    await done;
+    const id = await killWhenSpawned(dir, 5);
     // Removed at once, forgotten at the run's end, which never came: their branches are left.
     const branches = () =>
       gitOut(dir, "branch", "--list", "--format=%(refname:short)", "weft/*").trim().split("\n");
