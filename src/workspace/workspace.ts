@@ -275,7 +275,7 @@ export class Workspace {
    * of them. Each is two processes, and starting a process costs the event loop 6 to 18 ms here
    * (node forks itself), so a removal does not wait for it: it waits for the next batch of
    * FORGET_BATCH removals or the run's end. A crash before leaves registrations whose folders are
-   * gone and branches, which `weft clean` removes.
+   * gone and branches, which a resume (forgetRemoved) or `weft clean` removes.
    */
   private forget(): Promise<void> {
     this.batch ??= this.exclusive(async () => {
