@@ -108,7 +108,8 @@ for (const r of rows)
 const perWt = (ms) => `${fmt(ms / wt.agents, 0)} ms`;
 const gitBest = Math.min(wt.plainSideMs, wt.plainTurnsMs, wt.plainSplitMs);
 const over = (ms) => `${fmt(((ms - gitBest) / gitBest) * 100, 0)}%`;
-const cpuOf = (name) => `${fmt(wt[`${name}CpuMs`] / wt.agents, 0)} ms`;
+// JSON has no NaN: a machine without /proc/self/stat gives null processor times.
+const cpuOf = (name) => (wt[`${name}CpuMs`] == null ? "n/a" : `${fmt(wt[`${name}CpuMs`] / wt.agents, 0)} ms`);
 console.log(
   `\nworktrees: ${wt.agents} agents in parallel on a repository of ${wt.files} files in ${wt.dir}, median of ${wt.rounds} rounds; wall time / agents (processor time / agents):
   plain git worktree add + remove --force, side by side ${perWt(wt.plainSideMs)} (${cpuOf("plainSide")}); one at a time ${perWt(wt.plainTurnsMs)} (${cpuOf("plainTurns")})

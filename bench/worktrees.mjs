@@ -62,9 +62,11 @@ execFileSync("sync");
 
 /**
  * Processor time of this process and of the children it waited for, in ms (Linux's
- * /proc/self/stat: utime, stime, cutime, cstime in clock ticks of 10 ms).
+ * /proc/self/stat: utime, stime, cutime, cstime in clock ticks of 10 ms); NaN where there is no
+ * /proc (the wall times stand alone there).
  */
 function cpuMs() {
+  if (!existsSync("/proc/self/stat")) return Number.NaN;
   const f = readFileSync("/proc/self/stat", "utf8").split(") ")[1].split(" ");
   return [11, 12, 13, 14].reduce((sum, i) => sum + Number(f[i]) * 10, 0);
 }
