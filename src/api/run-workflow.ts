@@ -5,7 +5,7 @@ import { cpus } from "node:os";
 import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
 import type { Worker } from "node:worker_threads";
 import { type Resolved, resolveSettings, type Settings } from "../config/settings.js";
-import { isGroupAlive, killGroup } from "../drivers/process.js";
+import { isGroupAlive, killGroup, leaseStillOurs } from "../drivers/process.js";
 import { chooseDriverName, createDriver } from "../drivers/registry.js";
 import type { Driver } from "../drivers/types.js";
 import {
@@ -117,7 +117,8 @@ function checkArgs(script: LoadedScript, argsJson: string | undefined): void {
 
 async function killLeftovers(replay: Replay): Promise<void> {
   // R02: groups a crashed owner left running would race the new agents for the same work.
-  const alive = replay.liveGroups.filter((g) => isGroupAlive(g));
+  // Only groups that are still the agents' (R02: never pgid <= 1, weft's own, or a reused id).
+  const alive = replay.liveGroups.filter((g) => leaseStillOurs(g)).map((g) => g.pgid);
   for (const g of alive) killGroup(g, "SIGKILL");
   for (let i = 0; i < 100 && alive.some((g) => isGroupAlive(g)); i++)
     await new Promise((r) => setTimeout(r, 10));

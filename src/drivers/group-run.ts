@@ -7,7 +7,8 @@
 import type { WriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
-import { isGroupAlive, spawnInGroup, terminateGroup } from "./process.js";
+import { isGroupAlive, readProcStat, spawnInGroup, terminateGroup } from "./process.js";
+import { unwatchGroup, watchGroup } from "./reaper.js";
 import type { DriverRunContext } from "./types.js";
 
 /** Enough stderr to hold the last lines of a failure, without keeping a chatty program's whole log. */
@@ -79,7 +80,10 @@ export function runInGroup(o: GroupRunOptions): Promise<Ended> {
     // After a successful start "error" only reports failed signals, which are handled by pgid.
     child.on("error", () => {});
     // Right away, so the engine records the group before anything else can happen (R02).
-    ctx.onEvent({ type: "started", pid: pgid, pgid });
+    // With the leader's start time, so a resume can tell this group from a later one of the same id.
+    ctx.onEvent({ type: "started", pid: pgid, pgid, startTime: readProcStat(pgid)?.startTime });
+    // R02: should weft die, however, the group dies with it.
+    watchGroup(pgid);
 
     const stdout = child.stdout!;
     const stderr = child.stderr!;
@@ -162,6 +166,7 @@ export function runInGroup(o: GroupRunOptions): Promise<Ended> {
       // and the agent is over, so they end with it rather than linger unowned.
       if (!stopping && isGroupAlive(pgid)) stopping = terminateGroup(pgid, o.killGraceMs);
       if (stopping) await stopping;
+      unwatchGroup(pgid);
       if (!closed) {
         await new Promise<void>((r) => {
           const t = setTimeout(r, PIPE_DRAIN_MS);

@@ -45,25 +45,79 @@ export function isGroupAlive(pgid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+  const members = groupMembers(pgid);
+  // No /proc (macOS): trust the signal probe.
+  return members === undefined || members.length > 0;
+}
+
+/** The fields of /proc/<pid>/stat weft reads; undefined where it cannot be read. */
+export interface ProcStat {
+  state: string;
+  pgrp: number;
+  /** Clock ticks since boot (field 22): with the pid, it names one process for good. */
+  startTime: string;
+}
+
+export function readProcStat(pid: number | "self"): ProcStat | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // Fields after the command name (which may hold spaces and parentheses): state, ppid, pgrp, ...
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { state: f[0] ?? "", pgrp: Number(f[2]), startTime: f[19] ?? "" };
+}
+
+/**
+ * The live (not zombie) members of a group, from /proc; undefined without /proc. kill(-pgid, 0)
+ * also succeeds for zombies, and an orphaned agent whose weft was killed stays a zombie wherever
+ * nothing reaps it (a container whose PID 1 does not).
+ */
+function groupMembers(pgid: number): ProcStat[] | undefined {
   let pids: string[];
   try {
     pids = readdirSync("/proc").filter((d) => d.charCodeAt(0) <= 57);
   } catch {
-    // No /proc (macOS): trust the signal probe.
-    return true;
+    return undefined;
   }
+  const out: ProcStat[] = [];
   for (const pid of pids) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    // Fields after the command name (which may hold spaces and parentheses): state, ppid, pgrp.
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(f[2]) === pgid && f[0] !== "Z" && f[0] !== "X") return true;
+    const st = readProcStat(Number(pid));
+    if (st && st.pgrp === pgid && st.state !== "Z" && st.state !== "X") out.push(st);
   }
-  return false;
+  return out;
+}
+
+/** An agent's process group as the journal records it (R02): the leader's start time names it. */
+export interface GroupLease {
+  pgid: number;
+  startTime?: string;
+}
+
+/**
+ * R02: whether a recorded group may be killed: it is still alive and still the agent's. A journal
+ * is data an agent with edit permission could have written, so a pgid <= 1 (kill(-1) is every
+ * process of the user, kill(-0) weft's own group), weft's own group, or a group whose leader is
+ * another process than the one recorded (the pid was reused) is never killed; without a recorded
+ * start time (an older journal) nothing can be checked and the group is left alone.
+ * A group whose leader has exited but whose members live on is still the agent's when its members
+ * started after the recorded leader: Linux does not hand out a pid while a group of that id
+ * exists, so another group of the same id would need the old one gone entirely first and a new
+ * leader of that pid started and exited since; that is the case this cannot tell apart.
+ * Without /proc (macOS) only the pgid checks apply.
+ */
+export function leaseStillOurs(lease: GroupLease): boolean {
+  const { pgid, startTime } = lease;
+  if (!Number.isSafeInteger(pgid) || pgid <= 1 || pgid === process.pid) return false;
+  const self = readProcStat("self");
+  if (self === undefined) return isGroupAlive(pgid);
+  if (self.pgrp === pgid || startTime === undefined) return false;
+  const members = groupMembers(pgid) ?? [];
+  const leader = readProcStat(pgid);
+  if (leader && leader.state !== "Z" && leader.state !== "X") return leader.startTime === startTime;
+  return members.length > 0 && members.every((m) => Number(m.startTime) >= Number(startTime));
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -56,7 +56,7 @@ export interface AgentTask {
 }
 
 export type DriverEvent =
-  | { type: "started"; pid?: number; pgid?: number; sessionId?: string; model?: string }
+  | { type: "started"; pid?: number; pgid?: number; startTime?: string; sessionId?: string; model?: string }
   | { type: "text"; text: string }
   | { type: "tool_call"; name: string; input?: unknown }
   | { type: "tool_result"; name?: string; output?: string; isError?: boolean }

@@ -2,6 +2,7 @@
  * Journal records (journal.jsonl) and the replay state built from them once per resume.
  * "Finished" means an agent.finished record is on disk (R02).
  */
+import type { GroupLease } from "../drivers/process.js";
 import type { Usage } from "../drivers/types.js";
 import type { RunStatus } from "../report/events.js";
 import { emptyGateState, foldGate, type GateRecord, type GateState } from "./gates.js";
@@ -71,7 +72,7 @@ export type JournalRecord =
   | RunStartedRecord
   | RunResumedRecord
   | { type: "agent.started"; n: number; key: string; attempt: number; at: string }
-  | { type: "agent.spawned"; n: number; attempt: number; pgid: number }
+  | { type: "agent.spawned"; n: number; attempt: number; pgid: number; startTime?: string }
   | AgentFinishedRecord
   | { type: "agent.refused"; label?: string; reason: string; at: string }
   | { type: "integrated"; n: number }
@@ -88,7 +89,7 @@ export interface Replay {
   cache: Map<string, AgentFinishedRecord>;
   maxIndex: number;
   /** Process groups of attempts that never finished: killed before anything starts (R02). */
-  liveGroups: number[];
+  liveGroups: GroupLease[];
   finished?: Extract<JournalRecord, { type: "run.finished" }>;
   /** Worktree agents whose patch an earlier execution applied to the main tree (R04). */
   integrated: Set<number>;
@@ -104,7 +105,7 @@ export function buildReplay(records: JournalRecord[]): Replay {
     integrated: new Set(),
     gates: emptyGateState(),
   };
-  const groups = new Map<number, number[]>();
+  const groups = new Map<number, GroupLease[]>();
   for (const r of records) {
     foldGate(replay.gates, r);
     switch (r.type) {
@@ -120,7 +121,7 @@ export function buildReplay(records: JournalRecord[]): Replay {
         break;
       case "agent.spawned": {
         const list = groups.get(r.n) ?? [];
-        list.push(r.pgid);
+        list.push(r.startTime === undefined ? { pgid: r.pgid } : { pgid: r.pgid, startTime: r.startTime });
         groups.set(r.n, list);
         break;
       }

@@ -807,7 +807,13 @@ export class Run {
     if (e.type === "started" && e.pgid !== undefined) {
       this.groups.set(job.n, e.pgid);
       // R02: recorded when it starts, so a resume can kill what a crash left behind.
-      this.note({ type: "agent.spawned", n: job.n, attempt, pgid: e.pgid });
+      this.note({
+        type: "agent.spawned",
+        n: job.n,
+        attempt,
+        pgid: e.pgid,
+        ...(e.startTime === undefined ? {} : { startTime: e.startTime }),
+      });
     }
   }
 

@@ -1,5 +1,6 @@
 /** W05: verification commands run in the agent's worktree, each in its own process group. */
 import { spawnInGroup, terminateGroup } from "../drivers/process.js";
+import { unwatchGroup, watchGroup } from "../drivers/reaper.js";
 
 export interface VerifyResult {
   ok: boolean;
@@ -32,6 +33,8 @@ function runOne(
 ): Promise<VerifyResult> {
   return new Promise((resolve) => {
     const child = spawnInGroup("sh", ["-c", command], { cwd, env: process.env, stdin: "ignore" });
+    // R02: a verify command dies with weft too.
+    if (child.pid !== undefined) watchGroup(child.pid);
     let output = "";
     let why: string | undefined;
     let stopping: Promise<void> | undefined;
@@ -58,6 +61,7 @@ function runOne(
       clearTimeout(timer);
       opts.signal.removeEventListener("abort", onAbort);
       if (stopping) await stopping;
+      if (child.pid !== undefined) unwatchGroup(child.pid);
       const ok = code === 0 && !why;
       resolve({ ok, command, exitCode: code, output: why ? `${output}\n[${why}]` : output });
     });

@@ -1,6 +1,6 @@
 /** Run the built CLI (dist/) as a user would, in a temporary project folder. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -115,4 +115,20 @@ export function gitProject(files: Record<string, string>): string {
 
 export function gitOut(dir: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd: dir, encoding: "utf8" });
+}
+
+/**
+ * The watcher that kills a dead weft's agents (src/drivers/reaper.ts): the child of weft `pid`
+ * that runs sh with the watch loop (Linux: read from /proc).
+ */
+export function reaperOf(pid: number): number | undefined {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (ppid === pid && readFileSync(`/proc/${d}/cmdline`, "utf8").includes("groups=")) return Number(d);
+    } catch {}
+  }
+  return undefined;
 }
