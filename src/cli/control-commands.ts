@@ -15,6 +15,7 @@ import { PlainReporter, seconds } from "../report/plain.js";
 import { liveOwner } from "../store/lock.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { interactiveReporter } from "./gate-commands.js";
+import { STOP_SIGNALS } from "./run-command.js";
 
 /** `3` or `#3` is an agent number, anything else a label. */
 export function parseAgentArg(text: string): number | string {
@@ -138,7 +139,7 @@ export async function logsCommand(
   }
   const stop = new AbortController();
   const onSignal = () => stop.abort();
-  process.on("SIGINT", onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   const plain: Reporter | undefined = flags.json ? undefined : new PlainReporter(process.stdout);
   try {
     for await (const e of readEvents(runDir, {
@@ -150,7 +151,7 @@ export async function logsCommand(
       else process.stdout.write(`${JSON.stringify(e)}\n`);
     }
   } finally {
-    process.off("SIGINT", onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     await plain?.close?.();
   }
   return EXIT.completed;
@@ -166,8 +167,7 @@ export async function attachCommand(runId: string, flags: { json?: boolean }): P
   const reporter = interactiveReporter({ json: flags.json });
   const stop = new AbortController();
   const onSignal = () => stop.abort();
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   let status: string | undefined;
   let result: unknown;
   try {
@@ -184,8 +184,7 @@ export async function attachCommand(runId: string, flags: { json?: boolean }): P
       }
     }
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
     await reporter.close?.();
   }
   if (stop.signal.aborted) {

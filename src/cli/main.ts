@@ -14,6 +14,7 @@ import { reportError } from "./errors.js";
 import { collectRepeated, type ForkFlags, forkCommand } from "./fork-command.js";
 import { answerCommand, interactiveReporter } from "./gate-commands.js";
 import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
+import { guardOutputStreams } from "./output.js";
 import type { PlanFlags } from "./plan-command.js";
 import { driveRun, parseArgsFlag, type RunFlags, settingsFromFlags } from "./run-command.js";
 import { listWorkflowsCommand, saveCommand } from "./workflow-commands.js";
@@ -304,6 +305,7 @@ async function main(argv: string[]): Promise<number> {
   return code;
 }
 
+guardOutputStreams();
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

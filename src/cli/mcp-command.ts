@@ -42,6 +42,7 @@ export async function mcpCommand(): Promise<number> {
     process.stdin.once("close", () => resolve(shutdown()));
     process.once("SIGTERM", () => resolve(shutdown()));
     process.once("SIGINT", () => resolve(shutdown()));
+    process.once("SIGHUP", () => resolve(shutdown()));
   });
   await server.connect(transport);
   const code = await ended;

@@ -101,6 +101,9 @@ export function reporterFor(flags: RunFlags): Reporter {
   };
 }
 
+/** The signals that stop a run as Ctrl-C does (C04). */
+export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 /** Drive one run in the foreground with Ctrl-C handling (C04); returns the exit code. */
 export async function driveRun(start: () => Promise<RunHandle>, flags: RunFlags): Promise<number> {
   let handle: RunHandle | undefined;
@@ -122,8 +125,8 @@ export async function driveRun(start: () => Promise<RunHandle>, flags: RunFlags)
       process.exit(130);
     }
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  // C04: SIGTERM and SIGHUP (the terminal closed, tmux killed) are one Ctrl-C.
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   try {
     handle = await start();
     if (interrupts > 0) void handle.stop();
@@ -134,7 +137,6 @@ export async function driveRun(start: () => Promise<RunHandle>, flags: RunFlags)
     }
     return exitCodeFor(result.status, interrupts > 0);
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    for (const s of STOP_SIGNALS) process.off(s, onSignal);
   }
 }
