@@ -57,6 +57,8 @@ export interface WorkflowResult {
   result?: unknown;
   error?: string;
   summary: RunSummary;
+  /** R05: set when another process took the run over and this one stopped driving it. */
+  lockLost?: string;
 }
 
 export interface RunHandle {
@@ -194,6 +196,8 @@ async function launch(
     const ext = extname(o.script.displayPath) || (o.script.isTs ? ".ts" : ".js");
     const copy = await saveScriptCopy(o.runDir, `script${ext}`, o.script.source);
     journal = await JournalWriter.open(join(o.runDir, "journal.jsonl"));
+    // R05: a journal batch goes out only while this process still holds the lock.
+    journal.setFence(() => o.lock.holds());
     const now = new Date().toISOString();
     const settings = storedSettings(p.resolved);
     const first: JournalRecord = o.replay?.started
@@ -245,6 +249,7 @@ async function launch(
       worker: o.worker,
       workspace: o.workspace,
       forkedFrom: o.forkedFrom,
+      holdsLock: () => o.lock.holds(),
       autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
       // A11: a plain resume runs the script's copy, and replays the nested workflows' copies too.
       nested: nestedLoader({
@@ -261,6 +266,7 @@ async function launch(
       }),
     });
     const j = journal;
+    o.lock.onLost((owner) => run.lockLost(owner));
     const onAbort = () => void run.stop();
     o.signal?.addEventListener("abort", onAbort, { once: true });
     const toResult = (summary: RunSummary): WorkflowResult => ({
@@ -276,6 +282,12 @@ async function launch(
     const done = run.start().then(async (summary) => {
       o.signal?.removeEventListener("abort", onAbort);
       await j.close().catch(() => {});
+      if (run.lockLostMessage !== undefined) {
+        // R05: the run is another process's now; nothing of this one's may land in its directory.
+        artifacts.stop();
+        await reporter.close?.();
+        return { ...toResult(summary), lockLost: run.lockLostMessage };
+      }
       await artifacts
         .finish()
         .catch((e: Error) =>

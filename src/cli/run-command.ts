@@ -7,7 +7,7 @@ import type { Reporter } from "../report/events.js";
 import { JsonReporter } from "../report/json.js";
 import { PlainReporter } from "../report/plain.js";
 import { createTreeReporter } from "../report/tree/reporter.js";
-import { exitCodeFor } from "./exit-codes.js";
+import { EXIT, exitCodeFor } from "./exit-codes.js";
 
 export interface RunFlags {
   args?: string;
@@ -131,6 +131,10 @@ export async function driveRun(start: () => Promise<RunHandle>, flags: RunFlags)
     handle = await start();
     if (interrupts > 0) void handle.stop();
     const result: WorkflowResult = await handle.done;
+    if (result.lockLost !== undefined) {
+      process.stderr.write(`weft: ${result.lockLost}\n`);
+      return EXIT.usage;
+    }
     if (!flags.json && result.summary.result !== undefined && result.status !== "failed") {
       const r = result.summary.result;
       process.stdout.write(`${typeof r === "string" ? r : JSON.stringify(r, null, 2)}\n`);

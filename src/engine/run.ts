@@ -72,6 +72,8 @@ export interface RunInit {
   nested?: (refJson: string) => Promise<{ code: string; displayPath: string; args?: string }>;
   /** R08: set on the first execution of a fork. */
   forkedFrom?: ForkedFrom;
+  /** R05 fencing: whether this process still holds the run's lock; asked before an agent starts. */
+  holdsLock?: () => boolean;
 }
 
 const LARGE_RUN = 25;
@@ -134,6 +136,8 @@ export class Run {
   private readonly runner: RunnerContext;
   /** A14: gates waiting for a person, and the answers the journal holds. */
   private readonly gates: Gates;
+  /** R05: set once another process took the run over; from then on this one writes nothing. */
+  private lostMessage: string | undefined;
   private summaryWrite: Promise<void> = Promise.resolve();
   private summaryQueued = false;
 
@@ -219,6 +223,7 @@ export class Run {
   }
 
   private emit(e: RunEvent): void {
+    if (this.lostMessage !== undefined) return;
     try {
       this.init.reporter.event(e);
     } catch {
@@ -493,6 +498,8 @@ export class Run {
     if (this.gates.count > 0) await this.gates.clear(this.stopAll.signal);
     const slot = this.live.get(job.n);
     if (this.stopping || this.ending || this.breaker || this.pauseRequest || !slot) return;
+    // R05: an owner that lost the lock (frozen, taken over, continued) starts nothing more.
+    if (this.init.holdsLock && !this.init.holdsLock()) return this.lockLost();
     slot.running = true;
     this.summary.agents.queued!--;
     this.summary.agents.running!++;
@@ -721,6 +728,7 @@ export class Run {
     durationMs: number,
     tree?: WorktreeOutcome,
   ): Promise<void> {
+    if (this.lostMessage !== undefined) return;
     const rec: AgentFinishedRecord = {
       type: "agent.finished",
       n: job.n,
@@ -984,6 +992,37 @@ export class Run {
       delete this.summary.gates;
     }
     this.writeSummary();
+  }
+
+  /** Why this process stopped driving the run, once it lost the lock (R05). */
+  get lockLostMessage(): string | undefined {
+    return this.lostMessage;
+  }
+
+  /**
+   * R05: another process took the run over while this one was frozen (SIGSTOP, a laptop asleep)
+   * past the heartbeat. The run is the new owner's now: this process kills its own agents (the
+   * new owner runs them again), starts nothing, writes nothing more (no journal, run.json,
+   * events or artifacts) and ends. Idempotent.
+   */
+  lockLost(owner?: { pid: number; hostname?: string }): void {
+    if (this.lostMessage !== undefined) return;
+    const who = owner
+      ? `pid ${owner.pid}${owner.hostname ? ` on ${owner.hostname}` : ""}`
+      : "another process";
+    this.lostMessage =
+      `run ${this.init.runId} was taken over by ${who} while this process was not running (frozen or asleep ` +
+      "past the lock's heartbeat); this process killed its agents and stopped without writing anything more";
+    this.ending = true;
+    this.stopping = true;
+    for (const pgid of this.groups.values()) killGroup(pgid, "SIGKILL");
+    this.sandbox?.stop();
+    this.scheduler.close();
+    this.control?.close();
+    clearInterval(this.summaryTimer);
+    this.stopAll.abort();
+    for (const slot of this.live.values()) slot.ctl?.abort();
+    this.finish({ ...this.summary, status: "stopped", error: this.lostMessage });
   }
 
   /** Second Ctrl-C: kill every agent group now and write what is known, synchronously. */

@@ -75,6 +75,7 @@ export class JournalWriter {
   private closed = false;
   private closing: Promise<void> | undefined;
   private readonly counts: JournalStats = { records: 0, writes: 0, syncs: 0 };
+  private fence: (() => boolean) | undefined;
 
   private constructor(
     readonly path: string,
@@ -101,6 +102,20 @@ export class JournalWriter {
       throw new Error(`cannot repair journal ${path}: ${(e as Error).message}`, { cause: e });
     }
     return new JournalWriter(path, fd);
+  }
+
+  /**
+   * R05: `holds` is asked before every write; once it says no (another process took the run's
+   * lock over), this journal writes nothing more and every append rejects.
+   */
+  setFence(holds: () => boolean): void {
+    this.fence = holds;
+  }
+
+  private fenced(): boolean {
+    if (!this.fence || this.fence()) return false;
+    this.fail(new Error("this process no longer holds the run's lock"));
+    return true;
   }
 
   /** Counters for tests and benchmarks: how well appends were grouped. */
@@ -172,6 +187,7 @@ export class JournalWriter {
     this.closed = true;
     try {
       if (this.error) throw this.error;
+      if (this.fenced()) throw this.error;
       if (this.pending.length > 0) {
         writeAll(fd, this.pending.join(""));
         this.pending = [];
@@ -208,6 +224,10 @@ export class JournalWriter {
     const group = this.group;
     this.group = undefined;
     if (this.pending.length > 0) {
+      if (this.fenced()) {
+        group?.reject(this.error!);
+        return;
+      }
       const text = this.pending.length === 1 ? this.pending[0]! : this.pending.join("");
       this.pending = [];
       try {

@@ -22,8 +22,8 @@
  * moment of its takeover; its heartbeat then stops as soon as it sees the new owner's lock.
  */
 
-import { createHash } from "node:crypto";
-import { readFileSync, unlinkSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, statSync, unlinkSync } from "node:fs";
 import { link, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
@@ -37,6 +37,8 @@ export interface LockInfo {
   /** Epoch milliseconds. */
   acquiredAt: number;
   heartbeatAt: number;
+  /** Fencing token (R05): new with every acquisition, so a takeover always changes it. */
+  token?: string;
 }
 
 export class LockedError extends Error {
@@ -49,6 +51,16 @@ export interface RunLock {
   takenOver?: LockInfo;
   release(): Promise<void>;
   releaseSync(): void;
+  /**
+   * R05 fencing: whether this process still holds the lock. False once another process took it
+   * over (this one was frozen past the heartbeat, then continued). Cheap enough to call before
+   * every journal batch and agent start: a stat, and a read only when the file changed.
+   */
+  holds(): boolean;
+  /** The owner that took the lock over, once `holds()` or the heartbeat has seen one. */
+  readonly lostTo: LockInfo | undefined;
+  /** Called once, when the heartbeat or `holds()` first finds the lock taken over. */
+  onLost(cb: (owner: LockInfo | undefined) => void): void;
 }
 
 /** Start time of a process in clock ticks since boot (/proc/<pid>/stat field 22). */
@@ -212,6 +224,7 @@ export async function acquireLock(
     hostname: hostname(),
     acquiredAt: now,
     heartbeatAt: now,
+    token: randomBytes(12).toString("hex"),
   };
   const mine = join(runDir, `lock.${process.pid}.${++seq}.tmp`);
   try {
@@ -231,14 +244,47 @@ export async function acquireLock(
   // over: it must then never write or remove that owner's lock.
   const isMine = (text: string) => {
     const held = parseLock(text);
-    return held?.pid === info.pid && held.acquiredAt === info.acquiredAt;
+    return held?.pid === info.pid && held.acquiredAt === info.acquiredAt && held.token === info.token;
+  };
+  // Fencing: the inode of lock.json as this process last wrote it. A takeover link()s another
+  // file there, a heartbeat renames a new one: a different inode means "read it and see".
+  let ino = inodeOf(path);
+  let lostTo: LockInfo | undefined;
+  let lost = false;
+  const lostCallbacks: ((owner: LockInfo | undefined) => void)[] = [];
+  const markLost = (text: string | undefined) => {
+    if (lost) return;
+    lost = true;
+    lostTo = text === undefined ? undefined : parseLock(text);
+    clearInterval(timer);
+    for (const cb of lostCallbacks.splice(0)) cb(lostTo);
+  };
+  const holds = (): boolean => {
+    if (lost) return false;
+    if (released) return true;
+    const now = inodeOf(path);
+    if (now !== undefined && now === ino) return true;
+    let text: string | undefined;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      // Moved aside by a taker mid-takeover, or never there: not provably lost yet; the taker
+      // either gives it back (our heartbeat raced it) or links its own, which the next check sees.
+      return true;
+    }
+    if (isMine(text)) {
+      ino = now;
+      return true;
+    }
+    markLost(text);
+    return false;
   };
   const heartbeatTmp = join(runDir, `lock.${process.pid}.${seq}.hb.tmp`);
   const beat = async () => {
     try {
       const text = await readFile(path, "utf8").catch(() => undefined);
       if (text !== undefined && !isMine(text)) {
-        clearInterval(timer);
+        markLost(text);
         return;
       }
       info.heartbeatAt = Date.now();
@@ -246,11 +292,15 @@ export async function acquireLock(
       if (released) return;
       if (text !== undefined) {
         // Temp file and rename: a reader sees the old lock or the new one, never half of one.
+        const next = inodeOf(heartbeatTmp);
         await rename(heartbeatTmp, path);
+        ino = next;
       } else {
         // Missing: a taker has it aside. link() puts it back only if no new owner's lock is there;
         // the temp name goes at once, so the next beat's write cannot reach lock.json through it.
+        const next = inodeOf(heartbeatTmp);
         await link(heartbeatTmp, path).finally(() => unlink(heartbeatTmp));
+        ino = next;
       }
     } catch {
       // A missed heartbeat is retried at the next tick; staleMs allows several.
@@ -274,6 +324,14 @@ export async function acquireLock(
   return {
     info,
     takenOver,
+    holds,
+    get lostTo() {
+      return lostTo;
+    },
+    onLost(cb) {
+      if (lost) cb(lostTo);
+      else lostCallbacks.push(cb);
+    },
     async release() {
       if (released) return;
       released = true;
@@ -299,6 +357,14 @@ export async function acquireLock(
       }
     },
   };
+}
+
+function inodeOf(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
