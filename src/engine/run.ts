@@ -86,6 +86,8 @@ interface LiveAgent {
   ctl?: AbortController;
   /** Who stopped it (C05). */
   stopBy?: string;
+  /** Usage its attempts have reported while running (C06), until its end is counted instead. */
+  reported?: { tokens: number; costUsd: number };
 }
 
 export class Run {
@@ -125,6 +127,8 @@ export class Run {
   private control?: ControlWatcher;
   private scheduled = 0;
   private readonly spent = { tokens: 0, agents: 0, costUsd: 0 };
+  /** What running agents have reported so far (A10, C06): limits count it before it is final. */
+  private readonly running = { tokens: 0, costUsd: 0 };
   private readonly summary: RunSummary;
   private dirty = false;
   private summaryTimer?: NodeJS.Timeout;
@@ -375,9 +379,13 @@ export class Run {
     this.sandbox?.deliver({ id, ok: false, error: { name, message } });
   }
 
-  private refuse(id: number, label: string | undefined, reason: string): void {
+  private refuse(id: number, label: string | undefined, reason: string, n?: number): void {
     this.exhausted = true;
-    this.summary.refused.push(label === undefined ? { reason } : { label, reason });
+    this.summary.refused.push({
+      ...(n === undefined ? {} : { n }),
+      ...(label === undefined ? {} : { label }),
+      reason,
+    });
     this.dirty = true;
     this.note({ type: "agent.refused", label, reason, at: new Date().toISOString() });
     this.emit({ type: "agent.refused", label, reason });
@@ -389,11 +397,23 @@ export class Run {
     if (this.spent.agents >= s.maxAgents) {
       return `agent limit reached: ${s.maxAgents} agents already started in this execution (setting maxAgents, flag --max-agents)`;
     }
-    if (s.budget !== null && this.spent.tokens >= s.budget) {
-      return `token budget reached: ${this.spent.tokens} of ${s.budget} tokens spent (setting budget, flag --budget)`;
+    return this.spendLimitReason();
+  }
+
+  /**
+   * C06: the token and cost limits, counting what running agents have reported so far. Checked
+   * when `agent()` is called and again when a queued agent is about to start, so a `parallel()`
+   * overshoots a limit by at most what the agents already running add.
+   */
+  private spendLimitReason(): string | undefined {
+    const s = this.init.settings;
+    const tokens = this.spent.tokens + this.running.tokens;
+    if (s.budget !== null && tokens >= s.budget) {
+      return `token budget reached: ${tokens} of ${s.budget} tokens spent (setting budget, flag --budget)`;
     }
-    if (s.maxCostUsd !== null && this.spent.costUsd >= s.maxCostUsd) {
-      return `cost limit reached: $${this.spent.costUsd.toFixed(4)} of $${s.maxCostUsd} spent (setting maxCostUsd)`;
+    const cost = this.spent.costUsd + this.running.costUsd;
+    if (s.maxCostUsd !== null && cost >= s.maxCostUsd) {
+      return `cost limit reached: $${cost.toFixed(4)} of $${s.maxCostUsd} spent (setting maxCostUsd)`;
     }
     return undefined;
   }
@@ -500,6 +520,15 @@ export class Run {
     if (this.stopping || this.ending || this.breaker || this.pauseRequest || !slot) return;
     // R05: an owner that lost the lock (frozen, taken over, continued) starts nothing more.
     if (this.init.holdsLock && !this.init.holdsLock()) return this.lockLost();
+    // C06: a queued agent whose turn comes after a limit was reached never starts (A13).
+    const limit = slot.stopBy ? undefined : this.spendLimitReason();
+    if (limit) {
+      this.live.delete(job.n);
+      this.summary.agents.queued!--;
+      this.spent.agents--;
+      this.refuse(id, job.opts.label, limit, job.n);
+      return;
+    }
     slot.running = true;
     this.summary.agents.queued!--;
     this.summary.agents.running!++;
@@ -517,6 +546,10 @@ export class Run {
       this.groups.delete(job.n);
     }
     this.live.delete(job.n);
+    if (slot.reported) {
+      this.running.tokens -= slot.reported.tokens;
+      this.running.costUsd -= slot.reported.costUsd;
+    }
     if (slot.stopBy && end.status === "stopped") end = { ...end, error: `stopped by ${slot.stopBy}` };
     this.summary.agents.running!--;
     this.summary.agents[end.status] = (this.summary.agents[end.status] ?? 0) + 1;
@@ -812,6 +845,20 @@ export class Run {
   }
 
   private onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void {
+    if (e.type === "usage") {
+      // Drivers report usage as it is added (a turn, a message); the agent's end replaces it.
+      const slot = this.live.get(job.n);
+      if (!slot) return;
+      const u = e.usage;
+      const tokens = (u.input ?? 0) + (u.output ?? 0) + (u.reasoning ?? 0);
+      const costUsd = u.costUsd ?? 0;
+      slot.reported ??= { tokens: 0, costUsd: 0 };
+      slot.reported.tokens += tokens;
+      slot.reported.costUsd += costUsd;
+      this.running.tokens += tokens;
+      this.running.costUsd += costUsd;
+      return;
+    }
     if (e.type === "started" && e.pgid !== undefined) {
       this.groups.set(job.n, e.pgid);
       // R02: recorded when it starts, so a resume can kill what a crash left behind.

@@ -137,3 +137,40 @@ describe("library", () => {
     expect(started.sort()).toEqual(["quota", "three"]);
   });
 });
+
+describe("limits count what running agents reported so far", () => {
+  test("C06 a queued agent is refused when finished agents plus the usage running ones reported reach --budget", async () => {
+    const dir = project();
+    const started: string[] = [];
+    // "long" reports 300 tokens at once and keeps running; "short" reports 150 and ends.
+    const driver: Driver = {
+      name: "usage",
+      async run(task: AgentTask, ctx: DriverRunContext) {
+        started.push(task.userPrompt);
+        const long = task.userPrompt === "long";
+        const usage = { input: 0, output: long ? 300 : 150, cached: 0, reasoning: 0 };
+        // After the calls were made: "third" is queued by then, and its turn decides.
+        await new Promise((r) => setTimeout(r, 20));
+        ctx.onEvent({ type: "usage", usage });
+        await new Promise((r) => setTimeout(r, long ? 800 : 50));
+        return { status: "completed" as const, text: "done", usage };
+      },
+    };
+    const res = await runWorkflow({
+      script: {
+        source: `${meta("lim")}return await parallel(["long", "short", "third"].map((p) => () => agent(p)))\n`,
+        path: "inline.js",
+      },
+      cwd: dir,
+      settings: { concurrency: 2, budget: 400 },
+      driver,
+    });
+    // "third" waited for short's slot; by then 150 were spent and "long" had reported 300.
+    expect(started).toEqual(["long", "short"]);
+    expect(res.result).toEqual(["done", "done", null]);
+    expect(res.status).toBe("budget_exhausted");
+    expect(res.summary.refused).toEqual([
+      { n: 3, reason: "token budget reached: 450 of 400 tokens spent (setting budget, flag --budget)" },
+    ]);
+  });
+});

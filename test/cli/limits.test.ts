@@ -47,3 +47,40 @@ describe("limits", () => {
     expect(r.stderr.match(/large run: more than 25 agents/g)).toHaveLength(1);
   });
 });
+
+describe("limits checked when a queued agent is about to start", () => {
+  test("C06 --budget holds inside parallel(): queued agents are refused once it is spent; the overshoot is bounded by the agents running", async () => {
+    const dir = project({
+      "wf.js": `${meta()}const out = await parallel(Array.from({ length: 20 }, (_, i) => () => agent("usage:100,50 n" + i, { label: "a" + i })))
+return out.map((x) => (x === null ? null : "ok"))\n`,
+    });
+    const r = await runScript(dir, "wf.js", ["--budget", "400", "--concurrency", "2"]);
+    expect(r.code).toBe(3);
+    const s = runJson(dir, runIdOf(r));
+    expect(s.status).toBe("budget_exhausted");
+    const spent = s.tokens.input + s.tokens.output;
+    // The limit plus at most what the two running agents added.
+    expect(spent).toBeGreaterThanOrEqual(400);
+    expect(spent).toBeLessThanOrEqual(400 + 2 * 150);
+    const ran = s.result.filter((x: string | null) => x === "ok").length;
+    expect(ran).toBe(spent / 150);
+    // Every call that did not run is listed, with its label and number, and is null in its slot.
+    expect(s.refused).toHaveLength(20 - ran);
+    expect(s.refused[0]).toMatchObject({ label: expect.stringMatching(/^a\d+$/), n: expect.any(Number) });
+    expect(s.refused[0].reason).toMatch(/token budget reached/);
+    expect(s.agents.completed).toBe(ran);
+  });
+
+  test("C06 --max-cost holds inside parallel(): six agents of $0.40 at concurrency 2 stop below $1 + 2 x $0.40", async () => {
+    const dir = project({
+      "wf.js": `${meta()}return (await parallel(Array.from({ length: 6 }, (_, i) => () => agent("usage:1,1,0.4 n" + i)))).filter(Boolean).length\n`,
+    });
+    const r = await runScript(dir, "wf.js", ["--max-cost", "1", "--concurrency", "2"]);
+    expect(r.code).toBe(3);
+    const s = runJson(dir, runIdOf(r));
+    expect(s.costUsd).toBeLessThanOrEqual(1 + 2 * 0.4 + 1e-9);
+    expect(s.result).toBe(4);
+    expect(s.refused).toHaveLength(2);
+    expect(s.refused[0].reason).toMatch(/cost limit reached/);
+  });
+});
