@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { GitError, git, gitRetrying } from "./git.js";
 import { settleIndex } from "./settle.js";
+import { ABSENT, statesAt, workingStates } from "./tree-state.js";
 
 const execFileAsync = promisify(execFile);
 
@@ -315,31 +316,15 @@ export class Workspace {
     await this.unregister(wt);
   }
 
-  /** Files in the main working tree that differ from the integrated state (user edits). */
-  private async dirtyFiles(): Promise<string[]> {
-    const tmp = await mkdtemp(join(tmpdir(), "weft-index-"));
-    try {
-      const env = { GIT_INDEX_FILE: join(tmp, "index") };
-      await git(["read-tree", this.head], this.root, { env });
-      await git(["add", "-A"], this.root, { env });
-      const out = await git(["diff", "--cached", "--name-only", this.head], this.root, { env });
-      return out.stdout.split("\n").filter(Boolean);
-    } finally {
-      await rm(tmp, { recursive: true, force: true });
-    }
-  }
-
-  /** Apply `patch` on top of the integration head in a scratch index; returns the new commit. */
-  private async chain(patch: string, message: string): Promise<string> {
+  /** Apply `patch` on top of commit `onto` in a scratch index; returns the new commit. */
+  private async chain(patch: string, message: string, onto: string): Promise<string> {
     const tmp = await mkdtemp(join(tmpdir(), "weft-index-"));
     try {
       const env = { ...FIXED, GIT_INDEX_FILE: join(tmp, "index") };
-      await git(["read-tree", this.head], this.root, { env });
+      await git(["read-tree", onto], this.root, { env });
       await git(["apply", "--cached", "--binary", patch], this.root, { env });
       const tree = (await git(["write-tree"], this.root, { env })).stdout.trim();
-      return (
-        await git(["commit-tree", tree, "-p", this.head, "-m", message], this.root, { env })
-      ).stdout.trim();
+      return (await git(["commit-tree", tree, "-p", onto, "-m", message], this.root, { env })).stdout.trim();
     } finally {
       await rm(tmp, { recursive: true, force: true });
     }
@@ -349,6 +334,15 @@ export class Workspace {
    * W04: apply patches to the main working tree in agent order, each whole or not at all.
    * `already` are agents integrated by an earlier execution of this run (R04): their patches are
    * in the main tree already, so only the integration chain is rebuilt for them.
+   *
+   * Crash-safe by construction: every patch is first chained onto the integration head in a
+   * scratch index (a patch that does not apply there is a conflict), which gives each changed
+   * file the versions it passes through. A file of the main tree that is at one of those versions
+   * is weft's to set; then every such file is set to its final version. A kill anywhere in
+   * between leaves files at chain versions only, so the resume recognises what is already there
+   * and finishes it: nothing applied twice, and the resume never refuses its own half-done work.
+   * A file at no chain version was changed by the user: integrate() refuses, naming those files
+   * (other changes of the tree are left alone), unless `allowDirty` asks to apply over them.
    */
   async integrate(
     patches: PatchInfo[],
@@ -356,26 +350,72 @@ export class Workspace {
   ): Promise<IntegrateResult> {
     const result: IntegrateResult = { applied: [], conflicts: [] };
     const todo = [...patches].sort((a, b) => a.n - b.n);
-    if (!opts.allowDirty && todo.some((p) => !opts.already?.has(p.n))) {
-      const dirty = await this.dirtyFiles();
-      if (dirty.length > 0) {
-        throw new WorkspaceError(
-          `integrate() refuses to change a working tree with changes of its own (${dirty.slice(0, 10).join(", ")}${dirty.length > 10 ? ", ..." : ""}); commit or stash them, or call integrate({ allowDirty: true })`,
-        );
-      }
-    }
+    let head = this.head;
+    const chainHeads = [head];
+    const steps: { p: PatchInfo; files: string[] }[] = [];
     for (const p of todo) {
       const files = p.files.map((f) => f.path);
       const message = `weft ${this.runId} agent ${p.n}`;
       if (opts.already?.has(p.n)) {
-        this.head = await this.chain(p.patch, message);
+        head = await this.chain(p.patch, message, head);
+        chainHeads.push(head);
+        result.applied.push({ n: p.n, label: p.label, files });
+        continue;
+      }
+      try {
+        head = await this.chain(p.patch, message, head);
+      } catch (e) {
+        const error = e instanceof GitError ? e.message.replace(/^git apply[^:]*: /, "") : String(e);
+        result.conflicts.push({ n: p.n, label: p.label, files, error });
+        continue;
+      }
+      chainHeads.push(head);
+      steps.push({ p, files });
+    }
+    const files = [...new Set(steps.flatMap((s) => s.files))];
+    const versions = await Promise.all(chainHeads.map((c) => statesAt(this.root, c, files)));
+    const final = versions.at(-1)!;
+    const now = await workingStates(this.root, files);
+    const theirs = files.filter((f) => !versions.some((v) => v.get(f) === now.get(f)));
+    if (theirs.length > 0) {
+      if (!opts.allowDirty) {
+        throw new WorkspaceError(
+          `integrate() refuses to change files that have uncommitted changes of your own in the working tree: ${theirs.slice(0, 10).join(", ")}${theirs.length > 10 ? `, and ${theirs.length - 10} more` : ""}; commit or stash them, or call integrate(undefined, { allowDirty: true }) to apply the patches over them`,
+        );
+      }
+      return this.applyOverChanges(todo, opts.already);
+    }
+    const stale = files.filter((f) => now.get(f) !== final.get(f));
+    const gone = stale.filter((f) => final.get(f) === ABSENT);
+    const set = stale.filter((f) => final.get(f) !== ABSENT);
+    if (set.length > 0) {
+      await git(
+        ["--literal-pathspecs", "restore", `--source=${head}`, "--worktree", "--", ...set],
+        this.root,
+      );
+    }
+    for (const f of gone) await rm(join(this.root, f), { force: true });
+    this.head = head;
+    for (const s of steps) result.applied.push({ n: s.p.n, label: s.p.label, files: s.files });
+    result.applied.sort((a, b) => a.n - b.n);
+    return result;
+  }
+
+  /** allowDirty over the user's own changes: `git apply` of each patch onto the working tree. */
+  private async applyOverChanges(todo: PatchInfo[], already?: Set<number>): Promise<IntegrateResult> {
+    const result: IntegrateResult = { applied: [], conflicts: [] };
+    for (const p of todo) {
+      const files = p.files.map((f) => f.path);
+      const message = `weft ${this.runId} agent ${p.n}`;
+      if (already?.has(p.n)) {
+        this.head = await this.chain(p.patch, message, this.head);
         result.applied.push({ n: p.n, label: p.label, files });
         continue;
       }
       try {
         // Check against both the main tree and the chain before changing either.
         await git(["apply", "--check", "--binary", p.patch], this.root);
-        const next = await this.chain(p.patch, message);
+        const next = await this.chain(p.patch, message, this.head);
         await git(["apply", "--binary", p.patch], this.root);
         this.head = next;
         result.applied.push({ n: p.n, label: p.label, files });

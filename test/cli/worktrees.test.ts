@@ -135,20 +135,41 @@ return await integrate()\n`,
     expect(existsSync(join(dir, "two.txt"))).toBe(false);
   });
 
-  test("W04 integrate() refuses a main tree with changes of its own unless told", async () => {
+  test("W04 integrate() leaves the user's own changes to other files alone and applies the patches", async () => {
     const dir = gitProject({
       "wf.js": `${meta()}await agent("write:x.txt:1", { isolation: "worktree" })
+return (await integrate()).applied.length\n`,
+    });
+    writeFileSync(join(dir, "README.md"), "edited by the user\n");
+    writeFileSync(join(dir, "notes.log"), "untracked, the user's\n");
+    const r = await runScript(dir, "wf.js");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toBe(1);
+    expect(readFileSync(join(dir, "x.txt"), "utf8")).toBe("1\n");
+    expect(readFileSync(join(dir, "README.md"), "utf8")).toBe("edited by the user\n");
+    expect(readFileSync(join(dir, "notes.log"), "utf8")).toBe("untracked, the user's\n");
+  });
+
+  test("W04 integrate() refuses only when the user's changes touch files a patch changes, naming them; its hint is a call that works", async () => {
+    const dir = gitProject({
+      "shared.txt": "base\n",
+      "wf.js": `${meta()}await agent("write:shared.txt:agent", { isolation: "worktree" })
 let refused = null
 try { await integrate() } catch (e) { refused = e.message }
+const hint = /call (integrate\\(undefined, \\{ allowDirty: true \\}\\))/.exec(refused)
 const forced = await integrate(undefined, { allowDirty: true })
-return { refused, applied: forced.applied.length }\n`,
+return { refused, hint: hint && hint[1], applied: forced.applied.length, conflicts: forced.conflicts.length }\n`,
     });
+    writeFileSync(join(dir, "shared.txt"), "the user's\n");
     writeFileSync(join(dir, "README.md"), "edited by the user\n");
     const r = await runScript(dir, "wf.js");
     const out = JSON.parse(r.stdout);
-    expect(out.refused).toMatch(/refuses to change a working tree with changes of its own \(README\.md\)/);
-    expect(out.applied).toBe(1);
-    expect(readFileSync(join(dir, "README.md"), "utf8")).toBe("edited by the user\n");
+    expect(out.refused).toMatch(/uncommitted changes of your own in the working tree: shared\.txt;/);
+    expect(out.refused).not.toMatch(/README/);
+    expect(out.hint).toBe("integrate(undefined, { allowDirty: true })");
+    // allowDirty applies over the user's change where git can; here the same line: a conflict.
+    expect(out).toMatchObject({ applied: 0, conflicts: 1 });
+    expect(readFileSync(join(dir, "shared.txt"), "utf8")).toBe("the user's\n");
   });
 
   test("W05 a failing verify goes back to the agent, which fixes it on the next try; a lasting failure fails it", async () => {
