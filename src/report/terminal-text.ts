@@ -59,19 +59,41 @@ function visible(c: string): string {
   return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16)}`;
 }
 
-/** A block of text (newlines and tabs kept) for a terminal. */
-export function forTerminal(text: string): string {
+/**
+ * A block of text (newlines and tabs kept) for a terminal. Takes any value: a field read back from
+ * a file may not be the string its type says, and is shown as `String(value)`, as a template would.
+ */
+export function forTerminal(value: unknown): string {
+  const text = typeof value === "string" ? value : String(value);
   if (!UNSAFE.test(text)) return text;
   return text.replace(SEQUENCE, "").replace(BLOCK_UNSAFE, (c) => (c === "\r\n" ? "\n" : visible(c)));
 }
 
 /** A one-line field (a label, a title, a name) for a terminal: newlines become `\n`. */
-export function forTerminalLine(text: string): string {
+export function forTerminalLine(value: unknown): string {
+  const text = typeof value === "string" ? value : String(value);
   if (!UNSAFE.test(text)) return text;
   return text.replace(SEQUENCE, "").replace(LINE_UNSAFE, visible);
+}
+
+/**
+ * A block under a prefix ("! " before a warning): its further lines are indented as far as the
+ * prefix, so that a script's multi-line log cannot pass for lines of weft's own ("  done   #3").
+ */
+export function forTerminalUnder(prefix: string, text: unknown): string {
+  return `${prefix}${forTerminal(text).replaceAll("\n", `\n${" ".repeat(prefix.length)}`)}`;
 }
 
 /** A value shown as pretty JSON: JSON escapes C0, not DEL, C1 or the bidi controls. */
 export function jsonForTerminal(value: unknown): string {
   return forTerminal(JSON.stringify(value, null, 2) ?? String(value));
+}
+
+/**
+ * The run's result on stdout (`weft run`, `weft attach`): exact into a pipe or a file, where it is
+ * data (a generated patch keeps its CRs and its escapes); made safe when stdout is a terminal.
+ */
+export function resultText(result: unknown, out: { isTTY?: boolean }): string {
+  const text = typeof result === "string" ? result : (JSON.stringify(result, null, 2) ?? String(result));
+  return out.isTTY === true ? forTerminal(text) : text;
 }
