@@ -2,6 +2,7 @@
 import { cpus } from "node:os";
 import { UsageError } from "../api/errors.js";
 import { resolveSettings } from "../config/settings.js";
+import { forTerminal } from "../report/terminal-text.js";
 
 export async function configCommand(flags: { json?: boolean }): Promise<number> {
   let resolved: ReturnType<typeof resolveSettings>;
@@ -23,10 +24,11 @@ export async function configCommand(flags: { json?: boolean }): Promise<number> 
   const w = Math.max(...rows.map((r) => r.key.length));
   for (const r of rows) {
     const v = r.value === undefined ? "(unset)" : JSON.stringify(r.value);
+    // C09: .weft/config.json is a file an agent can write; its values are shown, not obeyed.
     process.stdout.write(
-      `${r.key.padEnd(w)}  ${v.padEnd(12)}  ${r.source === "default" ? "default" : r.where}\n`,
+      forTerminal(`${r.key.padEnd(w)}  ${v.padEnd(12)}  ${r.source === "default" ? "default" : r.where}\n`),
     );
   }
-  for (const warning of resolved.warnings) process.stderr.write(`! ${warning}\n`);
+  for (const warning of resolved.warnings) process.stderr.write(`! ${forTerminal(warning)}\n`);
   return 0;
 }

@@ -2,6 +2,8 @@
  * `weft stop`, `weft pause`, `weft status`, `weft logs`, `weft attach` (U01, C04, C05, C08): a
  * run seen and steered from any terminal, through its directory (control channel, run.json,
  * events.jsonl, lock). Thin layers over src/control and src/report/event-log.ts.
+ * What they print of a run (its name, a gate's title, an agent's label in an outcome, the result)
+ * is made safe for the terminal (C09); `--json` prints it exact.
  */
 import { existsSync } from "node:fs";
 import { UsageError } from "../api/errors.js";
@@ -12,6 +14,12 @@ import { type RunStatusView, runStatus, runStatuses } from "../control/status.js
 import { eventsFile, readEvents } from "../report/event-log.js";
 import type { Reporter } from "../report/events.js";
 import { PlainReporter, seconds } from "../report/plain.js";
+import {
+  forTerminal,
+  forTerminalUnder,
+  forTerminalLine as one,
+  resultText,
+} from "../report/terminal-text.js";
 import { liveOwner } from "../store/lock.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { interactiveReporter } from "./gate-commands.js";
@@ -29,15 +37,15 @@ async function send(runId: string, request: ControlRequest): Promise<number> {
   const r = await controlRun(runId, request);
   switch (r.state) {
     case "applied":
-      process.stdout.write(`${r.outcome}\n`);
+      process.stdout.write(`${forTerminal(r.outcome)}\n`);
       return EXIT.completed;
     case "pending":
-      process.stdout.write(`${r.outcome}\n`);
+      process.stdout.write(`${forTerminal(r.outcome)}\n`);
       return EXIT.completed;
     case "not-running":
       throw new UsageError(r.outcome);
     default:
-      process.stderr.write(`weft: ${r.outcome}\n`);
+      process.stderr.write(`weft: ${forTerminal(r.outcome)}\n`);
       return EXIT.failed;
   }
 }
@@ -65,8 +73,8 @@ function clock(ms: number): string {
 }
 
 function stateWords(v: RunStatusView): string {
-  if (v.orphaned) return `${v.status}, but no process owns it (it died): weft resume ${v.runId}`;
-  return v.status;
+  if (v.orphaned) return `${one(v.status)}, but no process owns it (it died): weft resume ${v.runId}`;
+  return one(v.status);
 }
 
 const ORDER = ["running", "queued", "completed", "cached", "failed", "stopped"];
@@ -75,25 +83,26 @@ function detail(v: RunStatusView): string[] {
   const counts = [
     ...ORDER.filter((k) => v.agents[k]),
     ...Object.keys(v.agents).filter((k) => !ORDER.includes(k) && v.agents[k]),
-  ].map((k) => `${v.agents[k]} ${k}`);
+  ].map((k) => `${v.agents[k]} ${one(k)}`);
   const lines = [
-    `run ${v.runId} (${v.name}): ${stateWords(v)}`,
+    `run ${one(v.runId)} (${one(v.name)}): ${stateWords(v)}`,
     `  agents   ${v.done}/${v.total} done${counts.length ? ` · ${counts.join(", ")}` : ""}`,
     `  tokens   ${num(tokensOf(v.tokens))}${v.tokens.cached ? ` (${num(v.tokens.cached)} cached input)` : ""} · $${v.costUsd.toFixed(4)}`,
     `  elapsed  ${clock(v.elapsedMs)}`,
-    `  process  ${v.owner ? `pid ${v.owner.pid}${v.owner.hostname ? ` on ${v.owner.hostname}` : ""}` : "none"}`,
+    `  process  ${v.owner ? `pid ${v.owner.pid}${v.owner.hostname ? ` on ${one(v.owner.hostname)}` : ""}` : "none"}`,
   ];
   if (v.gate)
     lines.push(
-      `  waiting at gate "${v.gate.title}" (#${v.gate.n}): weft approve ${v.runId} / weft reject ${v.runId}`,
+      `  waiting at gate "${one(v.gate.title)}" (#${v.gate.n}): weft approve ${one(v.runId)} / weft reject ${one(v.runId)}`,
     );
-  if (v.error && v.status !== "running") lines.push(`  ${v.error}`);
-  return lines;
+  if (v.error && v.status !== "running") lines.push(forTerminalUnder("  ", v.error));
+  // The last guard: a number field of a damaged run.json may hold anything.
+  return lines.map(forTerminal);
 }
 
 function oneLine(v: RunStatusView): string {
   const parts = [
-    v.runId,
+    one(v.runId),
     stateWords(v),
     `${v.done}/${v.total} agents`,
     `${num(tokensOf(v.tokens))} tokens`,
@@ -101,8 +110,8 @@ function oneLine(v: RunStatusView): string {
     clock(v.elapsedMs),
     v.owner ? `pid ${v.owner.pid}` : "no process",
   ];
-  if (v.gate) parts.push(`waiting at gate "${v.gate.title}"`);
-  return parts.join("  ");
+  if (v.gate) parts.push(`waiting at gate "${one(v.gate.title)}"`);
+  return forTerminal(parts.join("  "));
 }
 
 /** `weft status [<run>] [--json]`. */
@@ -196,7 +205,7 @@ export async function attachCommand(runId: string, flags: { json?: boolean }): P
   if (status) {
     // As `weft run` in the foreground: the script's result on stdout.
     if (!flags.json && result !== undefined && status !== "failed")
-      process.stdout.write(`${typeof result === "string" ? result : JSON.stringify(result, null, 2)}\n`);
+      process.stdout.write(`${resultText(result, process.stdout)}\n`);
     return exitCodeFor(status as Parameters<typeof exitCodeFor>[0], false);
   }
   const v = await runStatus(runDir);

@@ -8,6 +8,7 @@ import { UsageError } from "../api/errors.js";
 import { resolveSettings } from "../config/settings.js";
 import { cliVersion, findExecutable } from "../drivers/detect.js";
 import { CLI_DRIVERS, CLI_PACKAGES, chooseDriverName, driverBin } from "../drivers/registry.js";
+import { forTerminal } from "../report/terminal-text.js";
 import { VERSION } from "../version.js";
 
 interface CliRow {
@@ -92,6 +93,7 @@ export async function doctorCommand(flags: { json?: boolean }): Promise<number> 
   out.push(
     r.git ? `git: ${r.git} (for isolation: "worktree")` : 'git: not found (needed for isolation: "worktree")',
   );
-  process.stdout.write(`${out.join("\n")}\n`);
+  // C09: versions and errors are the agent CLIs' own output.
+  process.stdout.write(`${forTerminal(out.join("\n"))}\n`);
   return usable ? 0 : 1;
 }

@@ -1,17 +1,24 @@
-/** How errors that end the CLI before or around a run are shown (E01, E02). */
+/**
+ * How errors that end the CLI before or around a run are shown (E01, E02). A message can carry a
+ * script's text (a thrown message, a gate's title, an argument): made safe for the terminal (C09),
+ * with E01's `<file>:<line>:<col>: <Name>: <message>` left as it is.
+ */
 import { NothingToResumeError, UsageError } from "../api/errors.js";
 import { SettingsError } from "../config/settings.js";
 import { DriverError } from "../drivers/registry.js";
 import { SchemaError } from "../engine/schema.js";
+import { forTerminal } from "../report/terminal-text.js";
 import { ScriptError } from "../script/errors.js";
 import { StoreError } from "../store/files.js";
 import { LockedError } from "../store/lock.js";
 import { WorkspaceError } from "../workspace/workspace.js";
 import { EXIT } from "./exit-codes.js";
 
+const say = (text: string) => process.stderr.write(`${forTerminal(text)}\n`);
+
 export function reportError(e: unknown): number {
   if (e instanceof ScriptError) {
-    process.stderr.write(`${e.format()}\n`);
+    say(e.format());
     return EXIT.usage;
   }
   const known = [
@@ -25,11 +32,11 @@ export function reportError(e: unknown): number {
     WorkspaceError,
   ];
   if (known.some((k) => e instanceof k)) {
-    process.stderr.write(`weft: ${(e as Error).message}\n`);
+    say(`weft: ${(e as Error).message}`);
     return EXIT.usage;
   }
   const err = e as Error;
-  process.stderr.write(`weft: ${err?.message ?? String(e)}\n`);
-  if (process.env.WEFT_DEBUG) process.stderr.write(`${err?.stack ?? ""}\n`);
+  say(`weft: ${err?.message ?? String(e)}`);
+  if (process.env.WEFT_DEBUG) say(err?.stack ?? "");
   return EXIT.failed;
 }

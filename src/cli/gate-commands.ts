@@ -2,7 +2,9 @@
  * Answering gates (SPEC A14): `weft approve <run> [gate]`, `weft reject <run> [gate] --reason`,
  * and the prompt of a foreground `weft run` in a terminal. Every answer goes through the control
  * channel, so the prompt and a `weft approve` from another terminal race safely: the run's owner
- * applies the first and refuses the other with a message.
+ * applies the first and refuses the other with a message. A gate's title and details are the
+ * script's text, and an answer's reason and author came through a file: all are made safe for the
+ * terminal before they are printed (C09).
  */
 
 import { hostname, userInfo } from "node:os";
@@ -13,6 +15,7 @@ import { type ControlRequest, sendControl } from "../control/channel.js";
 import { answerOf, sizeOf } from "../control/client.js";
 import { answerable, readGateState, selectGate } from "../engine/gates.js";
 import type { Reporter, RunEvent, RunSummary } from "../report/events.js";
+import { forTerminal, jsonForTerminal, forTerminalLine as one } from "../report/terminal-text.js";
 import { findRun, readRunJson } from "../store/files.js";
 import { liveOwner } from "../store/lock.js";
 import { type RunFlags, reporterFor } from "./run-command.js";
@@ -51,7 +54,7 @@ export async function answerCommand(
     if (typeof picked === "string") throw new UsageError(`run ${runId}: ${picked}`);
     await sendControl(runDir, request);
     process.stdout.write(
-      `${type === "approve" ? "approval" : "rejection"} of gate #${picked.gate} "${picked.title}" recorded; weft resume ${runId} continues from the gate\n`,
+      `${type === "approve" ? "approval" : "rejection"} of gate #${picked.gate} "${one(picked.title)}" recorded; weft resume ${runId} continues from the gate\n`,
     );
     return 0;
   }
@@ -71,12 +74,12 @@ export async function answerCommand(
     const r = await answerOf(join(runDir, "journal.jsonl"), offset, msg.id);
     if (r?.type === "gate.answered") {
       process.stdout.write(
-        `gate #${r.gate} "${r.title}" ${r.approved ? "approved" : "rejected"} by ${r.by}${r.reason ? `: ${r.reason}` : ""}\n`,
+        `gate #${r.gate} "${one(r.title)}" ${r.approved ? "approved" : "rejected"} by ${one(r.by)}${r.reason ? `: ${one(r.reason)}` : ""}\n`,
       );
       return 0;
     }
     if (r?.type === "gate.refused") {
-      process.stderr.write(`weft: ${r.reason}\n`);
+      process.stderr.write(`weft: ${forTerminal(r.reason)}\n`);
       return 1;
     }
     await new Promise((res) => setTimeout(res, 100));
@@ -120,13 +123,13 @@ export function withGatePrompt(inner: Reporter, input = process.stdin, output = 
     const g = queue.shift();
     if (!g) return;
     asking = g.n;
-    const details = g.details === undefined ? "" : `${JSON.stringify(g.details, null, 2)}\n`;
-    ensure().question(`\n${details}Approve "${g.title}"? [y/N] `, (answer) => {
+    const details = g.details === undefined ? "" : `${jsonForTerminal(g.details)}\n`;
+    ensure().question(`\n${details}Approve "${one(g.title)}"? [y/N] `, (answer) => {
       if (asking !== g.n) return;
       asking = undefined;
       const yes = /^\s*y(es)?\s*$/i.test(answer);
       sendControl(runDir!, { type: yes ? "approve" : "reject", gate: g.n, by: localUser() }).catch((e) =>
-        output.write(`weft: cannot send the answer: ${(e as Error).message}\n`),
+        output.write(`weft: cannot send the answer: ${forTerminal((e as Error).message)}\n`),
       );
       next();
     });

@@ -1,9 +1,14 @@
-/** `weft ls`, `weft show` (read the run directories) and `weft clean` (removes a run's worktrees). */
+/**
+ * `weft ls`, `weft show` (read the run directories) and `weft clean` (removes a run's worktrees).
+ * What they print of a run is the script's and the agents' text, read from files an agent may have
+ * written: made safe for the terminal (C09) unless `--json`, which prints it exact.
+ */
 import { readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { NothingToResumeError, UsageError } from "../api/errors.js";
 import type { RunSummary } from "../report/events.js";
 import { summaryLine } from "../report/plain.js";
+import { forTerminal, jsonForTerminal, forTerminalLine as one } from "../report/terminal-text.js";
 import { findRun, listRuns, readRunJson } from "../store/files.js";
 import { Workspace } from "../workspace/workspace.js";
 
@@ -20,9 +25,8 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
     return 0;
   }
   for (const r of runs) {
-    process.stdout.write(
-      `${r.id.padEnd(32)} ${String(r.status).padEnd(17)} ${r.startedAt}  ${summaryLine(r)}\n`,
-    );
+    const line = `${one(r.id).padEnd(32)} ${one(r.status).padEnd(17)} ${one(r.startedAt)}  ${summaryLine(r)}`;
+    process.stdout.write(`${forTerminal(line)}\n`);
   }
   return 0;
 }
@@ -47,37 +51,40 @@ export async function showCommand(runId: string, flags: { agent?: number; json?:
     return 0;
   }
   const lines = [
-    `run ${summary.id} (${summary.name})`,
-    `status   ${summary.status}`,
-    `started  ${summary.startedAt}${summary.endedAt ? `   ended ${summary.endedAt}` : ""}`,
+    `run ${one(summary.id)} (${one(summary.name)})`,
+    `status   ${one(summary.status)}`,
+    `started  ${one(summary.startedAt)}${summary.endedAt ? `   ended ${one(summary.endedAt)}` : ""}`,
     `agents   ${Object.entries(summary.agents)
       .filter(([, n]) => n > 0)
-      .map(([k, n]) => `${k} ${n}`)
+      .map(([k, n]) => `${one(k)} ${n}`)
       .join(", ")}`,
     `tokens   input ${summary.tokens.input}, output ${summary.tokens.output}, cached ${summary.tokens.cached}, reasoning ${summary.tokens.reasoning}`,
-    ...summary.refused.map((r) => `refused  ${r.label ? `${r.label}: ` : ""}${r.reason}`),
-    ...(summary.error ? [`error    ${summary.error}`] : []),
-    ...(summary.result !== undefined ? [`result   ${JSON.stringify(summary.result, null, 2)}`] : []),
+    ...summary.refused.map((r) => `refused  ${r.label ? `${one(r.label)}: ` : ""}${one(r.reason)}`),
+    ...(summary.error ? [`error    ${forTerminal(summary.error)}`] : []),
+    ...(summary.result !== undefined ? [`result   ${jsonForTerminal(summary.result)}`] : []),
   ];
-  process.stdout.write(`${lines.join("\n")}\n`);
+  // The last guard: a number field of a damaged run.json may hold anything.
+  process.stdout.write(`${forTerminal(lines.join("\n"))}\n`);
   return 0;
 }
 
+/** An agent's record: its prompt, error and result are blocks (newlines kept), the rest one-line. */
 function formatAgent(a: Record<string, unknown>): string {
   const u = a.usage as Record<string, number> | undefined;
-  return `${[
-    `agent #${a.n}${a.label ? ` ${a.label}` : ""} — ${a.status}`,
-    `driver   ${a.driver}${a.model ? `, model ${a.model}` : ""}`,
-    `attempts ${a.attempts}, ${a.durationMs} ms`,
+  const text = (v: unknown) => forTerminal(String(v));
+  const field = (v: unknown) => one(String(v));
+  const lines = [
+    `agent #${field(a.n)}${a.label ? ` ${field(a.label)}` : ""} — ${field(a.status)}`,
+    `driver   ${field(a.driver)}${a.model ? `, model ${field(a.model)}` : ""}`,
+    `attempts ${field(a.attempts)}, ${field(a.durationMs)} ms`,
     u ? `tokens   input ${u.input}, output ${u.output}, cached ${u.cached}, reasoning ${u.reasoning}` : "",
-    `prompt   ${a.prompt}`,
-    ...(a.error ? [`error    ${a.error}`] : []),
+    `prompt   ${text(a.prompt)}`,
+    ...(a.error ? [`error    ${text(a.error)}`] : []),
     ...(a.result !== undefined
-      ? [`result   ${typeof a.result === "string" ? a.result : JSON.stringify(a.result, null, 2)}`]
+      ? [`result   ${typeof a.result === "string" ? text(a.result) : jsonForTerminal(a.result)}`]
       : []),
-  ]
-    .filter(Boolean)
-    .join("\n")}\n`;
+  ];
+  return `${forTerminal(lines.filter(Boolean).join("\n"))}\n`;
 }
 
 export async function cleanCommand(runId: string): Promise<number> {

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { UsageError } from "../api/errors.js";
 import { DEFAULT_FAN_OUT, DEFAULT_TOKENS_PER_AGENT, planScript } from "../plan/analyze.js";
 import { planPackets, renderPlan } from "../plan/render.js";
+import { forTerminal } from "../report/terminal-text.js";
 import { loadScriptFile } from "../script/load.js";
 import { resolveScriptArg, shownPath } from "../workflows/lookup.js";
 import { parseArgsFlag } from "./run-command.js";
@@ -48,6 +49,7 @@ export async function planCommand(scriptArg: string, flags: PlanFlags): Promise<
     }
     process.stderr.write(`wrote ${packets.length} packet(s) to ${shownPath(cwd, dir)}\n`);
   }
-  process.stdout.write(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : renderPlan(plan));
+  // C09: the plan quotes the script's titles, labels and prompts.
+  process.stdout.write(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : forTerminal(renderPlan(plan)));
   return 0;
 }

@@ -6,6 +6,7 @@ import { parseSetting, type SettingKey, type Settings } from "../config/settings
 import type { Reporter } from "../report/events.js";
 import { JsonReporter } from "../report/json.js";
 import { PlainReporter } from "../report/plain.js";
+import { resultText } from "../report/terminal-text.js";
 import { createTreeReporter } from "../report/tree/reporter.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 
@@ -136,8 +137,8 @@ export async function driveRun(start: () => Promise<RunHandle>, flags: RunFlags)
       return EXIT.usage;
     }
     if (!flags.json && result.summary.result !== undefined && result.status !== "failed") {
-      const r = result.summary.result;
-      process.stdout.write(`${typeof r === "string" ? r : JSON.stringify(r, null, 2)}\n`);
+      // C09: exact into a pipe; made safe for a terminal.
+      process.stdout.write(`${resultText(result.summary.result, process.stdout)}\n`);
     }
     return exitCodeFor(result.status, interrupts > 0);
   } finally {

@@ -1,4 +1,6 @@
 /** `weft save` and `weft list-workflows` (SPEC U03): thin layers over src/workflows. */
+
+import { forTerminal } from "../report/terminal-text.js";
 import { listWorkflows, shownPath } from "../workflows/lookup.js";
 import { saveWorkflow } from "../workflows/save.js";
 
@@ -30,10 +32,13 @@ export async function listWorkflowsCommand(flags: { json?: boolean }): Promise<n
   for (const e of entries) {
     const what = e.error ? `(does not load: ${e.error})` : (e.description ?? "");
     const alias = e.metaName && e.metaName !== e.name ? ` [meta.name ${e.metaName}]` : "";
+    // C09: the description and when-to-use are the scripts' text.
     process.stdout.write(
-      `${e.name.padEnd(width)}  ${e.source.padEnd(7)}  ${what}${alias}${e.shadowed ? "  (shadowed)" : ""}\n`,
+      forTerminal(
+        `${e.name.padEnd(width)}  ${e.source.padEnd(7)}  ${what}${alias}${e.shadowed ? "  (shadowed)" : ""}\n`,
+      ),
     );
-    if (e.whenToUse) process.stdout.write(`${" ".repeat(width + 11)}when: ${e.whenToUse}\n`);
+    if (e.whenToUse) process.stdout.write(forTerminal(`${" ".repeat(width + 11)}when: ${e.whenToUse}\n`));
     process.stdout.write(`${" ".repeat(width + 11)}${shownPath(cwd, e.path)}\n`);
   }
   return 0;

@@ -3,6 +3,7 @@ import type { Writable } from "node:stream";
 import type { Usage } from "../drivers/types.js";
 import type { Reporter, RunEvent, RunLimits, RunSummary } from "./events.js";
 import { LineSink } from "./sink.js";
+import { forTerminalUnder as block, forTerminal, forTerminalLine as one } from "./terminal-text.js";
 
 export const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)}ms` : `${(ms / 1000).toFixed(1)}s`);
 const num = (n: number) => n.toLocaleString("en-US");
@@ -10,12 +11,15 @@ export const tokensOf = (u: Pick<Usage, "input" | "output" | "reasoning">) =>
   u.input + u.output + u.reasoning;
 
 function who(e: { n: number; label?: string }): string {
-  return e.label ? `#${e.n} ${e.label}` : `#${e.n}`;
+  return e.label ? `#${e.n} ${one(e.label)}` : `#${e.n}`;
 }
 
 export function summaryLine(s: RunSummary): string {
   const a = s.agents;
-  const parts = [`${s.status}${s.durationMs !== undefined ? ` in ${seconds(s.durationMs)}` : ""}`];
+  // C09: run.json is a file an agent could have written: its status is shown as text, not obeyed.
+  const parts = [
+    `${one(String(s.status))}${s.durationMs !== undefined ? ` in ${seconds(s.durationMs)}` : ""}`,
+  ];
   const done = (a.completed ?? 0) + (a.cached ?? 0);
   parts.push(
     `${done} agent${done === 1 ? "" : "s"} completed${a.cached ? ` (${a.cached} cached, 0 tokens)` : ""}`,
@@ -59,13 +63,23 @@ export function limitHint(runId: string, s: RunSummary, limits?: RunLimits): str
  */
 export const ACTIVITY_EVERY_MS = 30_000;
 
+/**
+ * Every field that came from a script, an agent or a file under .weft/ is made safe for a terminal
+ * as it goes into its line (C09): one-line fields with their newlines escaped, blocks indented.
+ */
 export class PlainReporter implements Reporter {
-  private readonly sink: LineSink;
+  private readonly lines: LineSink;
   private runId?: string;
 
   constructor(out: Writable) {
-    this.sink = new LineSink(out);
+    this.lines = new LineSink(out);
   }
+
+  /**
+   * The last guard: a line is checked as a whole too, for what is not a string where it should be
+   * (`weft logs` reads events.jsonl, which an agent could have written). No-op on clean lines.
+   */
+  private readonly sink = { line: (text: string) => this.lines.line(forTerminal(text)) };
 
   /** When each running agent last had a line (its start or an activity line). */
   private readonly lastLine = new Map<number, number>();
@@ -74,18 +88,18 @@ export class PlainReporter implements Reporter {
   event(e: RunEvent): void {
     switch (e.type) {
       case "run.started":
-        this.runId = e.runId;
+        this.runId = one(String(e.runId));
         this.limits = e.limits;
-        this.sink.line(`run ${e.runId}${e.resumed ? " (resumed)" : ""}`);
+        this.sink.line(`run ${this.runId}${e.resumed ? " (resumed)" : ""}`);
         break;
       case "phase":
-        this.sink.line(`> ${e.title}`);
+        this.sink.line(`> ${one(e.title)}`);
         break;
       case "log":
-        this.sink.line(`  ${e.message}`);
+        this.sink.line(block("  ", e.message));
         break;
       case "warning":
-        this.sink.line(`! ${e.message}`);
+        this.sink.line(block("! ", e.message));
         break;
       case "agent.started":
         this.lastLine.set(e.n, Date.now());
@@ -97,15 +111,15 @@ export class PlainReporter implements Reporter {
         if (last === undefined) this.lastLine.set(e.n, now);
         else if (now - last >= ACTIVITY_EVERY_MS) {
           this.lastLine.set(e.n, now);
-          this.sink.line(`  doing  ${who(e)}: ${e.text}`);
+          this.sink.line(`  doing  ${who(e)}: ${one(e.text)}`);
         }
         break;
       }
       case "agent.retry":
-        this.sink.line(`  retry  ${who(e)} after attempt ${e.attempt}: ${e.error}`);
+        this.sink.line(block(`  retry  ${who(e)} after attempt ${e.attempt}: `, e.error));
         break;
       case "agent.repair":
-        this.sink.line(`  repair ${who(e)}: ${e.errors.join("; ")}`);
+        this.sink.line(`  repair ${who(e)}: ${one(e.errors.join("; "))}`);
         break;
       case "agent.finished": {
         this.lastLine.delete(e.n);
@@ -114,39 +128,45 @@ export class PlainReporter implements Reporter {
           break;
         }
         const word = e.status === "completed" ? "done  " : e.status === "failed" ? "failed" : "stopped";
-        const tail = e.error ? `: ${e.error.split("\n").slice(-3).join(" | ")}` : "";
+        const tail = e.error ? `: ${one(e.error.split("\n").slice(-3).join(" | "))}` : "";
         this.sink.line(
           `  ${word} ${who(e)} ${seconds(e.durationMs)} ${num(tokensOf(e.usage))} tokens${tail}`,
         );
         break;
       }
       case "agent.refused":
-        this.sink.line(`  refused${e.label ? ` ${e.label}` : ""}: ${e.reason}`);
+        this.sink.line(`  refused${e.label ? ` ${one(e.label)}` : ""}: ${one(e.reason)}`);
         break;
       case "gate.waiting": {
         // A14: where to answer it from, when nobody is at this terminal.
         const id = this.runId ?? "<run>";
         this.sink.line(
-          `? gate #${e.n} "${e.title}" waits: weft approve ${id} ${e.n} / weft reject ${id} ${e.n}`,
+          `? gate #${e.n} "${one(e.title)}" waits: weft approve ${id} ${e.n} / weft reject ${id} ${e.n}`,
         );
-        if (e.details !== undefined) this.sink.line(`  details: ${JSON.stringify(e.details)}`);
+        // JSON escapes C0 characters, not DEL, C1 or the bidi controls: `one` takes those.
+        if (e.details !== undefined) this.sink.line(`  details: ${one(JSON.stringify(e.details))}`);
         break;
       }
       case "gate.answered":
         this.sink.line(
-          `  gate #${e.n} "${e.title}" ${e.approved ? "approved" : "rejected"} by ${e.by}${e.reason ? `: ${e.reason}` : ""}${e.replayed ? " (recorded earlier)" : ""}`,
+          `  gate #${e.n} "${one(e.title)}" ${e.approved ? "approved" : "rejected"} by ${one(e.by)}${e.reason ? `: ${one(e.reason)}` : ""}${e.replayed ? " (recorded earlier)" : ""}`,
         );
         break;
       case "run.finished": {
         const s = e.summary;
-        for (const r of s.refused) this.sink.line(`refused${r.label ? ` ${r.label}` : ""}: ${r.reason}`);
-        if (e.error) this.sink.line(e.error);
+        for (const r of s.refused)
+          this.sink.line(`refused${r.label ? ` ${one(r.label)}` : ""}: ${one(r.reason)}`);
+        // E01's `<file>:<line>:<col>: <Name>: <message>` stays as it is; only controls change.
+        if (e.error) this.sink.line(forTerminal(e.error));
         const ig = s.integration;
-        if (ig && "error" in ig) this.sink.line(`integration refused: ${ig.error}`);
+        if (ig && "error" in ig) this.sink.line(block("integration refused: ", ig.error));
         else if (ig) {
           this.sink.line(`integrated ${ig.applied.map((a) => `#${a.n}`).join(" ") || "nothing"}`);
+          // File names come from the agents' worktrees, and a file name can hold any byte but / and NUL.
           for (const c of ig.conflicts)
-            this.sink.line(`conflict #${c.n}${c.label ? ` ${c.label}` : ""}: ${c.files.join(", ")}`);
+            this.sink.line(
+              `conflict #${c.n}${c.label ? ` ${one(c.label)}` : ""}: ${c.files.map(one).join(", ")}`,
+            );
         }
         this.sink.line(summaryLine(s));
         if (s.status === "budget_exhausted") {
@@ -164,6 +184,6 @@ export class PlainReporter implements Reporter {
   }
 
   close(): void {
-    this.sink.flush();
+    this.lines.flush();
   }
 }

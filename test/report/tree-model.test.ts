@@ -277,4 +277,57 @@ describe("tree model", () => {
     ]);
     expect(show(m)[0]).toMatch(/^running/);
   });
+
+  test("C09 titles, labels, activity, errors, gates and messages from the script or an agent are shown as text, not as terminal controls", () => {
+    const E = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x9b31m\rOVER\u202e";
+    const shown = String.raw`\rOVER\u202e`;
+    const m = new TreeModel();
+    feed(m, [
+      { ...started(), name: `demo${E}` },
+      { type: "phase", title: `Scan${E}` },
+      { type: "log", message: `log${E}\nsecond` },
+      { type: "warning", message: `warn${E}` },
+      { ...start(1, `Scan${E}`, `lint${E}`) },
+      {
+        type: "agent.activity",
+        n: 1,
+        label: `lint${E}`,
+        phase: `Scan${E}`,
+        attempt: 1,
+        text: `Bash ${E}`,
+        model: `m${E}`,
+      },
+      start(2, `Scan${E}`),
+      { ...start(3, `Scan${E}`), prompt: `fix${E}\nmore` },
+      { type: "agent.retry", n: 2, phase: `Scan${E}`, attempt: 1, error: `x\nretry${E}` },
+      finish(3, `Scan${E}`, { status: "failed", error: `boom${E}` }),
+      { type: "agent.refused", label: `r${E}`, reason: `no${E}` },
+      { type: "gate.waiting", n: 1, title: `Deploy${E}`, hash: "h", since: new Date(T0).toISOString() },
+    ]);
+    const lines = show(m);
+    const pending = m.drain();
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: looking for control characters is the point.
+    const control = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]/;
+    for (const l of [...lines, ...pending]) expect(l).not.toMatch(control);
+    expect(lines[0]).toMatch(/^waiting {2}demo\\rOVER\\u202e demo-abc123/);
+    expect(lines).toContain(
+      `? gate #1 "Deploy${shown}" waits: weft approve demo-abc123 1 / weft reject demo-abc123 1`,
+    );
+    expect(lines.some((l) => l.startsWith(`▸ Scan${shown}  `))).toBe(true);
+    // One phase: the agents' phase field and the phase() title meet on the same shown title.
+    expect(m.phases).toHaveLength(1);
+    expect(lines.join("\n")).toContain(`#1 lint${shown}  m${shown}`);
+    expect(lines.join("\n")).toContain(`Bash ${shown}`);
+    expect(lines.join("\n")).toContain(`retry after attempt 1: retry${shown}`);
+    expect(lines.join("\n")).toContain(`#3 fix${shown}`);
+    expect(pending).toEqual([
+      `  log${shown}\n  second`,
+      `! warn${shown}`,
+      `✗ #3 fix${shown} failed: boom${shown}`,
+      `  refused r${shown}: no${shown}`,
+      `? gate #1 "Deploy${shown}" waits: weft approve demo-abc123 1 / weft reject demo-abc123 1`,
+    ]);
+    const end = endLines("demo-abc123", summary({ status: "failed" }), `wf.js:3:1: Error: x${E}`);
+    expect(end[0]).toBe(`wf.js:3:1: Error: x${shown}`);
+  });
 });

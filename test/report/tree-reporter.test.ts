@@ -192,3 +192,81 @@ test("U02 a prompt on the terminal (a gate's question) makes the tree step aside
   await r.close();
   expect(text()).toMatch(/completed in 1\.0s · 1 agent completed · 0 tokens\n$/);
 });
+
+test("C09 the tree writes a script's and an agent's text without their terminal controls", async () => {
+  const E = "\x1b]52;c;ZXZpbA==\x07\x1b[2J\x9b31m\rOVER\u202e";
+  const { tty, chunks, text } = fakeTty();
+  const r = createTreeReporter(tty, { fps: 50 });
+  r.event({ type: "warning", message: `early${E}` });
+  r.event({
+    type: "run.started",
+    runId: "evil-abc123",
+    name: `evil${E}`,
+    runDir: "/x",
+    resumed: false,
+    driver: "command",
+  });
+  r.event({ type: "phase", title: `Scan${E}` });
+  r.event({ type: "log", message: `log${E}` });
+  r.event({ type: "agent.started", n: 1, label: `f${E}`, phase: `Scan${E}`, attempt: 1, driver: "command" });
+  r.event({ type: "agent.activity", n: 1, label: `f${E}`, phase: `Scan${E}`, attempt: 1, text: `Bash ${E}` });
+  r.event({ type: "gate.waiting", n: 1, title: `G${E}`, hash: "h", since: "2026-11-29T10:00:00.000Z" });
+  await until(() => text().includes("Bash "), "the activity in a frame");
+  r.event({
+    type: "agent.finished",
+    n: 1,
+    label: `f${E}`,
+    phase: `Scan${E}`,
+    status: "failed",
+    cached: false,
+    durationMs: 40,
+    usage,
+    attempts: 1,
+    error: `boom${E}`,
+  });
+  r.event({
+    type: "run.finished",
+    runId: "evil-abc123",
+    status: "failed",
+    error: `wf.js:2:1: Error: x${E}`,
+    summary: {
+      id: "evil-abc123",
+      name: `evil${E}`,
+      status: "failed",
+      agents: { failed: 1 },
+      refused: [],
+      tokens: { input: 100, output: 20, cached: 0, reasoning: 0 },
+      costUsd: 0,
+      startedAt: "2026-11-29T10:00:00.000Z",
+      durationMs: 100,
+      script: "wf.js",
+      driver: "command",
+    },
+  });
+  await r.close();
+  r.event({ type: "warning", message: `late${E}` });
+  const raw = chunks.join("");
+  // None of the script's controls went out: no OSC at all (ink writes none), no screen clear,
+  // no C1 CSI, no carriage return, no bidi override.
+  expect(raw).not.toContain("\x1b]");
+  expect(raw).not.toContain("\x1b[2J");
+  expect(raw).not.toContain("\x9b");
+  expect(raw).not.toContain("\r");
+  expect(raw).not.toContain("\u202e");
+  // Its text is there, with what it carried shown (the tree's own colours: tty.test.ts).
+  const shown = String.raw`\rOVER\u202e`;
+  const seen = text();
+  for (const s of [
+    `! early${shown}\n`,
+    `  log${shown}\n`,
+    `evil${shown}`,
+    `Scan${shown}`,
+    `f${shown}`,
+    `Bash ${shown}`,
+    `? gate #1 "G${shown}" waits`,
+    `✗ #1 f${shown} failed: boom${shown}`,
+    `wf.js:2:1: Error: x${shown}\n`,
+    `! late${shown}\n`,
+  ])
+    expect(seen).toContain(s);
+});

@@ -5,6 +5,7 @@
  */
 import { defaults } from "../../config/settings.js";
 import type { RunLimits } from "../events.js";
+import { forTerminalLine as one } from "../terminal-text.js";
 import { compact, cut, duration, usd } from "./format.js";
 import type { AgentRow, PhaseRow, TreeModel } from "./model.js";
 
@@ -76,7 +77,8 @@ function header(m: TreeModel, now: number): Line[] {
   const t = m.totals;
   const r = m.run;
   const done = t.completed + t.failed + t.stopped + t.cached;
-  const status = r.status.replace("_", " ");
+  // From the event stream, which `weft attach` reads from a file: shown, never obeyed (C09).
+  const status = one(r.status).replace("_", " ");
   const elapsed = m.finished
     ? (m.finished.summary.durationMs ?? m.finished.at - (r.startedAt ?? m.finished.at))
     : now - (r.startedAt ?? now);

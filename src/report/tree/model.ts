@@ -3,8 +3,12 @@
  * elsewhere can be shown from its events (weft attach). Every event updates running totals in
  * O(1); finished agents are kept only in a short per-phase list of the latest, so memory and the
  * cost of a frame do not grow with the number of agents (ARCHITECTURE: progress that scales).
+ *
+ * C09: every text from the script or an agent (titles, labels, activity, errors, messages) is made
+ * safe for the terminal here, once, as it comes in: the frame then styles clean text only.
  */
 import type { RunEvent, RunLimits, RunStatus, RunSummary } from "../events.js";
+import { forTerminalUnder as block, forTerminalLine as one } from "../terminal-text.js";
 
 export type AgentState = "running" | "completed" | "failed" | "stopped" | "cached";
 
@@ -131,19 +135,19 @@ export class TreeModel {
     switch (e.type) {
       case "run.started":
         // A second run.started (a stream that holds a resume) starts a new execution's clock.
-        this.run.id = e.runId;
-        this.run.name = e.name;
-        this.run.driver = e.driver;
+        this.run.id = one(e.runId);
+        this.run.name = one(e.name);
+        this.run.driver = one(e.driver);
         this.run.resumed = e.resumed;
         this.run.status = "running";
         this.run.startedAt = at;
         this.run.limits = e.limits;
         break;
       case "warning":
-        this.pending.push(`! ${e.message}`);
+        this.pending.push(block("! ", e.message));
         break;
       case "log":
-        this.pending.push(`  ${e.message}`);
+        this.pending.push(block("  ", e.message));
         break;
       case "phase": {
         const p = this.phase(e.title);
@@ -154,25 +158,25 @@ export class TreeModel {
       case "agent.started": {
         const row = this.agent(e.n, e, at);
         row.attempt = e.attempt;
-        row.model = e.model ?? row.model;
+        if (e.model !== undefined) row.model = one(e.model);
         if (e.attempt === 1) row.activity = undefined;
-        if (e.prompt && !e.label && !row.name) row.name = e.prompt.split("\n")[0]!.trim();
+        if (e.prompt && !e.label && !row.name) row.name = one(e.prompt.split("\n")[0]!.trim());
         break;
       }
       case "agent.activity": {
         const row = this.agent(e.n, e, at);
-        row.activity = e.text;
-        if (e.model) row.model = e.model;
+        row.activity = one(e.text);
+        if (e.model) row.model = one(e.model);
         break;
       }
       case "agent.retry": {
         const row = this.live.get(e.n);
-        if (row) row.activity = `retry after attempt ${e.attempt}: ${lastLine(e.error)}`;
+        if (row) row.activity = `retry after attempt ${e.attempt}: ${one(lastLine(e.error))}`;
         break;
       }
       case "agent.repair": {
         const row = this.live.get(e.n);
-        if (row) row.activity = `repair: ${e.errors.join("; ")}`;
+        if (row) row.activity = `repair: ${one(e.errors.join("; "))}`;
         break;
       }
       case "agent.finished":
@@ -181,16 +185,17 @@ export class TreeModel {
       case "agent.refused":
         this.totals.refused++;
         if (this.totals.refused <= REFUSALS_SHOWN)
-          this.pending.push(`  refused${e.label ? ` ${e.label}` : ""}: ${e.reason}`);
+          this.pending.push(`  refused${e.label ? ` ${one(e.label)}` : ""}: ${one(e.reason)}`);
         else if (this.totals.refused === REFUSALS_SHOWN + 1)
           this.pending.push("  (further refusals are counted in the header and listed in run.json)");
         break;
       case "gate.waiting": {
-        this.gates.set(e.n, e.title);
+        const title = one(e.title);
+        this.gates.set(e.n, title);
         if (!this.finished) this.run.status = "waiting";
         const id = this.run.id ?? "<run>";
         this.pending.push(
-          `? gate #${e.n} "${e.title}" waits: weft approve ${id} ${e.n} / weft reject ${id} ${e.n}`,
+          `? gate #${e.n} "${title}" waits: weft approve ${id} ${e.n} / weft reject ${id} ${e.n}`,
         );
         break;
       }
@@ -198,7 +203,7 @@ export class TreeModel {
         this.gates.delete(e.n);
         if (this.gates.size === 0 && this.run.status === "waiting") this.run.status = "running";
         this.pending.push(
-          `  gate #${e.n} "${e.title}" ${e.approved ? "approved" : "rejected"} by ${e.by}${e.reason ? `: ${e.reason}` : ""}`,
+          `  gate #${e.n} "${one(e.title)}" ${e.approved ? "approved" : "rejected"} by ${one(e.by)}${e.reason ? `: ${one(e.reason)}` : ""}`,
         );
         break;
       case "run.finished":
@@ -224,7 +229,7 @@ export class TreeModel {
     phase.firstAt ??= at;
     row = {
       n,
-      name: e.label ?? "",
+      name: one(e.label ?? ""),
       phase,
       state: "running",
       attempt: 1,
@@ -252,7 +257,7 @@ export class TreeModel {
       phase.firstAt ??= at - e.durationMs;
       row = {
         n: e.n,
-        name: e.label ?? "",
+        name: one(e.label ?? ""),
         phase,
         state: "running",
         attempt: e.attempts,
@@ -272,7 +277,7 @@ export class TreeModel {
     row.tokens = tokens;
     row.costUsd = cost;
     row.durationMs = e.durationMs;
-    if (e.error) row.error = lastLine(e.error);
+    if (e.error) row.error = one(lastLine(e.error));
     p[state]++;
     this.totals[state]++;
     p.tokens += tokens;
@@ -291,7 +296,9 @@ export class TreeModel {
     }
   }
 
-  private phase(title: string): PhaseRow {
+  /** By the title as shown: the phase() event and the agents' `phase` field meet on it. */
+  private phase(raw: string): PhaseRow {
+    const title = one(raw);
     let p = this.byTitle.get(title);
     if (!p) {
       p = {

@@ -9,6 +9,7 @@
  * after the fact (weft attach), where each event's own `at` time is used.
  */
 import type { Reporter, RunEvent } from "../events.js";
+import { forTerminalUnder as block, forTerminalLine as one } from "../terminal-text.js";
 import { frame, type Line } from "./frame.js";
 import { TreeModel } from "./model.js";
 import { endLines } from "./summary.js";
@@ -108,7 +109,7 @@ export class TreeReporter implements Reporter {
     const t0 = this.measure ? process.cpuUsage() : undefined;
     if (this.ended) {
       // After the final frame (a warning about the run's artifacts, say): a plain line.
-      if (e.type === "warning") this.realWrite(`! ${e.message}\n`);
+      if (e.type === "warning") this.realWrite(`${block("! ", e.message)}\n`);
       return;
     }
     this.model.apply(e);
@@ -116,7 +117,7 @@ export class TreeReporter implements Reporter {
     // before it were held until now.
     if (e.type === "run.started" && !this.view && !this.announced) {
       this.announced = true;
-      this.realWrite(`run ${e.runId}${e.resumed ? " (resumed)" : ""}\n`);
+      this.realWrite(`run ${one(e.runId)}${e.resumed ? " (resumed)" : ""}\n`);
     }
     if (this.hidden && e.type === "gate.answered" && this.model.gates.size === 0) {
       this.hidden = false;

@@ -1,9 +1,11 @@
 /**
  * The lines under the final frame: errors, integration, the summary, and what to do next. When a
  * limit ended the run (C06) they say which limit and give the resume command with a higher one.
+ * The script's error and the agents' file names are made safe for the terminal (C09).
  */
 import type { RunLimits, RunSummary } from "../events.js";
 import { limitHint, summaryLine } from "../plain.js";
+import { forTerminalUnder as block, forTerminal, forTerminalLine as one } from "../terminal-text.js";
 
 export function endLines(
   runId: string,
@@ -12,18 +14,20 @@ export function endLines(
   limits?: RunLimits,
 ): string[] {
   const out: string[] = [];
-  if (error) out.push(error);
+  // E01's `<file>:<line>:<col>: <Name>: <message>` stays as it is; only controls change.
+  if (error) out.push(forTerminal(error));
   const ig = s.integration;
-  if (ig && "error" in ig) out.push(`integration refused: ${ig.error}`);
+  if (ig && "error" in ig) out.push(block("integration refused: ", ig.error));
   else if (ig) {
     out.push(`integrated ${ig.applied.map((a) => `#${a.n}`).join(" ") || "nothing"}`);
     for (const c of ig.conflicts)
-      out.push(`conflict #${c.n}${c.label ? ` ${c.label}` : ""}: ${c.files.join(", ")}`);
+      out.push(`conflict #${c.n}${c.label ? ` ${one(c.label)}` : ""}: ${c.files.map(one).join(", ")}`);
   }
   out.push(summaryLine(s));
   if (s.status === "budget_exhausted") out.push(...limitHint(runId, s, limits));
   else if (s.status === "waiting")
     out.push(`waiting at a gate: weft approve ${runId} (or weft reject), then weft resume ${runId}`);
   else if (s.status !== "completed") out.push(`resume with: weft resume ${runId}`);
-  return out;
+  // The summary of a stream read from a file (weft attach) may hold anything where a number goes.
+  return out.map(forTerminal);
 }
