@@ -62,7 +62,7 @@ export class OpenCodeDriver extends CliDriver {
     if (task.permissions === "full") args.push("--auto");
     return {
       args,
-      env: { OPENCODE_PERMISSION: this.permission(task) },
+      env: { OPENCODE_PERMISSION: this.permission(task), ...this.continueOnDeny(task) },
       stdin: task.prompt,
     };
   }
@@ -95,6 +95,31 @@ export class OpenCodeDriver extends CliDriver {
       merged[tool] = own && typeof rule === "object" ? { ...own, ...rule } : rule;
     }
     return JSON.stringify(merged);
+  }
+
+  /**
+   * Under "edit" a command no rule allows is refused, and opencode then ends the whole turn (the
+   * model gets no word of it): `experimental.continue_loop_on_deny` hands the refusal to the model
+   * instead, which can go on without that command. Set in OPENCODE_CONFIG_CONTENT, merged into the
+   * user's own value, which wins if it sets the key itself.
+   */
+  private continueOnDeny(task: AgentTask): Record<string, string> {
+    if (task.permissions !== "edit") return {};
+    const given =
+      task.env?.OPENCODE_CONFIG_CONTENT ??
+      this.config.env?.OPENCODE_CONFIG_CONTENT ??
+      process.env.OPENCODE_CONFIG_CONTENT;
+    let base: Record<string, unknown> = {};
+    if (given) {
+      try {
+        base = obj(JSON.parse(given)) ?? {};
+      } catch {
+        // Not JSON: opencode reports it itself; weft's key must not hide that.
+        return {};
+      }
+    }
+    const experimental = { continue_loop_on_deny: true, ...obj(base.experimental) };
+    return { OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...base, experimental }) };
   }
 
   protected read(event: Record<string, unknown>, state: StreamState, emit: (e: DriverEvent) => void): void {

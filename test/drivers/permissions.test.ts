@@ -7,7 +7,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { afterAll, describe, expect, test } from "vitest";
 import { captureKit, flag } from "./capture.js";
 
-const kit = captureKit(["OPENCODE_PERMISSION", "IS_SANDBOX"]);
+const kit = captureKit(["OPENCODE_PERMISSION", "OPENCODE_CONFIG_CONTENT", "IS_SANDBOX"]);
 afterAll(() => rmSync(kit.root, { recursive: true, force: true }));
 
 const run = (name: string, permissions: "read-only" | "edit" | "full", env?: Record<string, string>) =>
@@ -66,7 +66,11 @@ describe("pi", () => {
 describe("opencode", () => {
   const rules = async (permissions: "read-only" | "edit" | "full", env?: Record<string, string>) => {
     const c = await run("opencode", permissions, env);
-    return { argv: c.argv, rules: JSON.parse(c.env.OPENCODE_PERMISSION ?? "null") };
+    return {
+      argv: c.argv,
+      rules: JSON.parse(c.env.OPENCODE_PERMISSION ?? "null"),
+      config: JSON.parse(c.env.OPENCODE_CONFIG_CONTENT ?? "null"),
+    };
   };
 
   test("D05 opencode: edit allows edits and asks (so refuses, in run) every command no user rule allows", async () => {
@@ -74,6 +78,20 @@ describe("opencode", () => {
     expect(r.edit).toEqual({ "*": "allow" });
     expect(r.bash).toEqual({ "*": "ask" });
     expect(argv).not.toContain("--auto");
+  });
+
+  test("D05 opencode: under edit a refused command goes back to the model instead of ending the turn; the user's config is kept", async () => {
+    const user = JSON.stringify({ provider: { mock: { npm: "x" } }, experimental: { mcp_timeout: 5 } });
+    const { config } = await rules("edit", { OPENCODE_CONFIG_CONTENT: user });
+    expect(config).toEqual({
+      provider: { mock: { npm: "x" } },
+      experimental: { continue_loop_on_deny: true, mcp_timeout: 5 },
+    });
+    // The user's own choice wins.
+    const theirs = await rules("edit", {
+      OPENCODE_CONFIG_CONTENT: JSON.stringify({ experimental: { continue_loop_on_deny: false } }),
+    });
+    expect(theirs.config.experimental.continue_loop_on_deny).toBe(false);
   });
 
   test("D05 opencode: edit keeps the user's own bash rules, after the catch-all, so they still win", async () => {
