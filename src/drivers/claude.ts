@@ -73,12 +73,17 @@ function effortLevel(effort: string): string {
 }
 
 /**
- * D05 through claude's permission system (it has no sandbox: allowed tools run on the host).
+ * D05 through claude's permission system (it has no sandbox: allowed tools run on the host). In
+ * print mode nobody can answer a permission prompt, so a tool use that would ask is denied (it
+ * shows in the result's `permission_denials`) and the turn goes on: nothing waits.
  * - read-only: the file-editing tools are not offered, and `dontAsk` refuses every tool use that
  *   is not pre-approved, so a shell write is denied while claude's own read-only commands (ls,
  *   cat, grep, git log, ...) still run. A user's own allow rules in their settings still apply.
- * - edit: edits are accepted, and the shell is allowed, like codex's workspace-write (the `=`
- *   form keeps this variadic option to its one value).
+ * - edit: what Claude Code gives its own workflow agents: `acceptEdits` accepts file edits inside
+ *   the working directories (and the file commands mkdir, touch, rm, rmdir, mv, cp, sed on paths
+ *   there), and any other shell command runs only if the user's own allow rules (their settings'
+ *   `permissions.allow`, which claude reads itself) permit it. No blanket `Bash`: a shell that runs
+ *   anything is "full", asked for by name.
  * - full: no permission checks at all.
  */
 function permissionArgs(permissions: Permissions): string[] {
@@ -86,7 +91,7 @@ function permissionArgs(permissions: Permissions): string[] {
     case "read-only":
       return ["--permission-mode", "dontAsk", `--disallowedTools=${EDIT_TOOLS}`];
     case "edit":
-      return ["--permission-mode", "acceptEdits", "--allowedTools=Bash"];
+      return ["--permission-mode", "acceptEdits"];
     case "full":
       return ["--permission-mode", "bypassPermissions"];
   }

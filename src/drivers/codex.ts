@@ -15,7 +15,15 @@ import { fromStrictValue, toStrictSchema } from "./codex-schema.js";
 import type { Ended } from "./group-run.js";
 import type { AgentTask, DriverCapabilities, DriverEvent, Permissions } from "./types.js";
 
-/** D05: codex's own sandbox modes (Landlock/seccomp on Linux, Seatbelt on macOS). */
+/**
+ * D05: codex's own sandbox modes (Landlock/seccomp or bubblewrap on Linux, Seatbelt on macOS).
+ * `codex exec` sets its approval policy to "never" itself (unless the user's config picks the
+ * auto-review reviewer), so nothing waits for an answer: a command the sandbox refuses fails and
+ * the model sees the failure. Under "edit" (workspace-write) a command runs, but it can write only
+ * inside the workspace (and the temp folders) and has no network unless the user's own config sets
+ * `sandbox_workspace_write.network_access`; what reaches past that is what the user's own rules
+ * (`~/.codex/rules`) allow. So the shell is bounded as file edits are, not a blanket one.
+ */
 const SANDBOX: Record<Permissions, string> = {
   "read-only": "read-only",
   edit: "workspace-write",

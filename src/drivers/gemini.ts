@@ -47,16 +47,22 @@ denyMessage = "This agent is read-only (weft permissions \\"read-only\\"): it ma
 `;
 
 /**
- * Permissions (D05) as gemini-cli's approval modes. Headless gemini-cli offers only the tools
- * its policy allows without asking: in the "default" mode that is the read-only tools, which is
- * why "edit" and "full" need "yolo" (gemini-cli has no workspace-bound write mode without its
- * container sandbox). For "read-only" the default mode alone would let a user's own allow-rules
- * or `tools.allowed` settings through, so an admin-tier policy (it outranks user and workspace
- * rules) denies the writing tools too. gemini-cli ignores `--admin-policy` when the machine has
- * its own policies in /etc/gemini-cli/policies; the default mode still withholds them then.
+ * Permissions (D05) as gemini-cli's approval modes. Headless gemini-cli denies every tool its
+ * policy would ask about (its built-in non-interactive rules), so nothing waits for an answer:
+ * - read-only: the default mode offers only the read-only tools; the default mode alone would let
+ *   a user's own allow rules or `tools.allowed` settings through, so an admin-tier policy (it
+ *   outranks user and workspace rules) denies the writing tools too. gemini-cli ignores
+ *   `--admin-policy` when the machine has its own policies in /etc/gemini-cli/policies; the
+ *   default mode still withholds them then.
+ * - edit: `auto_edit` approves write_file and replace on paths inside the workspace (gemini's
+ *   allowed-path check) and web_fetch; the shell runs only where the user's own policy rules or
+ *   `tools.allowed` allow that command, as in the default mode. Not "yolo": that approves every
+ *   tool, a blanket shell.
+ * - full: "yolo", every tool approved.
  */
 async function permissionArgs(permissions: Permissions, dir: string): Promise<string[]> {
-  if (permissions !== "read-only") return ["--approval-mode", "yolo"];
+  if (permissions === "edit") return ["--approval-mode", "auto_edit"];
+  if (permissions === "full") return ["--approval-mode", "yolo"];
   const policy = join(dir, "gemini-read-only.toml");
   await writeFile(policy, READ_ONLY_POLICY);
   return ["--approval-mode", "default", "--admin-policy", policy];

@@ -19,13 +19,24 @@ import type { AgentTask, DriverCapabilities, DriverEvent, Permissions, Usage } f
 
 /**
  * opencode's permission rules for `bash` and `edit` (edit covers its edit, write and patch tools)
- * per weft level. In `run`, a rule left at "ask" is rejected automatically; `--auto` (full) approves
- * every ask that is not denied, such as reaching outside the project directory.
+ * per weft level (D05). In `run`, a rule left at "ask" is rejected automatically (nothing waits);
+ * `--auto` (full) approves every ask that is not denied, such as reaching outside the project.
+ *
+ * The rules are objects, not strings: OPENCODE_PERMISSION is deep-merged over the user's config,
+ * so an object keeps the user's own patterns (`"git *": "allow"`, `"rm *": "deny"`) and only sets
+ * the catch-all "*", where a string would replace them all. opencode takes the last matching rule,
+ * and the merge keeps the user's key order, so under "edit" the user's bash allow rules win when
+ * their `permission.bash` starts with its own "*" (opencode's documented pattern); without one,
+ * weft's "*" comes last and asks (so: refuses) every command.
+ * - read-only: strings, so no user rule survives: no edits, no shell (both tools are then left
+ *   out of the request).
+ * - edit: edits allowed; a command runs only if the user's own bash rules allow it.
+ * - full: edits and every command the user's rules do not explicitly deny.
  */
-const PERMISSION_RULES: Record<Permissions, Record<string, string>> = {
+const PERMISSION_RULES: Record<Permissions, Record<string, string | Record<string, string>>> = {
   "read-only": { edit: "deny", bash: "deny" },
-  edit: { edit: "allow", bash: "allow" },
-  full: { edit: "allow", bash: "allow" },
+  edit: { edit: { "*": "allow" }, bash: { "*": "ask" } },
+  full: { edit: { "*": "allow" }, bash: { "*": "allow" } },
 };
 
 export class OpenCodeDriver extends CliDriver {
@@ -51,16 +62,17 @@ export class OpenCodeDriver extends CliDriver {
     if (task.permissions === "full") args.push("--auto");
     return {
       args,
-      env: { OPENCODE_PERMISSION: this.permission(task) },
+      env: { OPENCODE_PERMISSION: this.permission(task), ...this.continueOnDeny(task) },
       stdin: task.prompt,
     };
   }
 
   /**
    * OPENCODE_PERMISSION is merged over every config layer (global, project, OPENCODE_CONFIG_CONTENT),
-   * so weft's level decides bash and edit whatever those say; the user's own OPENCODE_PERMISSION
-   * rules for other tools are kept. Agent-specific rules in an agent's own config still come after
-   * it in opencode's rule order.
+   * so weft's level decides bash and edit as PERMISSION_RULES says; the user's own
+   * OPENCODE_PERMISSION is merged with weft's rules the way opencode merges it over the config, so
+   * its rules for other tools, and its bash and edit patterns, are kept alike. Agent-specific rules
+   * in an agent's own config still come after it in opencode's rule order.
    */
   private permission(task: AgentTask): string {
     const given =
@@ -75,7 +87,39 @@ export class OpenCodeDriver extends CliDriver {
         // opencode itself skips an invalid value with a warning; so does weft.
       }
     }
-    return JSON.stringify({ ...base, ...PERMISSION_RULES[task.permissions] });
+    const merged: Record<string, unknown> = { ...base };
+    for (const [tool, rule] of Object.entries(PERMISSION_RULES[task.permissions])) {
+      const own = obj(base[tool]);
+      // As opencode's deep merge does: objects merge key by key (the user's order kept, weft's "*"
+      // set in place), anything else is replaced.
+      merged[tool] = own && typeof rule === "object" ? { ...own, ...rule } : rule;
+    }
+    return JSON.stringify(merged);
+  }
+
+  /**
+   * Under "edit" a command no rule allows is refused, and opencode then ends the whole turn (the
+   * model gets no word of it): `experimental.continue_loop_on_deny` hands the refusal to the model
+   * instead, which can go on without that command. Set in OPENCODE_CONFIG_CONTENT, merged into the
+   * user's own value, which wins if it sets the key itself.
+   */
+  private continueOnDeny(task: AgentTask): Record<string, string> {
+    if (task.permissions !== "edit") return {};
+    const given =
+      task.env?.OPENCODE_CONFIG_CONTENT ??
+      this.config.env?.OPENCODE_CONFIG_CONTENT ??
+      process.env.OPENCODE_CONFIG_CONTENT;
+    let base: Record<string, unknown> = {};
+    if (given) {
+      try {
+        base = obj(JSON.parse(given)) ?? {};
+      } catch {
+        // Not JSON: opencode reports it itself; weft's key must not hide that.
+        return {};
+      }
+    }
+    const experimental = { continue_loop_on_deny: true, ...obj(base.experimental) };
+    return { OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...base, experimental }) };
   }
 
   protected read(event: Record<string, unknown>, state: StreamState, emit: (e: DriverEvent) => void): void {

@@ -25,11 +25,17 @@ const THINKING_ALIASES: Record<string, string> = { none: "off", max: "xhigh" };
  */
 const READ_ONLY_TOOLS = "read,grep,find,ls";
 
+/**
+ * Edit: the read-type tools plus pi's two file tools. pi has no allow rules and no sandbox, so the
+ * only way to keep "edit" from being a blanket shell (D05) is to leave bash out; extension tools,
+ * which may run anything, are left out by the same allowlist. A shell is "full".
+ */
+const EDIT_TOOLS = "read,grep,find,ls,edit,write";
+
 export class PiDriver extends CliDriver {
   readonly name = "pi";
   readonly npmPackage = "@mariozechner/pi-coding-agent";
-  // "edit" and "full" are the same for pi: its default tools (read, bash, edit, write) already
-  // run anything on the host, and it has no sandbox to lift.
+  // pi has no sandbox: each level is the set of tools offered (see toolArgs).
   readonly capabilities: DriverCapabilities = {
     model: true,
     effort: true,
@@ -79,11 +85,17 @@ export class PiDriver extends CliDriver {
   }
 }
 
-/** `--tools` for a permission level; nothing for edit/full (see READ_ONLY_TOOLS). */
+/** `--tools` for a permission level (D05). */
 function toolArgs(permissions: Permissions): string[] {
-  // No allowlist for edit/full: pi's default set is exactly read, bash, edit, write, and an
-  // explicit list would also switch off the user's own extension tools.
-  return permissions === "read-only" ? ["--tools", READ_ONLY_TOOLS] : [];
+  switch (permissions) {
+    case "read-only":
+      return ["--tools", READ_ONLY_TOOLS];
+    case "edit":
+      return ["--tools", EDIT_TOOLS];
+    case "full":
+      // No allowlist: pi's defaults (read, bash, edit, write) and the user's extension tools.
+      return [];
+  }
 }
 
 /**

@@ -7,6 +7,7 @@
 import { createRequire } from "node:module";
 import type { ErrorObject, Options, ValidateFunction } from "ajv";
 import { canonicalJson } from "./cache-key.js";
+import { type PatternTester, safePattern } from "./pattern.js";
 
 export class SchemaError extends Error {
   override name = "SchemaError";
@@ -44,7 +45,22 @@ const AJV_OPTIONS: Options = {
   addUsedSchema: false,
   // ajv must not write to the console: weft reports through its own channels (stderr, --json).
   logger: false,
+  // E03: `pattern`, `patternProperties` (and `propertyNames` patterns) run on RE2, in linear time:
+  // with RegExp a pattern like ^(a+)+$ hangs the main thread, and Ctrl-C, SIGTERM and `weft stop`
+  // with it. A pattern RE2 cannot run throws here, at compile, so the schema is refused before any
+  // agent starts. (No `$data`, so ajv never builds a pattern at validation time.)
+  code: { regExp: re2Engine() },
 };
+
+function re2Engine(): NonNullable<NonNullable<Options["code"]>["regExp"]> {
+  const engine = (pattern: string) => {
+    const tester = safePattern(pattern);
+    // ajv shares one compiled pattern between schemas by its toString(): it must name the pattern.
+    return { test: (s: string) => tester.test(s), toString: () => `re2:${pattern}` };
+  };
+  // ajv reads `code` only when it generates standalone code, which weft never does.
+  return Object.assign(engine, { code: "weftRe2" });
+}
 
 const requireCjs = createRequire(import.meta.url);
 const instances = new Map<Dialect, AjvLike>();
@@ -613,10 +629,10 @@ function bound(
   return tighter(inc.value, exc.value) ? inc : exc;
 }
 
-function regex(pattern: string): RegExp | undefined {
+/** The pattern as ajv will run it (RE2, see pattern.ts); undefined if ajv will refuse it. */
+function regex(pattern: string): PatternTester | undefined {
   try {
-    // ajv compiles patterns with the "u" flag (its unicodeRegExp default).
-    return new RegExp(pattern, "u");
+    return safePattern(pattern);
   } catch {
     return undefined;
   }

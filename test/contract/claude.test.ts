@@ -130,6 +130,32 @@ test(
 );
 
 test(
+  "D05 claude: edit refuses a shell command no allow rule permits (nothing waits), and runs one the user's settings allow",
+  withClaude(async (env) => {
+    const refused = await turn(
+      env.driver(),
+      env.task({ ...prompt("[[run: git init -q no-rule-repo]]"), permissions: "edit" }),
+    );
+    expect(refused.outcome.status).toBe("completed");
+    expect(existsSync(join(env.cwd, "no-rule-repo"))).toBe(false);
+    expect(refused.events).toContainEqual(
+      expect.objectContaining({ type: "tool_result", name: "Bash", isError: true }),
+    );
+    // The user's own allow rule (their settings, which claude reads itself) lets that command run.
+    writeFileSync(
+      join(env.home, ".claude", "settings.json"),
+      JSON.stringify({ permissions: { allow: ["Bash(git init:*)"] } }),
+    );
+    const ruled = await turn(
+      env.driver(),
+      env.task({ ...prompt("[[run: git init -q ruled-repo]]"), permissions: "edit" }),
+    );
+    expect(ruled.outcome.status).toBe("completed");
+    expect(existsSync(join(env.cwd, "ruled-repo"))).toBe(true);
+  }),
+);
+
+test(
   "D05 claude: full permissions run a shell write without any allow rule",
   withClaude(async (env) => {
     const { outcome } = await turn(

@@ -117,6 +117,34 @@ describe("gemini specifics", () => {
     }
   }, 60_000);
 
+  test("D05 gemini: edit withholds the shell unless the user's settings allow that command; edits run", async () => {
+    const e = env();
+    try {
+      const cfg = target.config({ server, home: e.home, bin });
+      const driver = createCliDriver("gemini", cfg);
+      const before = server.requests.length;
+      const refused = await turn(
+        driver,
+        e.task({ ...prompt("[[run: touch no-rule.txt]]"), permissions: "edit" }),
+      );
+      expect(refused.outcome.status).toBe("completed");
+      expect(existsSync(join(e.cwd, "no-rule.txt"))).toBe(false);
+      const offered = server.requests.slice(before).find((r) => r.conversation?.userText.includes("no-rule"));
+      expect(offered?.conversation?.tools).toEqual(expect.arrayContaining(["write_file", "replace"]));
+      expect(offered?.conversation?.tools).not.toContain("run_shell_command");
+      // The user's own allow rule for `touch` brings the shell back for that command.
+      writeSettings(e.home, { extra: { tools: { allowed: ["run_shell_command(touch)"] } } });
+      const ruled = await turn(
+        driver,
+        e.task({ ...prompt("[[run: touch ruled.txt]]"), permissions: "edit" }),
+      );
+      expect(ruled.outcome.status).toBe("completed");
+      expect(existsSync(join(e.cwd, "ruled.txt"))).toBe(true);
+    } finally {
+      e.cleanup();
+    }
+  }, 90_000);
+
   test("C02 gemini: a 5xx that gemini-cli reports without its status is still transient", async () => {
     const e = env();
     try {

@@ -132,7 +132,7 @@ test("D04 opencode: effort reaches the request through --variant (reasoning_effo
   }
 });
 
-test("D05 opencode: read-only takes the shell and edit tools away (the model is refused); edit offers them", async () => {
+test("D05 opencode: read-only takes the shell and edit tools away; edit refuses a command unless the user's rules allow it", async () => {
   const env = contractEnv(target, server, bin);
   try {
     const ro = "[[run: echo nope > ro.txt]] perm-read-only";
@@ -147,17 +147,35 @@ test("D05 opencode: read-only takes the shell and edit tools away (the model is 
     for (const t of ["bash", "edit", "write"]) expect(roTools).not.toContain(t);
     expect(denied.events.find((e) => e.type === "tool_result")).toMatchObject({ name: "invalid" });
     expect(existsSync(join(env.cwd, "ro.txt"))).toBe(false);
+    // edit: the shell is offered, but a command no user rule allows asks, and `run` refuses it.
     const ed = "[[run: echo yes > ed.txt]] perm-edit";
-    const allowed = await turn(env.driver(), env.task({ prompt: ed, userPrompt: ed, permissions: "edit" }));
-    expect(allowed.outcome.status).toBe("completed");
+    const refused = await turn(env.driver(), env.task({ prompt: ed, userPrompt: ed, permissions: "edit" }));
+    expect(refused.outcome.status).toBe("completed");
     expect(requestsFor("perm-edit")[0]?.conversation?.tools).toEqual(
       expect.arrayContaining(["read", "bash", "edit", "write"]),
     );
+    expect(refused.events.find((e) => e.type === "tool_result")).toMatchObject({
+      name: "bash",
+      isError: true,
+    });
+    expect(existsSync(join(env.cwd, "ed.txt"))).toBe(false);
+    // The user's own allow rule for that command lets it run under edit.
+    const rule = "[[run: echo yes > ruled.txt]] perm-edit-ruled";
+    const allowed = await turn(
+      env.driver(),
+      env.task({
+        prompt: rule,
+        userPrompt: rule,
+        permissions: "edit",
+        env: { OPENCODE_PERMISSION: JSON.stringify({ bash: { "*": "ask", "echo *": "allow" } }) },
+      }),
+    );
+    expect(allowed.outcome.status).toBe("completed");
     expect(allowed.events.find((e) => e.type === "tool_result")).toMatchObject({
       name: "bash",
       isError: false,
     });
-    expect(existsSync(join(env.cwd, "ed.txt"))).toBe(true);
+    expect(existsSync(join(env.cwd, "ruled.txt"))).toBe(true);
   } finally {
     env.cleanup();
   }

@@ -128,7 +128,7 @@ test("D04 pi: effort reaches the request through --thinking (reasoning_effort)",
   }
 });
 
-test("D05 pi: read-only offers the model only read-type tools; edit offers bash, edit and write", async () => {
+test("D05 pi: read-only offers the model only read-type tools; edit offers edit and write but no bash; full offers bash", async () => {
   const env = contractEnv(target, server, bin);
   try {
     const ro = "[[reply: looked]] tools-read-only";
@@ -138,7 +138,12 @@ test("D05 pi: read-only offers the model only read-type tools; edit offers bash,
     for (const t of ["bash", "edit", "write"]) expect(roTools).not.toContain(t);
     const ed = "[[reply: edited]] tools-edit";
     await turn(env.driver(), env.task({ prompt: ed, userPrompt: ed, permissions: "edit" }));
-    expect(lastRequestFor("tools-edit").conversation?.tools).toEqual(
+    const edTools = lastRequestFor("tools-edit").conversation?.tools ?? [];
+    expect(edTools).toEqual(expect.arrayContaining(["read", "edit", "write"]));
+    expect(edTools).not.toContain("bash");
+    const full = "[[reply: ran]] tools-full";
+    await turn(env.driver(), env.task({ prompt: full, userPrompt: full, permissions: "full" }));
+    expect(lastRequestFor("tools-full").conversation?.tools).toEqual(
       expect.arrayContaining(["read", "bash", "edit", "write"]),
     );
   } finally {

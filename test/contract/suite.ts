@@ -164,7 +164,8 @@ export function contractSuite(target: ContractTarget): void {
     withEnv(async (env) => {
       const { outcome, events } = await turn(
         env.driver(),
-        env.task(prompt(`[[run: echo hello-${name} > made-by-agent.txt]]`)),
+        // D05: a shell that runs what the model asks is "full", asked for by name.
+        env.task({ ...prompt(`[[run: echo hello-${name} > made-by-agent.txt]]`), permissions: "full" }),
       );
       expect(outcome.error).toBeUndefined();
       expect(outcome.status).toBe("completed");
@@ -311,7 +312,7 @@ const [a, b, c] = await parallel([
     label: "b",
     schema: { type: "object", properties: { files: { type: "array", items: { type: "string" } }, count: { type: "integer" } }, required: ["files", "count"] },
   }),
-  () => agent("[[run: echo made-by-e2e > e2e.txt]]", { label: "c" }),
+  () => agent("[[run: echo made-by-e2e > e2e.txt]]", { label: "c", permissions: "full" }),
 ])
 phase("Pipeline")
 const piped = await pipeline(["p1"],
