@@ -96,6 +96,9 @@ function detail(v: RunStatusView): string[] {
       `  waiting at gate "${one(v.gate.title)}" (#${v.gate.n}): weft approve ${one(v.runId)} / weft reject ${one(v.runId)}`,
     );
   if (v.error && v.status !== "running") lines.push(forTerminalUnder("  ", v.error));
+  if (v.usageResetAt && v.status === "paused") {
+    lines.push(`  usage limit resets at ${one(v.usageResetAt)}: weft resume ${one(v.runId)} after that`);
+  }
   // The last guard: a number field of a damaged run.json may hold anything.
   return lines.map(forTerminal);
 }

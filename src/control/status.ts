@@ -31,6 +31,8 @@ export interface RunStatusView {
   /** A14: the gate the run waits at (the first, when several wait). */
   gate?: GateView;
   error?: string;
+  /** C03: when the usage limit that paused the run resets. */
+  usageResetAt?: string;
 }
 
 const FINISHED = ["completed", "cached", "failed", "stopped"];
@@ -59,6 +61,7 @@ export function statusOf(runId: string, runDir: string, s: RunSummary): RunStatu
     ...(s.endedAt ? { endedAt: s.endedAt } : {}),
     ...(s.gate ? { gate: s.gate } : {}),
     ...(s.error ? { error: s.error } : {}),
+    ...(s.usageResetAt ? { usageResetAt: s.usageResetAt } : {}),
   };
 }
 

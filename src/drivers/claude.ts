@@ -89,22 +89,33 @@ function effortLevel(effort: string): string {
 function permissionArgs(permissions: Permissions): string[] {
   switch (permissions) {
     case "read-only":
-      return ["--permission-mode", "dontAsk", `--disallowedTools=${EDIT_TOOLS}`];
+      return ["--permission-mode", "dontAsk", `--disallowedTools=${EDIT_TOOLS},${FANOUT_TOOLS}`];
     case "edit":
-      return ["--permission-mode", "acceptEdits"];
+      return ["--permission-mode", "acceptEdits", `--disallowedTools=${FANOUT_TOOLS}`];
     case "full":
-      return ["--permission-mode", "bypassPermissions"];
+      // Deny rules hold in bypassPermissions too.
+      return ["--permission-mode", "bypassPermissions", `--disallowedTools=${FANOUT_TOOLS}`];
   }
 }
+
+/**
+ * A15: Claude Code's own fan-out tools, which it forbids to its own workflow agents: `Workflow`
+ * (dynamic workflows, up to 1,000 native agents) and `Agent` (sub-agents; `Task` is its older
+ * name). Left on, one agent() could start agents outside weft's concurrency, budget and agent
+ * caps. `CLAUDE_CODE_DISABLE_WORKFLOWS=1` turns workflows off as well.
+ */
+const FANOUT_TOOLS = "Workflow,Agent,Task";
 
 /**
  * claude refuses `bypassPermissions` to root unless IS_SANDBOX=1 (containers and CI run as root);
  * the caller asked for full permissions explicitly, so the variable says so on its behalf. (claude
  * also reads it to keep retrying repeated 529s instead of giving up early; only "full" sets it.)
  */
-function permissionEnv(permissions: Permissions): Record<string, string> | undefined {
+function permissionEnv(permissions: Permissions): Record<string, string> {
   const root = typeof process.getuid === "function" && process.getuid() === 0;
-  return permissions === "full" && root ? { IS_SANDBOX: "1" } : undefined;
+  const env: Record<string, string> = { CLAUDE_CODE_DISABLE_WORKFLOWS: "1" };
+  if (permissions === "full" && root) env.IS_SANDBOX = "1";
+  return env;
 }
 
 /** Names of the tool calls seen per stream, so a tool result can say which tool it answers. */
@@ -199,9 +210,14 @@ function readResult(
     state.error = resultError(event);
     return;
   }
+  const text = str(event.result);
+  // C03: a subscription limit can come back as a "successful" turn whose text is the banner.
+  if (text !== undefined && /^Claude AI usage limit reached\|\d+\s*$/.test(text.trim())) {
+    state.error = { message: text.trim() };
+    return;
+  }
   // The turn succeeded after all (claude retried a failed request itself).
   state.error = undefined;
-  const text = str(event.result);
   if (text !== undefined && text !== "") state.text = text;
   // D06: with --json-schema, the input claude validated for its StructuredOutput tool.
   if (event.structured_output !== undefined && event.structured_output !== null) {

@@ -71,6 +71,9 @@ export class CodexDriver extends CliDriver {
     // that names it (codex 0.169 knows none, minimal, low, medium, high, xhigh).
     if (task.effort !== undefined) args.push("-c", `model_reasoning_effort=${tomlString(task.effort)}`);
     args.push("-s", SANDBOX[task.permissions]);
+    // A15: codex's own sub-agent tools (spawn_agent and the rest) would fan out outside weft's
+    // limits: both generations of the feature are turned off (`codex features list` names them).
+    args.push("--disable", "multi_agent", "--disable", "multi_agent_v2");
     if (task.permissions === "edit") {
       for (const d of await gitDirsOfWorktree(task.cwd)) args.push("--add-dir", d);
     }

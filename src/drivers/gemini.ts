@@ -47,6 +47,21 @@ denyMessage = "This agent is read-only (weft permissions \\"read-only\\"): it ma
 `;
 
 /**
+ * A15: gemini-cli's own sub-agents (tools the model calls, on by default: `experimental.enableAgents`)
+ * would fan out outside weft's concurrency and budget. Denied at every permission level by the
+ * same admin-tier policy, which also leaves them out of the request.
+ */
+const SUBAGENT_TOOLS = ["invoke_agent", "codebase_investigator", "cli_help", "generalist", "browser_agent"];
+
+const NO_SUBAGENTS_POLICY = `# weft: agents start no sub-agents of their own (written by the gemini driver)
+[[rule]]
+toolName = ${JSON.stringify(SUBAGENT_TOOLS)}
+decision = "deny"
+priority = 999
+denyMessage = "Sub-agents are off inside a weft workflow: the workflow script starts agents."
+`;
+
+/**
  * Permissions (D05) as gemini-cli's approval modes. Headless gemini-cli denies every tool its
  * policy would ask about (its built-in non-interactive rules), so nothing waits for an answer:
  * - read-only: the default mode offers only the read-only tools; the default mode alone would let
@@ -61,11 +76,13 @@ denyMessage = "This agent is read-only (weft permissions \\"read-only\\"): it ma
  * - full: "yolo", every tool approved.
  */
 async function permissionArgs(permissions: Permissions, dir: string): Promise<string[]> {
-  if (permissions === "edit") return ["--approval-mode", "auto_edit"];
-  if (permissions === "full") return ["--approval-mode", "yolo"];
-  const policy = join(dir, "gemini-read-only.toml");
-  await writeFile(policy, READ_ONLY_POLICY);
-  return ["--approval-mode", "default", "--admin-policy", policy];
+  const mode = permissions === "edit" ? "auto_edit" : permissions === "full" ? "yolo" : "default";
+  const policy = join(dir, `gemini-${permissions}.toml`);
+  await writeFile(
+    policy,
+    permissions === "read-only" ? `${READ_ONLY_POLICY}\n${NO_SUBAGENTS_POLICY}` : NO_SUBAGENTS_POLICY,
+  );
+  return ["--approval-mode", mode, "--admin-policy", policy];
 }
 
 /** gemini-cli's usage: `input_tokens` counts the cached tokens, and reasoning is not broken out. */

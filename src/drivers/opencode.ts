@@ -32,11 +32,13 @@ import type { AgentTask, DriverCapabilities, DriverEvent, Permissions, Usage } f
  *   out of the request).
  * - edit: edits allowed; a command runs only if the user's own bash rules allow it.
  * - full: edits and every command the user's rules do not explicitly deny.
+ * At every level `task` (opencode's sub-agents) is denied (A15): fan-out is the script's, within
+ * weft's limits.
  */
 const PERMISSION_RULES: Record<Permissions, Record<string, string | Record<string, string>>> = {
-  "read-only": { edit: "deny", bash: "deny" },
-  edit: { edit: { "*": "allow" }, bash: { "*": "ask" } },
-  full: { edit: { "*": "allow" }, bash: { "*": "allow" } },
+  "read-only": { edit: "deny", bash: "deny", task: "deny" },
+  edit: { edit: { "*": "allow" }, bash: { "*": "ask" }, task: "deny" },
+  full: { edit: { "*": "allow" }, bash: { "*": "allow" }, task: "deny" },
 };
 
 export class OpenCodeDriver extends CliDriver {

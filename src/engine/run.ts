@@ -16,6 +16,7 @@ import {
   watchControl,
 } from "../control/channel.js";
 import { controlRecord, describeRequest } from "../control/records.js";
+import { usageResetAt } from "../drivers/classify.js";
 import { DEFAULT_PRICES, type ModelPrice, type PriceTable, priceFor } from "../drivers/prices.js";
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
@@ -570,6 +571,9 @@ export class Run {
   private tripBreaker(job: AgentJob, reason: string): void {
     const which = job.opts.label ?? `#${job.n}`;
     this.breaker = `agent ${which} (${job.driver.name}): ${reason}`;
+    // C03: `weft status` says when a resume can work.
+    const reset = usageResetAt(reason);
+    if (reset) this.summary.usageResetAt = reset;
     this.holdNewWork(`breaker tripped, no new agents start: ${this.breaker}`);
   }
 

@@ -41,6 +41,8 @@ export interface RunSummary {
   gates?: GateView[];
   /** R08: the run this one was forked from, and which of its agents it reuses. */
   forkedFrom?: { run: string; from?: number; rerun?: number[] };
+  /** C03: paused by a usage limit that resets then (ISO time), as the backend said. */
+  usageResetAt?: string;
 }
 
 export interface GateView {
