@@ -53,7 +53,9 @@ function build(): SandboxCommand & { nodeFlags: string[] } {
   // never reads the closed channel (PR_SET_PDEATHSIG, set by util-linux's setpriv before it
   // starts node). Absolute paths only: never a program found on PATH.
   const setpriv =
-    process.platform === "linux" ? ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p)) : undefined;
+    process.platform === "linux"
+      ? ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p))
+      : undefined;
   if (setpriv)
     return {
       execPath: setpriv,
