@@ -33,6 +33,10 @@ export interface PendingSandbox {
   open(opts: SandboxOptions, handlers: SandboxHandlers): SandboxHost;
   /** The run did not start: end the sandbox. */
   discard(): void;
+  /** Whether it keeps the engine's process alive: not while it waits unused as a spare. */
+  hold(on: boolean): void;
+  /** Still alive, so a run can use it. */
+  usable(): boolean;
 }
 
 /** The delivery batching of both hosts: `post` sends one batch, a JSON string (type Delivery). */

@@ -7,6 +7,7 @@
  * script work (port.ts), so a ping unanswered for longer than the limit is a slice that long.
  */
 import { type ChildProcess, fork } from "node:child_process";
+import type { Socket } from "node:net";
 import { BatchingHost, type PendingSandbox, type SandboxHandlers, type SandboxOptions } from "./host.js";
 import { sandboxCommand } from "./process-flags.js";
 import type { NestedStart, SandboxInit, WorkerOut } from "./protocol.js";
@@ -14,9 +15,26 @@ import type { NestedStart, SandboxInit, WorkerOut } from "./protocol.js";
 /** Start a sandbox process; `open` it when the run is ready. */
 export function startProcessSandbox(): PendingSandbox {
   const child = spawnSandboxProcess();
+  // The process says "ready" as soon as it listens, maybe long before a run opens it.
+  let ready = false;
+  const onReady = (m: unknown) => {
+    if (m === "ready") ready = true;
+  };
+  child.on("message", onReady);
   return {
-    open: (opts, handlers) => new ProcessSandboxHost(opts, handlers, child),
+    open: (opts, handlers) => {
+      child.off("message", onReady);
+      return new ProcessSandboxHost(opts, handlers, child, ready);
+    },
     discard: () => void child.kill("SIGKILL"),
+    hold: (on) => {
+      // The stderr pipe is a socket, which Node types as a plain Readable.
+      for (const h of [child, child.channel, child.stderr as unknown as Socket | null]) {
+        if (on) h?.ref();
+        else h?.unref();
+      }
+    },
+    usable: () => child.exitCode === null && child.signalCode === null && child.connected,
   };
 }
 
@@ -53,9 +71,11 @@ class ProcessSandboxHost extends BatchingHost {
     opts: SandboxOptions,
     handlers: SandboxHandlers,
     private readonly child: ChildProcess,
+    ready: boolean,
   ) {
     const { scriptTimeMs, spent, ...init } = opts;
     super(spent);
+    if (ready) this.queue = undefined;
     this.send(init satisfies Omit<SandboxInit, "busy">);
     child.stderr?.setEncoding("utf8");
     child.stderr?.on("data", (s: string) => {

@@ -16,9 +16,15 @@ export function startThreadSandbox(): PendingSandbox {
     stdout: false,
     stderr: false,
   });
+  let exited = false;
+  worker.once("exit", () => {
+    exited = true;
+  });
   return {
     open: (opts, handlers) => new ThreadSandboxHost(opts, handlers, worker),
     discard: () => void worker.terminate(),
+    hold: (on) => (on ? worker.ref() : worker.unref()),
+    usable: () => !exited,
   };
 }
 
