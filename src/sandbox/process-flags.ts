@@ -2,7 +2,7 @@
  * The command line of a sandbox process (S06's second wall), in one place so the tests check the
  * flags the host really uses.
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -53,9 +53,7 @@ function build(): SandboxCommand & { nodeFlags: string[] } {
   // never reads the closed channel (PR_SET_PDEATHSIG, set by util-linux's setpriv before it
   // starts node). Absolute paths only: never a program found on PATH.
   const setpriv =
-    process.platform === "linux"
-      ? ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => existsSync(p))
-      : undefined;
+    process.platform === "linux" ? ["/usr/bin/setpriv", "/bin/setpriv"].find(hasPdeathsig) : undefined;
   if (setpriv)
     return {
       execPath: setpriv,
@@ -64,6 +62,16 @@ function build(): SandboxCommand & { nodeFlags: string[] } {
       nodeFlags,
     };
   return { execPath: process.execPath, execArgv: nodeFlags, entry, nodeFlags };
+}
+
+/** setpriv of util-linux 2.33 and later knows --pdeathsig (its help text is in the binary:
+ * reading it costs far less than starting it to ask). */
+function hasPdeathsig(path: string): boolean {
+  try {
+    return readFileSync(path).includes("--pdeathsig");
+  } catch {
+    return false;
+  }
 }
 
 export function sandboxCommand(): SandboxCommand & { nodeFlags: string[] } {

@@ -43,14 +43,26 @@ export function spawnSandboxProcess(): ChildProcess {
   const child = fork(entry, [], {
     execPath,
     execArgv,
-    // No secrets: nothing of the engine's environment (fork adds only its channel's numbers).
-    env: {},
+    // No secrets: of the engine's environment only what the script's dates and Intl read, as
+    // they did in a worker thread (fork adds its channel's numbers).
+    env: sandboxEnv(),
     // Nothing straight to the user's terminal: stderr (Node's own last words, e.g. out of
     // memory) is kept for the crash message.
     stdio: ["ignore", "ignore", "pipe", "ipc"],
     serialization: "json",
   });
   return child;
+}
+
+/** Time zone and locale: no secret, and a resume should see the dates the run saw. */
+const KEEP = /^(TZ|LANG|LANGUAGE|LC_[A-Z_]+)$/;
+
+export function sandboxEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && KEEP.test(k)) env[k] = v;
+  // Windows: without it, Node cannot initialise its random source.
+  if (process.platform === "win32" && process.env.SystemRoot) env.SystemRoot = process.env.SystemRoot;
+  return env;
 }
 
 /** The end of what the process wrote to stderr, printable characters only (it may be hostile). */

@@ -126,18 +126,20 @@ async function gone(pid: number, ms: number): Promise<boolean> {
 }
 
 describe.skipIf(!linux)("S06 the sandbox process of a real run", () => {
-  test("S06 runs with the host's flags and an empty environment, and dies with the engine (kill -9)", async () => {
+  test("S06 runs with the host's flags, no environment but time zone and locale, and dies with the engine (kill -9)", async () => {
     const dir = project({ "wf.js": `${meta()}await agent("a")\nreturn 1\n` });
-    const engine = startWeft(["run", "wf.js", "--command", "sleep 30"], dir, { WEFT_TEST_SECRET: "s3cret" });
+    const engine = startWeft(["run", "wf.js", "--command", "sleep 30"], dir, {
+      WEFT_TEST_SECRET: "s3cret",
+      TZ: "Asia/Tokyo",
+    });
     const done = collect(engine);
     const sandbox = await sandboxOf(engine);
     expect(sandbox.argv).toEqual([process.execPath, ...sandboxNodeFlags(), ENTRY]);
     const environ = readFileSync(`/proc/${sandbox.pid}/environ`, "utf8").split("\0").filter(Boolean);
-    // Only fork's own numbers for the channel; nothing of the engine's environment.
-    expect(environ.map((e) => e.split("=")[0]).sort()).toEqual([
-      "NODE_CHANNEL_FD",
-      "NODE_CHANNEL_SERIALIZATION_MODE",
-    ]);
+    // fork's own numbers for the channel, the time zone and locale; nothing else of the engine's.
+    expect(environ).toContain("TZ=Asia/Tokyo");
+    for (const e of environ)
+      expect(e).toMatch(/^(NODE_CHANNEL_FD|NODE_CHANNEL_SERIALIZATION_MODE|TZ|LANG|LANGUAGE|LC_\w+)=/);
     const agents = children(engine.pid!).filter((c) => c.pid !== sandbox.pid);
     engine.kill("SIGKILL");
     await done;
