@@ -49,6 +49,9 @@ export function spawnSandboxProcess(): ChildProcess {
     // Nothing straight to the user's terminal: stderr (Node's own last words, e.g. out of
     // memory) is kept for the crash message.
     stdio: ["ignore", "ignore", "pipe", "ipc"],
+    // Measured with the sandbox's own messages (a batch string in, a call out): "json" 9.5 us
+    // per round trip pipelined, "advanced" 17.6 us; and JSON.parse is the smaller attack
+    // surface for what a hostile process sends.
     serialization: "json",
   });
   return child;
