@@ -3,7 +3,7 @@
 // on (fdatasync'd) and a JSON reporter attached, timed in-process from the runWorkflow/resumeRun
 // call with modules loaded. Each scenario runs in a fresh process so its peak RSS is its own.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,9 +17,14 @@ const project = () => {
   dirs.push(d);
   return d;
 };
-const scenario = (...args) =>
+const scenario = (...args) => scenarioWith("process", ...args);
+/** `sandbox`: where the script runs, "process" (the default, S06's second wall) or "thread". */
+const scenarioWith = (sandbox, ...args) =>
   JSON.parse(
-    execFileSync(process.execPath, [join(here, "scenario.mjs"), ...args], { encoding: "utf8" }).trim(),
+    execFileSync(process.execPath, [join(here, "scenario.mjs"), ...args], {
+      encoding: "utf8",
+      env: { ...process.env, WEFT_SANDBOX: sandbox },
+    }).trim(),
   );
 
 async function journalRate(records) {
@@ -80,6 +85,41 @@ rows.push([
 ]);
 rows.push(["peak RSS of any scenario", `${fmt(peak, 0)} MB`, "", ""]);
 
+// The second wall (S06): the script in a sandbox process (the default, every row above) or in
+// a worker thread of the engine, taken in turns so both see the same machine. A run's fixed
+// cost in a process that has run before (library, weft mcp), and through the CLI (a fresh
+// process: weft run of one agent, wall time); the 10,000-agent run for the cost per call.
+const sandboxes = { thread: { cli: [], big: [] }, process: { cli: [], big: [] } };
+const cliDir = project();
+writeFileSync(
+  join(cliDir, "one.js"),
+  'export const meta = { name: "one", description: "one" }\nreturn await agent("one")\n',
+);
+for (let round = 0; round < 2; round++) {
+  for (const kind of ["thread", "process"]) {
+    const s = sandboxes[kind];
+    if (round === 0) s.start = scenarioWith(kind, "start", project());
+    s.big.push(scenarioWith(kind, "run", "parallel", "10000", project()));
+  }
+}
+for (let round = 0; round < 10; round++) {
+  for (const kind of ["thread", "process"]) {
+    const t0 = performance.now();
+    execFileSync(
+      process.execPath,
+      [join(here, "..", "dist", "cli", "main.js"), "run", "one.js", "--command", "echo ok"],
+      {
+        cwd: cliDir,
+        env: { ...process.env, WEFT_SANDBOX: kind },
+        stdio: "ignore",
+      },
+    );
+    sandboxes[kind].cli.push(performance.now() - t0);
+  }
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const best = (runs) => runs.reduce((a, b) => (b.ms < a.ms ? b : a));
+
 // Worktrees (issue 4): a fresh process of its own; slow on purpose (32 checkouts of 5,000 files).
 const wt = JSON.parse(
   execFileSync(process.execPath, [join(here, "worktrees.mjs")], { encoding: "utf8" }).trim(),
@@ -105,6 +145,19 @@ console.log(
 );
 for (const r of rows)
   console.log([r[0].padEnd(w[0]), r[1].padStart(w[1]), r[2].padStart(w[2]), r[3].padStart(w[3])].join("  "));
+{
+  const t = sandboxes.thread;
+  const p = sandboxes.process;
+  const plus = (a, b) => `${b >= a ? "+" : ""}${fmt(b - a, 1)} ms`;
+  const pct = (a, b) => `${b >= a ? "+" : ""}${fmt(((b - a) / a) * 100, 1)}%`;
+  const [tb, pb] = [best(t.big), best(p.big)];
+  console.log(
+    `\nsandbox (S06 second wall), worker thread -> sandbox process (the default):
+  run start, one agent, in a process that has run before (median of 20): ${fmt(t.start.ms, 1)} -> ${fmt(p.start.ms, 1)} ms (${plus(t.start.ms, p.start.ms)}; best ${fmt(t.start.minMs, 1)} -> ${fmt(p.start.minMs, 1)} ms); processor time per run, the sandbox process's included: ${fmt(t.start.cpuMs, 0)} -> ${fmt(p.start.cpuMs, 0)} ms
+  weft run of one agent, a fresh CLI process, wall time (median of 10): ${fmt(median(t.cli), 0)} -> ${fmt(median(p.cli), 0)} ms (${plus(median(t.cli), median(p.cli))}; best ${fmt(Math.min(...t.cli), 0)} -> ${fmt(Math.min(...p.cli), 0)} ms)
+  parallel 10,000 agents (best of 2): ${fmt(tb.ms, 0)} -> ${fmt(pb.ms, 0)} ms (${pct(tb.ms, pb.ms)}), ${fmt(tb.ms / 10_000)} -> ${fmt(pb.ms / 10_000)} ms/agent; processor time ${fmt(tb.cpuMs, 0)} -> ${fmt(pb.cpuMs, 0)} ms; peak RSS of the engine ${fmt(tb.rssMb, 0)} -> ${fmt(pb.rssMb, 0)} MB (the sandbox process's own memory is not in it)`,
+  );
+}
 const perWt = (ms) => `${fmt(ms / wt.agents, 0)} ms`;
 const gitBest = Math.min(wt.plainSideMs, wt.plainTurnsMs, wt.plainSplitMs);
 const over = (ms) => `${fmt(((ms - gitBest) / gitBest) * 100, 0)}%`;

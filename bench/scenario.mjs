@@ -1,7 +1,9 @@
 // One bench scenario in a fresh process, so its peak RSS is its own. Prints one JSON line.
 // Usage: node bench/scenario.mjs run <parallel|pipeline> <n> <cwd>
 //        node bench/scenario.mjs resume <runId> <cwd>
-import { createWriteStream, readdirSync } from "node:fs";
+//        node bench/scenario.mjs start <cwd>      (a run's fixed cost: runs of one agent)
+// WEFT_SANDBOX=thread runs the script in a worker thread instead of the sandbox process.
+import { createWriteStream, readdirSync, readFileSync } from "node:fs";
 import { JsonReporter, resumeRun, runWorkflow } from "../dist/index.js";
 
 export const instant = {
@@ -23,6 +25,16 @@ const SCRIPTS = {
 };
 
 const [mode, a, b, cwd] = process.argv.slice(2);
+/** Processor time of this process and the children it reaped (the sandbox processes), in ms. */
+function cpuMs() {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 1000) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 const devnull = createWriteStream("/dev/null");
 const reporter = new JsonReporter(devnull);
 // Warm the engine's code once in a throwaway folder so the timing is the steady state.
@@ -35,6 +47,7 @@ if (mode === "run") {
     settings,
     driver: instant,
   });
+  const c0 = cpuMs();
   const t0 = performance.now();
   const res = await runWorkflow({
     script: { source: SCRIPTS[a], path: `${a}.js` },
@@ -46,7 +59,31 @@ if (mode === "run") {
   });
   const ms = performance.now() - t0;
   if (res.status !== "completed") throw new Error(`${res.status}: ${res.error}`);
-  console.log(JSON.stringify({ ms, runId: res.runId, rssMb: process.resourceUsage().maxRSS / 1024 }));
+  // Let the sandbox process be reaped so its processor time counts.
+  await new Promise((r) => setTimeout(r, 100));
+  const cpu = cpuMs() - c0;
+  console.log(
+    JSON.stringify({ ms, cpuMs: cpu, runId: res.runId, rssMb: process.resourceUsage().maxRSS / 1024 }),
+  );
+} else if (mode === "start") {
+  const one = { source: `${meta}return await agent("one")\n`, path: "one.js" };
+  const times = [];
+  let cpu = 0;
+  for (let i = 0; i < 25; i++) {
+    const c0 = cpuMs();
+    const t0 = performance.now();
+    const res = await runWorkflow({ script: one, cwd: a, settings, driver: instant, reporter });
+    const ms = performance.now() - t0;
+    if (res.status !== "completed") throw new Error(`${res.status}: ${res.error}`);
+    await new Promise((r) => setTimeout(r, 100));
+    // The first five warm the engine's code.
+    if (i >= 5) {
+      times.push(ms);
+      cpu += cpuMs() - c0;
+    }
+  }
+  times.sort((x, y) => x - y);
+  console.log(JSON.stringify({ ms: times[times.length >> 1], minMs: times[0], cpuMs: cpu / times.length }));
 } else {
   // Warm up on the small run made next to this one, as the run scenario does.
   const warm = `${b}/warm`;

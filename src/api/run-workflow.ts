@@ -3,7 +3,6 @@
  */
 import { cpus } from "node:os";
 import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
-import type { Worker } from "node:worker_threads";
 import { type Resolved, resolveSettings, type Settings } from "../config/settings.js";
 import { isGroupAlive, killGroup, leaseStillOurs } from "../drivers/process.js";
 import { chooseDriverName, createDriver } from "../drivers/registry.js";
@@ -20,7 +19,8 @@ import { compileSchema } from "../engine/schema.js";
 import { StateTracker } from "../report/artifacts/write.js";
 import { eventLog, teeReporter } from "../report/event-log.js";
 import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
-import { spawnSandboxWorker } from "../sandbox/host.js";
+import type { PendingSandbox } from "../sandbox/host.js";
+import { startSandbox } from "../sandbox/start.js";
 import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/load.js";
 import { createRunDir, ensureRunsDir, findRun, newRunId, saveScriptCopy } from "../store/files.js";
 import { JournalWriter, readJournal } from "../store/journal.js";
@@ -183,7 +183,7 @@ async function launch(
     signal?: AbortSignal;
     lock: RunLock;
     name: string;
-    worker: Worker;
+    worker: PendingSandbox;
     workspace?: Workspace;
     /** R08: records a fork starts its journal with (the source's agents it reuses). */
     seed?: JournalRecord[];
@@ -246,7 +246,7 @@ async function launch(
       reporter,
       startedAt: o.replay?.started?.at ?? now,
       resumed: o.replay?.started !== undefined,
-      worker: o.worker,
+      sandbox: o.worker,
       workspace: o.workspace,
       forkedFrom: o.forkedFrom,
       holdsLock: () => o.lock.holds(),
@@ -347,13 +347,13 @@ async function openExisting(cwd: string, runId: string): Promise<{ runDir: strin
   return { runDir, replay };
 }
 
-/** Runs `start` with a sandbox worker started at once, so its start-up overlaps the preparation. */
-async function withEarlyWorker(start: (worker: Worker) => Promise<RunHandle>): Promise<RunHandle> {
-  const worker = spawnSandboxWorker();
+/** Runs `start` with a sandbox started at once, so its start-up overlaps the preparation. */
+async function withEarlyWorker(start: (worker: PendingSandbox) => Promise<RunHandle>): Promise<RunHandle> {
+  const worker = startSandbox();
   try {
     return await start(worker);
   } catch (e) {
-    void worker.terminate();
+    worker.discard();
     throw e;
   }
 }
@@ -363,7 +363,7 @@ export function startWorkflow(opts: WorkflowOptions): Promise<RunHandle> {
   return withEarlyWorker((worker) => startWorkflowWith(opts, worker));
 }
 
-async function startWorkflowWith(opts: WorkflowOptions, worker: Worker): Promise<RunHandle> {
+async function startWorkflowWith(opts: WorkflowOptions, worker: PendingSandbox): Promise<RunHandle> {
   const cwd = opts.cwd ?? process.cwd();
   if (opts.resume) return continueRun(opts.resume, opts, worker, () => loadFrom(opts.script, cwd));
   const p = prepare({ ...opts, cwd }, undefined);
@@ -407,7 +407,7 @@ export function startResume(runId: string, opts: ResumeOptions = {}): Promise<Ru
 async function continueRun(
   runId: string,
   opts: ResumeOptions,
-  worker: Worker,
+  worker: PendingSandbox,
   scriptFor: (runDir: string, replay: Replay) => Promise<LoadedScript>,
 ): Promise<RunHandle> {
   const cwd = opts.cwd ?? process.cwd();

@@ -2,6 +2,8 @@
 // Commands with heavy dependencies (the MCP SDK, the plan parser) are imported when used, so
 // every other command starts without paying for them.
 /** The `weft` command: a thin layer over the library (U01, U10). */
+// First: it starts the sandbox process while the modules below load.
+import "./early-sandbox.js";
 import { Command, InvalidArgumentError } from "commander";
 import { startResume, startWorkflow } from "../api/run-workflow.js";
 import { VERSION } from "../version.js";

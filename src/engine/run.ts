@@ -5,7 +5,6 @@
  */
 import { setMaxListeners } from "node:events";
 import { join } from "node:path";
-import type { Worker } from "node:worker_threads";
 import picomatch from "picomatch";
 import { AgentTypes } from "../agents/apply.js";
 import type { Settings } from "../config/settings.js";
@@ -21,8 +20,9 @@ import { DEFAULT_PRICES, type ModelPrice, type PriceTable, priceFor } from "../d
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
 import type { Reporter, RunEvent, RunStatus, RunSummary } from "../report/events.js";
-import { SandboxHost } from "../sandbox/host.js";
+import type { PendingSandbox, SandboxHost } from "../sandbox/host.js";
 import type { WorkerOut } from "../sandbox/protocol.js";
+import { startSandbox } from "../sandbox/start.js";
 import type { LoadedScript } from "../script/load.js";
 import { AgentFiles } from "../store/agent-files.js";
 import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
@@ -63,8 +63,8 @@ export interface RunInit {
   reporter: Reporter;
   startedAt: string;
   resumed: boolean;
-  /** A sandbox worker started early (spawnSandboxWorker); without one, the run starts its own. */
-  worker?: Worker;
+  /** A sandbox started early (startSandbox); without one, the run starts its own. */
+  sandbox?: PendingSandbox;
   /** The git workspace, when the script uses worktree isolation (W01). */
   workspace?: Workspace;
   /** Integrate what is left when the run completes (`meta.integrate` or the `integrate` setting). */
@@ -255,12 +255,12 @@ export class Run {
 
   /** Start the script; resolves with the final summary when the run ends. */
   async start(): Promise<RunSummary> {
-    // The worker thread takes a few tens of ms to start: start it first, and hold what the
-    // script asks until run.started is out, so events keep their order.
+    // The sandbox takes tens of ms to start: start it first, and hold what the script asks
+    // until run.started is out, so events keep their order.
     const held: WorkerOut[][] = [];
     let ready = false;
     const s = this.init.settings;
-    this.sandbox = new SandboxHost(
+    this.sandbox = (this.init.sandbox ?? startSandbox()).open(
       {
         code: this.init.script.code,
         displayPath: this.init.script.displayPath,
@@ -281,9 +281,8 @@ export class Run {
             undefined,
             `${this.init.script.displayPath}: ScriptTimeout: the script ran synchronous code for more than ${ms} ms without waiting on an agent (setting scriptTimeMs) and was stopped`,
           ),
-        onCrash: (err) => this.end("failed", undefined, `weft: the script's worker failed: ${err.message}`),
+        onCrash: (err) => this.end("failed", undefined, `weft: the script's sandbox failed: ${err.message}`),
       },
-      this.init.worker,
     );
     await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false });
     this.emit({

@@ -1,15 +1,15 @@
 /**
- * Engine side of the sandbox: starts the worker, batches deliveries into it, and stops a
- * script stuck in synchronous work (S07).
+ * Engine side of the sandbox: what the engine sees of it (SandboxHost), and the batching both
+ * implementations share. The script runs in a child process under Node's permission model
+ * (process-host.ts, the default: S06's second wall) or in a worker thread (thread-host.ts).
  */
-import { Worker } from "node:worker_threads";
 import type { Delivery, NestedStart, SandboxInit, WorkerOut } from "./protocol.js";
 
 export interface SandboxHandlers {
   onMessages(messages: WorkerOut[]): void;
   /** The script ran synchronous code longer than the limit and was stopped. */
   onTimeout(limitMs: number): void;
-  /** The worker died for a reason of its own (out of memory, a bug in weft). */
+  /** The sandbox died for a reason of its own (out of memory, a bug in weft). */
   onCrash(error: Error): void;
 }
 
@@ -19,64 +19,37 @@ export interface SandboxOptions extends Omit<SandboxInit, "busy"> {
   spent: () => NonNullable<Delivery["spent"]>;
 }
 
-/**
- * Start a sandbox worker before its run is ready: a worker thread takes tens of milliseconds to
- * start, which a resume can overlap with reading the journal.
- */
-export function spawnSandboxWorker(): Worker {
-  return new Worker(new URL("./worker.js", import.meta.url), {
-    // The script gets no Node API, and the worker should not inherit flags like --inspect.
-    execArgv: [],
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
-    stdout: false,
-    stderr: false,
-  });
+export interface SandboxHost {
+  /** Queue a result for the script; results of one tick go in as one batch. */
+  deliver(result: Delivery["results"][number]): void;
+  /** A11: run a nested workflow's code in the script's context for the pending call `n.id`. */
+  startNested(n: NestedStart): void;
+  /** Stop the script at once (it may be inside an infinite loop). */
+  stop(): void;
 }
 
-export class SandboxHost {
-  private readonly worker: Worker;
-  private readonly busy: Float64Array;
-  private readonly watchdog: NodeJS.Timeout;
+/** A sandbox started before its run is ready (its start-up overlaps reading the journal). */
+export interface PendingSandbox {
+  open(opts: SandboxOptions, handlers: SandboxHandlers): SandboxHost;
+  /** The run did not start: end the sandbox. */
+  discard(): void;
+  /** Whether it keeps the engine's process alive: not while it waits unused as a spare. */
+  hold(on: boolean): void;
+  /** Still alive, so a run can use it. */
+  usable(): boolean;
+}
+
+/** The delivery batching of both hosts: `post` sends one batch, a JSON string (type Delivery). */
+export abstract class BatchingHost implements SandboxHost {
   private results: Delivery["results"] = [];
-  private readonly spent: () => NonNullable<Delivery["spent"]>;
   private flushScheduled = false;
-  private stopped = false;
+  protected stopped = false;
 
-  /** `worker`: one started earlier with spawnSandboxWorker(), or none to start it now. */
-  constructor(opts: SandboxOptions, handlers: SandboxHandlers, worker?: Worker) {
-    const { scriptTimeMs, spent, ...init } = opts;
-    this.spent = spent;
-    const shared = new SharedArrayBuffer(8);
-    this.busy = new Float64Array(shared);
-    this.worker = worker ?? spawnSandboxWorker();
-    this.worker.postMessage({ ...init, busy: shared } satisfies SandboxInit);
-    this.worker.on("message", (messages: WorkerOut[]) => {
-      if (!this.stopped) handlers.onMessages(messages);
-    });
-    this.worker.on("error", (err) => {
-      if (this.stopped) return;
-      this.stop();
-      handlers.onCrash(err);
-    });
-    this.worker.on("exit", (code) => {
-      if (this.stopped) return;
-      this.stopped = true;
-      clearInterval(this.watchdog);
-      handlers.onCrash(new Error(`the script's worker exited unexpectedly (code ${code})`));
-    });
-    // Ten checks per limit, between every 20 ms and every 250 ms: stops within ~10% of the limit.
-    const every = Math.max(20, Math.min(250, Math.floor(scriptTimeMs / 10)));
-    this.watchdog = setInterval(() => {
-      const since = this.busy[0] ?? 0;
-      if (since > 0 && Date.now() - since > scriptTimeMs) {
-        this.stop();
-        handlers.onTimeout(scriptTimeMs);
-      }
-    }, every);
-    this.watchdog.unref();
-  }
+  constructor(private readonly spent: () => NonNullable<Delivery["spent"]>) {}
 
-  /** Queue a result for the script; results of one tick go in as one batch. */
+  protected abstract post(message: string | { nested: NestedStart }): void;
+  abstract stop(): void;
+
   deliver(result: Delivery["results"][number]): void {
     if (this.stopped) return;
     this.results.push(result);
@@ -100,20 +73,11 @@ export class SandboxHost {
     }
     json += `],"spent":${JSON.stringify(this.spent())}}`;
     this.results = [];
-    this.worker.postMessage(json);
+    this.post(json);
   }
 
-  /** A11: run a nested workflow's code in the script's context for the pending call `n.id`. */
   startNested(n: NestedStart): void {
     if (this.stopped) return;
-    this.worker.postMessage({ nested: n });
-  }
-
-  /** Stop the script at once (it may be inside an infinite loop). */
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    clearInterval(this.watchdog);
-    void this.worker.terminate();
+    this.post({ nested: n });
   }
 }

@@ -12,8 +12,11 @@ export interface SandboxInit {
   budget: number | null;
   maxAgents: number | null;
   maxCostUsd: number | null;
-  /** Shared Float64Array[1]: the time a slice of synchronous script work began, 0 when idle (S07). */
-  busy: SharedArrayBuffer;
+  /**
+   * Shared Float64Array[1]: the time a slice of synchronous script work began, 0 when idle (S07).
+   * Worker thread only: a sandbox process answers pings instead (port.ts).
+   */
+  busy?: SharedArrayBuffer;
 }
 
 export type WorkerOut =

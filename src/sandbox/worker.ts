@@ -7,12 +7,12 @@
  * `worker.terminate()`, which interrupts even `while (true) {}` (S07).
  */
 import vm from "node:vm";
-import { parentPort } from "node:worker_threads";
 import { NESTED_PREFIX, SCRIPT_PREFIX, SCRIPT_SUFFIX } from "../script/wrapper.js";
 import { BOOTSTRAP_SOURCE } from "./bootstrap-source.js";
+import { sandboxPort } from "./port.js";
 import type { NestedStart, SandboxInit, WorkerOut } from "./protocol.js";
 
-const port = parentPort!;
+const port = sandboxPort();
 // The worker may be started before its run is ready (to overlap its start-up with reading the
 // journal): the first message is the SandboxInit, every later one a batch of results.
 let busy: Float64Array<ArrayBufferLike> = new Float64Array(1);
@@ -115,7 +115,8 @@ const bootstrapFactory = new vm.Script(BOOTSTRAP_SOURCE, { filename: "weft:boots
 );
 
 function boot(init: SandboxInit): void {
-  busy = new Float64Array(init.busy);
+  // A sandbox process has no memory shared with the engine: its watchdog pings (port.ts).
+  if (init.busy) busy = new Float64Array(init.busy);
   bridge = bootstrapFactory(
     send,
     JSON.stringify({
