@@ -411,9 +411,14 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
 
   function errorInfo(e) {
     if (e !== null && (typeof e === "object" || typeof e === "function")) {
-      let name = "Error", message = "", stack = "";
-      try { const n = e.name; name = n === undefined || n === "" ? "Error" : text(n); } catch {}
-      try { message = text(e.message); } catch {}
+      let n, m, name = "Error", message = "", stack = "";
+      try { n = e.name; } catch {}
+      try { m = e.message; } catch {}
+      if (n === undefined && m === undefined) {
+        return { __proto__: null, name, message: "the script threw a non-error value: " + text(e), stack: "" };
+      }
+      if (n !== undefined && n !== "") name = text(n);
+      if (m !== undefined) message = text(m);
       try { const s = e.stack; if (typeof s === "string") stack = s; } catch {}
       return { __proto__: null, name, message, stack };
     }
