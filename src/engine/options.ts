@@ -73,7 +73,9 @@ export function parseOptions(raw: Record<string, unknown>): { opts: AgentOptions
   const unknown: string[] = [];
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
-    const check = CHECKS[key as keyof AgentOptions];
+    // A02: own keys only; "constructor", "toString" or "__proto__" are not options but
+    // Object.prototype's members, and must warn as unknown like any other key.
+    const check = Object.hasOwn(CHECKS, key) ? CHECKS[key as keyof AgentOptions] : undefined;
     if (!check) {
       unknown.push(key);
       continue;

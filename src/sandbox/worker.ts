@@ -26,8 +26,39 @@ interface Bridge {
   deliver(json: string): void;
   start(body: unknown): void;
   startNested(id: number, body: unknown, args: string | undefined): void;
+  /** A rejection of the script's that nothing handled: read and reported inside the context. */
+  unhandled(reason: unknown): void;
   pendingCount(): number;
 }
+
+/**
+ * S06: a value the script controls must never reach Node's own reporting (the fatal-exception
+ * path and unhandled-rejection warnings format and inspect it in this realm, with this realm's
+ * objects). The bridge catches everything itself; these are the second guard, and they never
+ * read what they caught.
+ */
+function guarded(call: () => void): void {
+  try {
+    call();
+  } catch {
+    bridgeFailed();
+  }
+}
+function bridgeFailed(): void {
+  if (finished) return;
+  finished = true;
+  outbox.push({
+    t: "error",
+    error: {
+      name: "BridgeError",
+      message: "weft's sandbox bridge failed (were weft's globals replaced?)",
+      stack: "",
+    },
+  });
+  schedule();
+}
+process.on("unhandledRejection", (reason) => guarded(() => bridge.unhandled(reason)));
+process.on("uncaughtException", () => bridgeFailed());
 
 // Runs after the current macrotask and all its microtasks: the end of a slice of script work.
 function endOfSlice(): void {
@@ -35,7 +66,13 @@ function endOfSlice(): void {
   busy[0] = 0;
   // Every agent() call registers itself before it is sent, so no pending call means nothing
   // can ever resume the script.
-  if (!finished && bridge.pendingCount() === 0) {
+  let waiting = 1;
+  try {
+    waiting = bridge.pendingCount();
+  } catch {
+    bridgeFailed();
+  }
+  if (!finished && waiting === 0) {
     outbox.push({ t: "stalled" });
   }
   const batch = outbox;
@@ -135,7 +172,7 @@ function boot(init: SandboxInit): void {
       filename: init.displayPath,
       lineOffset: -1,
     }).runInContext(context);
-    bridge.start(body);
+    guarded(() => bridge.start(body));
   } catch (e) {
     const err = e as Error;
     send("error", JSON.stringify({ name: err.name, message: err.message, stack: String(err.stack ?? "") }));
@@ -156,10 +193,10 @@ function startNested(n: NestedStart): void {
     }).runInContext(context);
   } catch (e) {
     const error = { name: (e as Error).name, message: `${n.displayPath}: ${(e as Error).message}` };
-    bridge.deliver(JSON.stringify({ results: [{ id: n.id, ok: false, error }] }));
+    guarded(() => bridge.deliver(JSON.stringify({ results: [{ id: n.id, ok: false, error }] })));
     return;
   }
-  bridge.startNested(n.id, body, n.args);
+  guarded(() => bridge.startNested(n.id, body, n.args));
 }
 
 // The engine sends each batch as one JSON string (type Delivery): one parse, in the context.
@@ -167,5 +204,5 @@ port.on("message", (m: SandboxInit | { nested: NestedStart } | string) => {
   if (typeof m !== "string" && "nested" in m) return startNested(m.nested);
   if (typeof m !== "string") return boot(m);
   beginSlice();
-  bridge.deliver(m);
+  guarded(() => bridge.deliver(m));
 });

@@ -47,7 +47,8 @@ describe("script format", () => {
   test("S02 a result JSON cannot carry fails the run naming the path", async () => {
     for (const [value, path] of [
       ["{ a: [1, () => 1] }", "result.a[1]"],
-      ["{ n: NaN }", "result.n"],
+      ["{ s: Symbol() }", "result.s"],
+      ["{ m: new Map() }", "result.m"],
       ["{ big: 10n }", "result.big"],
       ["(() => { const o = { x: {} }; o.x.self = o; return o })()", "result.x.self"],
     ] as const) {
