@@ -329,6 +329,9 @@ export class Run {
           this.note({ type: "log", message: m.message, level: "warn" });
           this.emit({ type: "warning", message: m.message });
           break;
+        case "refused":
+          this.recordRefusal(undefined, m.reason);
+          break;
         case "done":
           if (this.breaker) this.pause();
           else this.end(this.exhausted ? "budget_exhausted" : "completed", m.result);
@@ -380,6 +383,12 @@ export class Run {
   }
 
   private refuse(id: number, label: string | undefined, reason: string, n?: number): void {
+    this.recordRefusal(label, reason, n);
+    this.reject(id, "LimitError", reason);
+  }
+
+  /** A13: a refused call is counted, listed, journaled and shown; the run ends budget_exhausted. */
+  private recordRefusal(label: string | undefined, reason: string, n?: number): void {
     this.exhausted = true;
     this.summary.refused.push({
       ...(n === undefined ? {} : { n }),
@@ -389,7 +398,6 @@ export class Run {
     this.dirty = true;
     this.note({ type: "agent.refused", label, reason, at: new Date().toISOString() });
     this.emit({ type: "agent.refused", label, reason });
-    this.reject(id, "LimitError", reason);
   }
 
   private limitReason(): string | undefined {

@@ -551,7 +551,12 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   function checkList(list, fn) {
     if (!isArray(list)) throw new RealTypeError(fn + "() takes an array, got " + (list === null ? "null" : typeof list));
     const n = list.length;
-    if (n > settings.maxListItems) throw new RealRangeError(fn + "() got " + n + " items, more than the limit of " + settings.maxListItems + " (setting maxListItems)");
+    if (n > settings.maxListItems) {
+      // C06: the engine counts it as a refusal by a limit (the run ends budget_exhausted).
+      const reason = fn + "() got " + n + " items, more than the limit of " + settings.maxListItems + " (setting maxListItems)";
+      post("refused", reason);
+      throw new RealRangeError(reason);
+    }
     return n;
   }
   const isDeterminism = (e) => { try { return e instanceof DeterminismError; } catch { return false; } };

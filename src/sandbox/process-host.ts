@@ -190,6 +190,9 @@ function checkBatch(m: unknown): WorkerOut[] | undefined {
       case "warn":
         if (!str(o.message)) return undefined;
         break;
+      case "refused":
+        if (!str(o.reason)) return undefined;
+        break;
       case "done":
         if (!str(o.result)) return undefined;
         break;

@@ -26,6 +26,8 @@ export type WorkerOut =
   | { t: "phase"; title: string }
   | { t: "log"; message: string }
   | { t: "warn"; message: string }
+  /** A13/C06: a limit the sandbox checks itself (maxListItems) refused a call. */
+  | { t: "refused"; reason: string }
   | { t: "done"; result: string }
   | { t: "error"; error: { name: string; message: string; stack: string } }
   /** The script waits, but nothing it waits on is pending: it can never go on. */

@@ -128,6 +128,9 @@ function send(kind: unknown, payload: unknown, opts?: unknown, id?: unknown): vo
       case "warn":
         outbox.push({ t: "warn", message: payload });
         break;
+      case "refused":
+        outbox.push({ t: "refused", reason: payload });
+        break;
       case "done":
         finished = true;
         outbox.push({ t: "done", result: payload });

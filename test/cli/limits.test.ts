@@ -84,3 +84,23 @@ return out.map((x) => (x === null ? null : "ok"))\n`,
     expect(s.refused[0].reason).toMatch(/cost limit reached/);
   });
 });
+
+test("C06 a list over --max-list-items ends the run budget_exhausted, not failed, whether the script catches it or not", async () => {
+  const caught = project({
+    "wf.js": `${meta()}let m = null\ntry { await parallel(Array(11).fill(() => 1)) } catch (e) { m = e.message }\nreturn m\n`,
+  });
+  let r = await runScript(caught, "wf.js", ["--max-list-items", "10"]);
+  expect(r.code).toBe(3);
+  let s = runJson(caught, runIdOf(r));
+  expect(s.status).toBe("budget_exhausted");
+  expect(s.result).toMatch(/11 items, more than the limit of 10/);
+  expect(s.refused).toEqual([
+    { reason: "parallel() got 11 items, more than the limit of 10 (setting maxListItems)" },
+  ]);
+  const uncaught = project({ "wf.js": `${meta()}return await pipeline(Array(11).fill(1), (x) => x)\n` });
+  r = await runScript(uncaught, "wf.js", ["--max-list-items", "10"]);
+  expect(r.code).toBe(3);
+  s = runJson(uncaught, runIdOf(r));
+  expect(s.status).toBe("budget_exhausted");
+  expect(s.refused).toHaveLength(1);
+});
