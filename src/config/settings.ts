@@ -76,7 +76,7 @@ export function defaults(cpus: number): Settings {
     maxAgents: 1000,
     maxListItems: 4096,
     repairs: 3,
-    scriptTimeMs: 10_000,
+    scriptTimeMs: 30_000,
     idleTimeoutMs: 10 * 60_000,
     killGraceMs: 5_000,
     verifyRepairs: 2,

@@ -27,7 +27,7 @@ test("U09 layers: flags > env > run > project > user > defaults, with where each
     repairs: 1,
     maxAgents: 9,
     maxListItems: 10,
-    scriptTimeMs: 10_000,
+    scriptTimeMs: 30_000,
   });
   expect(r.sources.budget.source).toBe("flag");
   expect(r.sources.retries).toEqual({ source: "env", where: "WEFT_RETRIES" });
