@@ -51,7 +51,9 @@ export async function startFork(runId: string, opts: ForkOptions): Promise<RunHa
   let records: JournalRecord[];
   try {
     records = (await readJournal(join(source, "journal.jsonl"))).records as JournalRecord[];
-  } catch {
+  } catch (e) {
+    // R07: a damaged journal is reported as such (with its line), not as a run without a start.
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
     records = [];
   }
   const started = records.find((r) => r.type === "run.started");

@@ -22,8 +22,15 @@ import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
 import type { PendingSandbox } from "../sandbox/host.js";
 import { startSandbox } from "../sandbox/start.js";
 import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/load.js";
-import { createRunDir, ensureRunsDir, findRun, newRunId, saveScriptCopy } from "../store/files.js";
-import { JournalWriter, readJournal } from "../store/journal.js";
+import {
+  createRunDir,
+  ensureRunsDir,
+  findRun,
+  newRunId,
+  StoreError,
+  saveScriptCopy,
+} from "../store/files.js";
+import { JournalDamageError, JournalWriter, readJournal } from "../store/journal.js";
 import { acquireLock, type RunLock } from "../store/lock.js";
 import { isCopyIn, nestedLoader, scriptDirOf } from "../workflows/nested.js";
 import { Workspace } from "../workspace/workspace.js";
@@ -333,9 +340,13 @@ async function openExisting(cwd: string, runId: string): Promise<{ runDir: strin
     throw new NothingToResumeError(`nothing to resume: no run "${runId}" in ${join(weftDir, "runs")}`);
   let records: JournalRecord[];
   try {
-    records = (await readJournal(join(runDir, "journal.jsonl"), cheapRecord)).records as JournalRecord[];
+    records = (await readJournal(join(runDir, "journal.jsonl"), { cheap: cheapRecord }))
+      .records as JournalRecord[];
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === "ENOENT") records = [];
+    // R07: a damaged record is refused, never guessed at; the message names the line.
+    else if (e instanceof JournalDamageError)
+      throw new StoreError(`cannot resume run "${runId}": ${e.message}`);
     else throw e;
   }
   const replay = buildReplay(records);

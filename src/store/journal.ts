@@ -9,9 +9,22 @@
  * thread, `closeSync` on an exit path cannot race an unfinished async write (which could leave
  * records out of order or doubled).
  */
-import { close, closeSync, fdatasync, fdatasyncSync, fstat, ftruncate, open, read, writeSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import {
+  close,
+  closeSync,
+  constants,
+  fdatasync,
+  fdatasyncSync,
+  fstat,
+  ftruncate,
+  open,
+  read,
+  writeSync,
+} from "node:fs";
+import { type FileHandle, open as openFile } from "node:fs/promises";
 import { promisify } from "node:util";
+import { StoreError } from "./files.js";
+import { checkRecord } from "./journal-schema.js";
 
 const openAsync = promisify(open);
 const fstatAsync = promisify(fstat);
@@ -312,19 +325,44 @@ async function repairTail(fd: number): Promise<void> {
   }
 }
 
+/** A journal line that is not a well-formed record, anywhere but a torn last line (R02, R07). */
+export class JournalDamageError extends StoreError {
+  override name = "JournalDamageError";
+  constructor(
+    readonly path: string,
+    readonly line: number,
+    readonly problem: string,
+  ) {
+    super(`journal ${path} is damaged at line ${line}: ${problem}`);
+  }
+}
+
+export interface ReadJournalOptions {
+  /**
+   * May turn a line into a record without JSON.parse (resume reads every line of a 10,000-agent
+   * run, and most lines only need a field or two); returning undefined parses it. A record it
+   * returns is trusted: it must only answer lines whose whole shape it has checked.
+   */
+  cheap?: (line: string) => object | undefined;
+  /** What is wrong with a parsed record (R07); default `checkRecord`; false reads any JSON. */
+  check?: ((record: unknown) => string | undefined) | false;
+}
+
 /**
  * Read a journal. An unterminated or unparsable last line is what kill -9 (or a crash of the
- * machine) leaves: it is skipped and `tornTail` says so. An unparsable line anywhere else is
- * damage the journal cannot explain: an error naming the file and the line.
- * `cheap` may turn a line into a record without JSON.parse (resume reads every line of a
- * 10,000-agent run, and most lines only need a field or two); returning undefined parses it.
+ * machine) leaves: it is skipped and `tornTail` says so. An unparsable line anywhere else, or a
+ * line that parses but is not a well-formed record (R07), is damage the journal cannot explain:
+ * a JournalDamageError naming the file and the line. A journal that is a symbolic link, or not a
+ * regular file (a FIFO would hang the read), is refused: an agent may edit `.weft/` (D05).
  * Errors reading the file (ENOENT included) are passed on with their code.
  */
 export async function readJournal(
   path: string,
-  cheap?: (line: string) => object | undefined,
+  opts: ReadJournalOptions = {},
 ): Promise<{ records: any[]; tornTail: boolean }> {
-  const text = await readFile(path, "utf8");
+  const text = await readRegularFile(path);
+  const cheap = opts.cheap;
+  const check = opts.check === undefined ? checkRecord : opts.check;
   const lines = text.split("\n");
   // The text after the last newline is either "" or a torn record.
   let tornTail = (lines.pop() ?? "") !== "";
@@ -338,15 +376,41 @@ export async function readJournal(
       records.push(quick);
       continue;
     }
+    let record: unknown;
     try {
-      records.push(JSON.parse(line));
+      record = JSON.parse(line);
     } catch {
       if (i === last && !tornTail) {
         tornTail = true;
         continue;
       }
-      throw new Error(`journal ${path} is damaged at line ${i + 1}: not JSON`);
+      throw new JournalDamageError(path, i + 1, "not JSON");
     }
+    const problem = check ? check(record) : undefined;
+    if (problem) throw new JournalDamageError(path, i + 1, problem);
+    records.push(record);
   }
   return { records, tornTail };
+}
+
+/** The whole file, refusing a symbolic link or anything but a regular file. */
+async function readRegularFile(path: string): Promise<string> {
+  let fh: FileHandle;
+  try {
+    // O_NONBLOCK: opening a FIFO planted in its place returns at once instead of waiting for a writer.
+    fh = await openFile(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ELOOP") {
+      throw new StoreError(`journal ${path} is a symbolic link; weft does not read its journal through one`, {
+        cause: e,
+      });
+    }
+    throw e;
+  }
+  try {
+    if (!(await fh.stat()).isFile()) throw new StoreError(`journal ${path} is not a regular file`);
+    return await fh.readFile("utf8");
+  } finally {
+    await fh.close();
+  }
 }

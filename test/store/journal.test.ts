@@ -7,6 +7,8 @@ import { JournalWriter, readJournal } from "../../src/store/journal.js";
 const tmp = () => mkdtempSync(join(tmpdir(), "weft-journal-"));
 const journalPath = () => join(tmp(), "journal.jsonl");
 const lines = (path: string) => readFileSync(path, "utf8").split("\n").filter(Boolean);
+/** These tests are about JSONL and tearing, not record shapes (R07 has its own tests). */
+const RAW = { check: false } as const;
 const turn = () => new Promise((r) => setImmediate(r));
 
 describe("JournalWriter", () => {
@@ -182,38 +184,41 @@ describe("readJournal", () => {
   test("R02 a torn (unterminated) last line is skipped", async () => {
     const path = journalPath();
     writeFileSync(path, '{"a":1}\n{"a":2}\n{"a":');
-    expect(await readJournal(path)).toEqual({ records: [{ a: 1 }, { a: 2 }], tornTail: true });
+    expect(await readJournal(path, RAW)).toEqual({ records: [{ a: 1 }, { a: 2 }], tornTail: true });
   });
 
   test("R02 an unterminated last line that happens to parse is still torn: its newline never landed", async () => {
     const path = journalPath();
     writeFileSync(path, '{"a":1}\n{"a":2}');
-    expect(await readJournal(path)).toEqual({ records: [{ a: 1 }], tornTail: true });
+    expect(await readJournal(path, RAW)).toEqual({ records: [{ a: 1 }], tornTail: true });
   });
 
   test("R02 an unparsable terminated last line is skipped too", async () => {
     const path = journalPath();
     writeFileSync(path, '{"a":1}\n\0\0\0\0\n');
-    expect(await readJournal(path)).toEqual({ records: [{ a: 1 }], tornTail: true });
+    expect(await readJournal(path, RAW)).toEqual({ records: [{ a: 1 }], tornTail: true });
   });
 
   test("R02 a damaged line in the middle is an error naming the file and the line", async () => {
     const path = journalPath();
     writeFileSync(path, '{"a":1}\n\n{"a":2}\nnot json\n{"a":3}\n');
-    await expect(readJournal(path)).rejects.toThrow(`journal ${path} is damaged at line 4: not JSON`);
+    await expect(readJournal(path, RAW)).rejects.toThrow(`journal ${path} is damaged at line 4: not JSON`);
   });
 
   test("R02 an intact journal has no torn tail; a missing one fails with ENOENT", async () => {
     const path = journalPath();
     writeFileSync(path, '{"a":1}\n');
-    expect(await readJournal(path)).toEqual({ records: [{ a: 1 }], tornTail: false });
-    await expect(readJournal(`${path}.missing`)).rejects.toMatchObject({ code: "ENOENT" });
+    expect(await readJournal(path, RAW)).toEqual({ records: [{ a: 1 }], tornTail: false });
+    await expect(readJournal(`${path}.missing`, RAW)).rejects.toMatchObject({ code: "ENOENT" });
   });
 
   test("R03 a cheap reader may answer lines itself; the rest are parsed", async () => {
     const path = journalPath();
     writeFileSync(path, '{"type":"x","v":1}\n{"type":"y","v":2}\n');
-    const { records } = await readJournal(path, (l) => (l.includes('"x"') ? { quick: true } : undefined));
+    const { records } = await readJournal(path, {
+      ...RAW,
+      cheap: (l) => (l.includes('"x"') ? { quick: true } : undefined),
+    });
     expect(records).toEqual([{ quick: true }, { type: "y", v: 2 }]);
   });
 
@@ -222,9 +227,9 @@ describe("readJournal", () => {
     const rec = (n: number) =>
       JSON.stringify({ type: "agent.finished", n, key: "k".repeat(64), status: "completed", result: "ok" });
     writeFileSync(path, `${Array.from({ length: 30_000 }, (_, n) => rec(n)).join("\n")}\n`);
-    await readJournal(path); // Warm up the parser.
+    await readJournal(path, RAW); // Warm up the parser.
     const t0 = performance.now();
-    const { records } = await readJournal(path);
+    const { records } = await readJournal(path, RAW);
     const ms = performance.now() - t0;
     expect(records).toHaveLength(30_000);
     // Generous against a busy CI machine; a per-line regression (a read or regex per line) is far above.
@@ -240,12 +245,12 @@ describe("reopening a journal", () => {
     await j.close();
     const intact = statSync(path).size;
     writeFileSync(path, `${readFileSync(path, "utf8")}{"i":10`);
-    expect((await readJournal(path)).tornTail).toBe(true);
+    expect((await readJournal(path, RAW)).tornTail).toBe(true);
     j = await JournalWriter.open(path);
     expect(statSync(path).size).toBe(intact);
     await j.append({ i: "next" });
     await j.close();
-    const { records, tornTail } = await readJournal(path);
+    const { records, tornTail } = await readJournal(path, RAW);
     expect(tornTail).toBe(false);
     expect(records.map((r) => r.i)).toEqual([...Array.from({ length: 100 }, (_, i) => i), "next"]);
   });
@@ -257,7 +262,7 @@ describe("reopening a journal", () => {
     const j = await JournalWriter.open(path);
     await j.append({ a: 2 });
     await j.close();
-    expect(await readJournal(path)).toEqual({ records: [{ a: 1 }, { a: 2 }], tornTail: false });
+    expect(await readJournal(path, RAW)).toEqual({ records: [{ a: 1 }, { a: 2 }], tornTail: false });
   });
 
   test("R02 a torn first and only line leaves an empty journal", async () => {
@@ -275,7 +280,7 @@ describe("reopening a journal", () => {
     const j = await JournalWriter.open(path);
     await j.append({ a: 2 });
     await j.close();
-    expect(await readJournal(path)).toEqual({ records: [{ a: 1 }, { a: 2 }], tornTail: false });
+    expect(await readJournal(path, RAW)).toEqual({ records: [{ a: 1 }, { a: 2 }], tornTail: false });
   });
 
   test("R02 an intact journal is left as it is", async () => {
