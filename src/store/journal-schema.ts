@@ -173,7 +173,12 @@ const RECORDS: Record<string, Fields> = {
     settings: object,
   },
   "agent.started": { n: index, key: string, attempt: index, at: string },
-  "agent.spawned": { n: index, attempt: index, pgid },
+  "agent.spawned": {
+    n: index,
+    attempt: index,
+    pgid,
+    startTime: opt(matching(/^\d+$/, "a process start time (clock ticks)")),
+  },
   "agent.finished": {
     n: index,
     key: string,
