@@ -21,8 +21,11 @@ afterEach(() => {
 
 const sh = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** Start `weft run` in a fresh tmux server; the pane's shell records the terminal's modes around it. */
-function startInTmux(dir: string, args: string[]) {
+/**
+ * Start `weft run` in a fresh tmux server; the pane's shell records the terminal's modes around it.
+ * `conf` is the server's configuration (none by default).
+ */
+function startInTmux(dir: string, args: string[], conf = "/dev/null") {
   const sock = join(dir, "tmux.sock");
   servers.push(sock);
   const script = [
@@ -40,19 +43,7 @@ function startInTmux(dir: string, args: string[]) {
   ].join("\n");
   writeFileSync(join(dir, "term.sh"), `${script}\n`);
   const tmux = (...a: string[]) => execFileSync("tmux", ["-S", sock, ...a], { encoding: "utf8" });
-  tmux(
-    "-f",
-    "/dev/null",
-    "new-session",
-    "-d",
-    "-x",
-    "120",
-    "-y",
-    "40",
-    "-c",
-    dir,
-    `sh ${sh(join(dir, "term.sh"))}`,
-  );
+  tmux("-f", conf, "new-session", "-d", "-x", "120", "-y", "40", "-c", dir, `sh ${sh(join(dir, "term.sh"))}`);
   const screen = () => tmux("capture-pane", "-p", "-S", "-200");
   return { tmux, screen };
 }
@@ -136,5 +127,53 @@ describe("terminal", () => {
       readFileSync(join(dir, "stty.before"), "utf8"),
     );
     expect(tmux("display-message", "-p", "#{cursor_flag}").trim()).toBe("1");
+  }, 180_000);
+
+  test("C09 a script's and an agent's terminal controls do not reach a real terminal: no clipboard write, no title, no overwrite; weft's colours stay", async () => {
+    // OSC 52 (the clipboard: tmux keeps it as a buffer when set-clipboard is on), OSC 2 (the
+    // window title), a screen clear, a C1 CSI, a carriage return and a bidi override.
+    const evil = String.raw`\x1b]52;c;ZXZpbA==\x07\x1b]2;PWNED\x07\x1b[2J\x9b31m\rOVER\u202e`;
+    const dir = project({
+      "tmux.conf": "set -g set-clipboard on\n",
+      "evil.mjs": `const E = "${evil}";
+process.stdout.write("reading" + E + "\\n");
+await new Promise((r) => setTimeout(r, 1500));
+process.stdout.write("result" + E + "\\n");
+`,
+      "wf.js": `export const meta = { name: "evil${evil}", description: "t" }
+const E = "${evil}"
+phase("Scan" + E)
+log("log" + E)
+const out = await agent("look", { label: "f" + E })
+await gate("G" + E, { details: { d: E } })
+return out
+`,
+    });
+    const { tmux, screen } = startInTmux(
+      dir,
+      ["wf.js", "--command", "node evil.mjs"],
+      join(dir, "tmux.conf"),
+    );
+    const live = await until(screen, (s) => s.includes("[y/N]"), "the gate's question");
+    tmux("send-keys", "y", "Enter");
+    const end = await until(screen, (s) => s.includes("EXIT="), "the end of the run");
+    expect(end).toContain("EXIT=0");
+    // Nothing set the clipboard or the title.
+    expect(tmux("list-buffers")).toBe("");
+    expect(tmux("display-message", "-p", "#{pane_title}")).not.toContain("PWNED");
+    for (const s of [live, end]) {
+      // No carriage return put "OVER" over the start of a line; the first line is still there.
+      expect(s).not.toMatch(/^OVER/m);
+      expect(s).toMatch(/^run evil-[a-z0-9._-]+$/m);
+    }
+    const shown = String.raw`\rOVER\u202e`;
+    expect(live).toContain(`Approve "G${shown}"? [y/N]`);
+    expect(end).toContain(`  log${shown}`);
+    expect(end).toMatch(/^✓ Scan\\rOVER\\u202e {2}1 done/m);
+    expect(end).toContain(`f${shown}`);
+    // The result, on the terminal: made safe too.
+    expect(end).toMatch(/^result\\rOVER\\u202e$/m);
+    // weft's own styling still works: the final frame's ✓ is green.
+    expect(tmux("capture-pane", "-p", "-e", "-S", "-200")).toContain("\x1b[32m✓");
   }, 180_000);
 });
