@@ -283,7 +283,7 @@ describe("tree model", () => {
     const shown = String.raw`\rOVER\u202e`;
     const m = new TreeModel();
     feed(m, [
-      { ...started(), name: `demo${E}` },
+      { ...started(), name: `demo${E}` } as RunEvent,
       { type: "phase", title: `Scan${E}` },
       { type: "log", message: `log${E}\nsecond` },
       { type: "warning", message: `warn${E}` },
@@ -298,7 +298,7 @@ describe("tree model", () => {
         model: `m${E}`,
       },
       start(2, `Scan${E}`),
-      { ...start(3, `Scan${E}`), prompt: `fix${E}\nmore` },
+      { ...start(3, `Scan${E}`), prompt: `fix${E}\nmore` } as RunEvent,
       { type: "agent.retry", n: 2, phase: `Scan${E}`, attempt: 1, error: `x\nretry${E}` },
       finish(3, `Scan${E}`, { status: "failed", error: `boom${E}` }),
       { type: "agent.refused", label: `r${E}`, reason: `no${E}` },
