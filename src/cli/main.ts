@@ -40,7 +40,10 @@ function settingOptions(cmd: Command): Command {
     .option("--max-list-items <n>", "largest list for parallel/pipeline (default 4096)")
     .option("--repairs <n>", "schema repair attempts per agent (default 3)")
     .option("--retries <n>", "retries of a failed agent (command driver default 0)")
-    .option("--script-time-ms <ms>", "limit for one slice of synchronous script work (default 30000, as Claude Code)")
+    .option(
+      "--script-time-ms <ms>",
+      "limit for one slice of synchronous script work (default 30000, as Claude Code)",
+    )
     .option("--idle-timeout-ms <ms>", "kill an agent silent this long (default 600000)")
     .option(
       "--integrate",
