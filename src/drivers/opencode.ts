@@ -77,18 +77,8 @@ export class OpenCodeDriver extends CliDriver {
    * in an agent's own config still come after it in opencode's rule order.
    */
   private permission(task: AgentTask): string {
-    const given =
-      task.env?.OPENCODE_PERMISSION ??
-      this.config.env?.OPENCODE_PERMISSION ??
-      process.env.OPENCODE_PERMISSION;
-    let base: Record<string, unknown> = {};
-    if (given) {
-      try {
-        base = obj(JSON.parse(given)) ?? {};
-      } catch {
-        // opencode itself skips an invalid value with a warning; so does weft.
-      }
-    }
+    // An invalid value: opencode itself skips it with a warning; so does weft.
+    const base = this.userJson(task, "OPENCODE_PERMISSION").value;
     const merged: Record<string, unknown> = { ...base };
     for (const [tool, rule] of Object.entries(PERMISSION_RULES[task.permissions])) {
       const own = obj(base[tool]);
@@ -107,21 +97,22 @@ export class OpenCodeDriver extends CliDriver {
    */
   private continueOnDeny(task: AgentTask): Record<string, string> {
     if (task.permissions !== "edit") return {};
-    const given =
-      task.env?.OPENCODE_CONFIG_CONTENT ??
-      this.config.env?.OPENCODE_CONFIG_CONTENT ??
-      process.env.OPENCODE_CONFIG_CONTENT;
-    let base: Record<string, unknown> = {};
-    if (given) {
-      try {
-        base = obj(JSON.parse(given)) ?? {};
-      } catch {
-        // Not JSON: opencode reports it itself; weft's key must not hide that.
-        return {};
-      }
-    }
+    const { value: base, invalid } = this.userJson(task, "OPENCODE_CONFIG_CONTENT");
+    // Not JSON: opencode reports it itself; weft's key must not hide that.
+    if (invalid) return {};
     const experimental = { continue_loop_on_deny: true, ...obj(base.experimental) };
     return { OPENCODE_CONFIG_CONTENT: JSON.stringify({ ...base, experimental }) };
+  }
+
+  /** The user's JSON object in one of opencode's variables: the call's, the driver setting's, or weft's environment. */
+  private userJson(task: AgentTask, name: string): { value: Record<string, unknown>; invalid: boolean } {
+    const given = task.env?.[name] ?? this.config.env?.[name] ?? process.env[name];
+    if (!given) return { value: {}, invalid: false };
+    try {
+      return { value: obj(JSON.parse(given)) ?? {}, invalid: false };
+    } catch {
+      return { value: {}, invalid: true };
+    }
   }
 
   protected read(event: Record<string, unknown>, state: StreamState, emit: (e: DriverEvent) => void): void {
