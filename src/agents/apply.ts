@@ -2,8 +2,11 @@
  * `agentType` before the driver sees the call (SPEC A02). With a definition, weft handles it:
  * model, effort, permissions and driver come from the definition unless the call gives them
  * (explicit options win), and its instructions go into the prompt as a section after weft's
- * preamble; the driver never sees the name. Without one, the name goes to drivers with native
- * named agents (claude and opencode `--agent`) and is refused for the others.
+ * preamble; the driver never sees the name. Claude Code's built-in types (`general-purpose`,
+ * `Explore`, `Plan`) have weft's own definitions, used when the user has none of that name; on a
+ * driver that has those types itself (claude) the name goes to it, with the type's permissions.
+ * Without any definition, the name goes to drivers with native named agents (claude and opencode
+ * `--agent`) and is refused for the others.
  */
 import type { Driver } from "../drivers/types.js";
 import type { AgentOptions } from "../engine/options.js";
@@ -22,8 +25,11 @@ export class AgentTypes {
   /** One instructions-adding wrapper per driver and definition, not one per call. */
   private readonly wrapped = new WeakMap<Driver, Map<string, Driver>>();
 
-  constructor(cwd: string) {
-    this.defs = new AgentDefinitions(cwd);
+  constructor(
+    cwd: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.defs = new AgentDefinitions(cwd, env);
   }
 
   /**
@@ -45,11 +51,22 @@ export class AgentTypes {
       const driver = opts.driver ? driverFor(opts.driver) : defaultDriver;
       if (driver.capabilities && !driver.capabilities.agentType) {
         throw new TypeRefused(
-          `agent() option "agentType": no definition of agent type "${name}" (weft looked for ${placesFor(name).join(", ")}) and the ${driver.name} driver has no named agents of its own`,
+          `agent() option "agentType": no definition of agent type "${name}" (weft looked for ${placesFor(name, this.env).join(", ")}) and the ${driver.name} driver has no named agents of its own`,
         );
       }
       return { opts, driver, keyAgentType: name };
     }
+    if (def.format === "builtin") {
+      const driver = opts.driver ? driverFor(opts.driver) : defaultDriver;
+      if (driver.capabilities?.builtinAgentTypes?.includes(name)) {
+        // The backend's own type of that name (its tools, its prompt); the permissions are the
+        // type's, so the same script is as read-only on claude as elsewhere.
+        const permissions = opts.permissions ?? def.permissions;
+        return { opts: permissions ? { ...opts, permissions } : opts, driver, keyAgentType: name };
+      }
+    }
+    // A02: once per file (the warning names it), and the agent is used all the same.
+    if (def.lenient) warn(def.lenient);
     if (def.ignored.length > 0) {
       warn(`agent type "${name}" (${def.file}): ${def.ignored.join(", ")} not used by weft and ignored`);
     }

@@ -1,36 +1,48 @@
 /**
- * Named agent definitions for `agentType` (SPEC A02), read from the project in this order:
+ * Named agent definitions for `agentType` (SPEC A02), read in this order (the first found wins):
  *
  * - `.weft/agents/<name>.md`: front matter `driver`, `model`, `effort`, `permissions`,
- *   `description`, `instructions`; the body is more instructions.
+ *   `description`, `instructions`; the body is more instructions. Strict YAML.
  * - `.claude/agents/<name>.md`: Claude Code's subagent format. `name`, `description`, `tools`,
  *   `model` (`inherit` means none), `effort`; the body is the subagent's system prompt, given here
  *   as instructions. `tools` without any writing tool (Edit, Write, MultiEdit, NotebookEdit)
- *   becomes `permissions: "read-only"`; the list itself is not enforced tool by tool.
+ *   becomes `permissions: "read-only"`; the list itself is not enforced tool by tool. The front
+ *   matter is read as leniently as Claude Code reads it (front-matter.ts): a file strict YAML
+ *   rejects is read line by line, with one warning, and never dropped.
  * - `.codex/agents/<name>.toml`: Codex's custom agents (developers.openai.com/codex/subagents:
  *   one TOML file per agent with `name`, `description`, `developer_instructions`, and optional
  *   `model`, `model_reasoning_effort`, `sandbox_mode`, `nickname_candidates`, `web_search`,
  *   `mcp_servers`, `skills`). Mapped: `model`, `model_reasoning_effort` as effort, `sandbox_mode`
  *   (read-only, workspace-write as edit, danger-full-access as full), `developer_instructions`
  *   (or `instructions`) as instructions. Every other key is ignored with one warning per run.
+ * - `.pi/agents/<name>.md`, then the user's `~/.pi/agent/agents/<name>.md` (`$PI_CODING_AGENT_DIR/
+ *   agents` when set): pi's subagent format (its examples/extensions/subagent): `name`,
+ *   `description`, `tools` (a comma list of pi's tools: read, bash, edit, write, grep, find, ls),
+ *   `model`; the body is the system prompt. Without `edit` or `write` in `tools` the agent is
+ *   read-only. Lenient front matter, as pi's loader falls back to `key: value` lines too.
+ * - weft's own definitions of Claude Code's built-in types (builtin.ts): `general-purpose`,
+ *   `Explore`, `Plan`.
  *
- * A file is found by its base name, or (Claude Code and Codex) by the `name` inside it, which
- * both tools treat as the agent's identity. Front matter and TOML are parsed by `yaml` and
- * `smol-toml`, not by hand.
+ * A file is found by its base name, or (Claude Code, Codex, pi) by the `name` inside it, which
+ * those tools treat as the agent's identity. Front matter and TOML are parsed by `yaml` and
+ * `smol-toml`, not by hand, except in the lenient fallback.
  */
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { basename, extname, join } from "node:path";
+import { homedir } from "node:os";
+import { basename, extname, isAbsolute, join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
 import type { Permissions } from "../drivers/types.js";
+import { builtinDefinition } from "./builtin.js";
+import { FrontMatterError, frontMatterText, lineByLine, readFrontMatter } from "./front-matter.js";
 
-export type DefinitionFormat = "weft" | "claude" | "codex";
+export type DefinitionFormat = "weft" | "claude" | "codex" | "pi" | "builtin";
 
 export interface AgentDefinition {
   name: string;
   format: DefinitionFormat;
-  /** Relative to the project, as shown in messages. */
+  /** Relative to the project (absolute for the user's folders), as shown in messages. */
   file: string;
   driver?: string;
   model?: string;
@@ -42,6 +54,8 @@ export interface AgentDefinition {
   hash: string;
   /** Keys read but not mapped, to warn about once. */
   ignored: string[];
+  /** Set when the front matter was read line by line (strict YAML failed): the warning to show. */
+  lenient?: string;
 }
 
 export class AgentDefinitionError extends Error {
@@ -51,42 +65,60 @@ export class AgentDefinitionError extends Error {
 const PERMISSIONS: Permissions[] = ["read-only", "edit", "full"];
 const SAFE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 
+type FileFormat = Exclude<DefinitionFormat, "builtin">;
+
 interface Place {
-  format: DefinitionFormat;
+  format: FileFormat;
+  /** Relative to the project, or absolute (the user's own folder). */
   dir: string;
   ext: ".md" | ".toml";
 }
 
+/** The project's folders, in order. */
 export const PLACES: Place[] = [
   { format: "weft", dir: join(".weft", "agents"), ext: ".md" },
   { format: "claude", dir: join(".claude", "agents"), ext: ".md" },
   { format: "codex", dir: join(".codex", "agents"), ext: ".toml" },
+  { format: "pi", dir: join(".pi", "agents"), ext: ".md" },
 ];
 
+/** pi's user folder of agents: `$PI_CODING_AGENT_DIR/agents`, else `~/.pi/agent/agents`. */
+export function piUserAgents(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.PI_CODING_AGENT_DIR || join(env.HOME || homedir(), ".pi", "agent"), "agents");
+}
+
+function placesOf(env: NodeJS.ProcessEnv): Place[] {
+  return [...PLACES, { format: "pi", dir: piUserAgents(env), ext: ".md" }];
+}
+
 /** The files weft reads for `name`, as shown in the error for a type nobody defines. */
-export function placesFor(name: string): string[] {
-  return PLACES.map((p) => join(p.dir, `${name}${p.ext}`));
+export function placesFor(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return placesOf(env).map((p) => join(p.dir, `${name}${p.ext}`));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === "object" && !Array.isArray(v);
 
-/** `---\n<yaml>\n---\n<body>`; a file without front matter is all body. */
-function frontMatter(text: string, file: string): { data: Record<string, unknown>; body: string } {
-  const m = /^\uFEFF?---[ \t]*\r?\n([\s\S]*?)\r?\n---[ \t]*(?:\r?\n|$)/.exec(text);
-  if (!m) return { data: {}, body: text.trim() };
-  let data: unknown;
+/** Front matter of a Markdown definition; lenient for the formats whose hosts read it leniently. */
+function frontMatter(
+  text: string,
+  file: string,
+  lenient: boolean,
+): { data: Record<string, unknown>; body: string; lenient?: string } {
   try {
-    data = parseYaml(m[1]!);
+    const fm = readFrontMatter(text, lenient);
+    return {
+      data: fm.data,
+      body: fm.body,
+      lenient: fm.lenient
+        ? `agent definition ${file}: ${fm.lenient}; read line by line as \`key: value\` pairs, as Claude Code does (quote the value to silence this)`
+        : undefined,
+    };
   } catch (e) {
-    throw new AgentDefinitionError(
-      `agent definition ${file}: front matter is not valid YAML: ${(e as Error).message}`,
-    );
+    if (e instanceof FrontMatterError)
+      throw new AgentDefinitionError(`agent definition ${file}: ${e.message}`);
+    throw e;
   }
-  if (data !== null && data !== undefined && !isObject(data)) {
-    throw new AgentDefinitionError(`agent definition ${file}: front matter must be a mapping of keys`);
-  }
-  return { data: (data as Record<string, unknown>) ?? {}, body: text.slice(m[0].length).trim() };
 }
 
 function str(data: Record<string, unknown>, key: string, file: string): string | undefined {
@@ -114,7 +146,8 @@ const joinText = (...parts: (string | undefined)[]) =>
 const WEFT_KEYS = ["name", "driver", "model", "effort", "permissions", "description", "instructions"];
 
 function readWeft(name: string, file: string, text: string): AgentDefinition {
-  const { data, body } = frontMatter(text, file);
+  // weft's own format is strict: its users get an error to fix rather than a guess.
+  const { data, body } = frontMatter(text, file, false);
   return {
     name,
     format: "weft",
@@ -130,30 +163,69 @@ function readWeft(name: string, file: string, text: string): AgentDefinition {
   };
 }
 
-const CLAUDE_WRITING_TOOLS = ["Edit", "Write", "MultiEdit", "NotebookEdit"];
+/**
+ * A string key of a format its host reads leniently (Claude Code, pi): a number or boolean is its
+ * text, an empty value is no value; only a list or a mapping where text belongs is refused.
+ */
+function looseStr(data: Record<string, unknown>, key: string, file: string): string | undefined {
+  const v = data[key];
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (typeof v === "string" && v.trim() === "") return undefined;
+  return str(data, key, file);
+}
+
+/** `tools` as a list of names, from a YAML list or a comma list; `Bash(git *)` counts as Bash. */
+function toolNames(tools: unknown): string[] | undefined {
+  if (tools === undefined || tools === null) return undefined;
+  const list = Array.isArray(tools) ? tools.map(String) : String(tools).split(",");
+  return list.map((t) => t.trim().replace(/\(.*$/, "")).filter(Boolean);
+}
+
+/** Claude Code's and pi's writing tools, compared without case (pi's are lower-case). */
+const WRITING_TOOLS = ["edit", "write", "multiedit", "notebookedit"];
+
+/** A `tools` list without a writing tool makes the agent read-only. */
+function toolsPermissions(tools: unknown): Permissions | undefined {
+  const names = toolNames(tools);
+  if (!names) return undefined;
+  return names.some((t) => WRITING_TOOLS.includes(t.toLowerCase())) ? undefined : "read-only";
+}
+
 const CLAUDE_KEYS = ["name", "description", "tools", "model", "effort"];
 
 function readClaude(name: string, file: string, text: string): AgentDefinition {
-  const { data, body } = frontMatter(text, file);
-  const model = str(data, "model", file);
-  let permissions: Permissions | undefined;
-  const tools = data.tools;
-  if (tools !== undefined && tools !== null) {
-    const list = Array.isArray(tools) ? tools.map(String) : String(tools).split(",");
-    const names = list.map((t) => t.trim().replace(/\(.*$/, "")).filter(Boolean);
-    if (!names.some((t) => CLAUDE_WRITING_TOOLS.includes(t))) permissions = "read-only";
-  }
+  const { data, body, lenient } = frontMatter(text, file, true);
+  const model = looseStr(data, "model", file);
   return {
     name,
     format: "claude",
     file,
     model: model === "inherit" ? undefined : model,
-    effort: str(data, "effort", file),
-    permissions,
-    description: str(data, "description", file),
+    effort: looseStr(data, "effort", file),
+    permissions: toolsPermissions(data.tools),
+    description: looseStr(data, "description", file),
     instructions: body || undefined,
     hash: "",
     ignored: Object.keys(data).filter((k) => !CLAUDE_KEYS.includes(k)),
+    lenient,
+  };
+}
+
+const PI_KEYS = ["name", "description", "tools", "model"];
+
+function readPi(name: string, file: string, text: string): AgentDefinition {
+  const { data, body, lenient } = frontMatter(text, file, true);
+  return {
+    name,
+    format: "pi",
+    file,
+    model: looseStr(data, "model", file),
+    permissions: toolsPermissions(data.tools),
+    description: looseStr(data, "description", file),
+    instructions: body || undefined,
+    hash: "",
+    ignored: Object.keys(data).filter((k) => !PI_KEYS.includes(k)),
+    lenient,
   };
 }
 
@@ -201,20 +273,29 @@ function readCodex(name: string, file: string, text: string): AgentDefinition {
   };
 }
 
-const READERS: Record<DefinitionFormat, (name: string, file: string, text: string) => AgentDefinition> = {
+const READERS: Record<FileFormat, (name: string, file: string, text: string) => AgentDefinition> = {
   weft: readWeft,
   claude: readClaude,
   codex: readCodex,
+  pi: readPi,
 };
 
-/** The `name` a Claude Code or Codex file declares, without failing on a broken file. */
+/** The `name` a Claude Code, Codex or pi file declares, without failing on a broken file. */
 function declaredName(place: Place, text: string): string | undefined {
   try {
-    const data =
-      place.ext === ".toml"
-        ? parseToml(text)
-        : parseYaml(/^---\r?\n([\s\S]*?)\r?\n---/.exec(text)?.[1] ?? "");
-    return isObject(data) && typeof data.name === "string" ? data.name : undefined;
+    let data: unknown;
+    if (place.ext === ".toml") data = parseToml(text);
+    else {
+      const yaml = frontMatterText(text) ?? "";
+      try {
+        data = parseYaml(yaml);
+      } catch {
+        // A02: the same lenient reading as the definition itself, so a file strict YAML rejects
+        // is still found by its name.
+        data = lineByLine(yaml);
+      }
+    }
+    return isObject(data) && typeof data.name === "string" ? data.name.trim() : undefined;
   } catch {
     return undefined;
   }
@@ -229,30 +310,35 @@ function readText(path: string): string | undefined {
 }
 
 /**
- * Finds definitions in a project. Synchronous and cached per name: it runs inside the engine's
- * agent() call handling, where calls must be keyed in the order the script made them; one run
- * reads each definition once.
+ * Finds definitions in a project (and the user's pi folder), then weft's built-in types.
+ * Synchronous and cached per name: it runs inside the engine's agent() call handling, where calls
+ * must be keyed in the order the script made them; one run reads each definition once.
  */
 export class AgentDefinitions {
   private readonly cache = new Map<string, AgentDefinition | undefined>();
+  private readonly places: Place[];
 
-  constructor(private readonly cwd: string) {}
+  constructor(
+    private readonly cwd: string,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.places = placesOf(env);
+  }
 
   find(name: string): AgentDefinition | undefined {
     if (this.cache.has(name)) return this.cache.get(name);
-    const def = SAFE_NAME.test(name) ? this.lookup(name) : undefined;
+    const def = SAFE_NAME.test(name) ? (this.lookup(name) ?? builtinDefinition(name)) : undefined;
     this.cache.set(name, def);
     return def;
   }
 
   private lookup(name: string): AgentDefinition | undefined {
-    for (const place of PLACES) {
-      const rel = join(place.dir, `${name}${place.ext}`);
-      let text = readText(join(this.cwd, rel));
-      let file = rel;
+    for (const place of this.places) {
+      const dir = isAbsolute(place.dir) ? place.dir : join(this.cwd, place.dir);
+      let text = readText(join(dir, `${name}${place.ext}`));
+      let file = join(place.dir, `${name}${place.ext}`);
       if (text === undefined && place.format !== "weft") {
-        // Claude Code and Codex name an agent by the `name` inside the file.
-        const dir = join(this.cwd, place.dir);
+        // Claude Code, Codex and pi name an agent by the `name` inside the file.
         let names: string[] = [];
         try {
           names = readdirSync(dir)

@@ -34,6 +34,7 @@ import { JournalDamageError, JournalWriter, readJournal } from "../store/journal
 import { acquireLock, type RunLock } from "../store/lock.js";
 import { isCopyIn, nestedLoader, scriptDirOf } from "../workflows/nested.js";
 import { Workspace } from "../workspace/workspace.js";
+import { argsToJson } from "./args-json.js";
 import { NothingToResumeError, UsageError } from "./errors.js";
 
 export interface WorkflowOptions {
@@ -99,10 +100,13 @@ function storedSettings(resolved: Resolved): Record<string, unknown> {
   return out;
 }
 
-function argsJsonOf(args: unknown): string | undefined {
+/** S02: `args` as the JSON the script gets; NaN and the infinities warn (shown once the run starts). */
+function argsJsonOf(args: unknown, warnings: string[]): string | undefined {
   if (args === undefined) return undefined;
   try {
-    return JSON.stringify(args);
+    const { json, warning } = argsToJson(args);
+    if (warning) warnings.push(warning);
+    return json;
   } catch (e) {
     throw new UsageError(`args cannot be turned into JSON: ${(e as Error).message}`);
   }
@@ -185,6 +189,8 @@ async function launch(
     runDir: string;
     script: LoadedScript;
     argsJson?: string;
+    /** S02: what turning `args` into JSON warned about (NaN and the infinities made null). */
+    argsWarnings?: string[];
     replay?: Replay;
     reporter?: Reporter;
     signal?: AbortSignal;
@@ -236,7 +242,9 @@ async function launch(
     // U01: every run keeps its event stream in events.jsonl, for `weft logs` and `weft attach`.
     log = eventLog(o.runDir);
     const reporter = teeReporter(o.reporter ?? { event() {} }, log);
-    for (const w of p.resolved.warnings) reporter.event({ type: "warning", message: w });
+    for (const w of [...p.resolved.warnings, ...(o.argsWarnings ?? [])]) {
+      reporter.event({ type: "warning", message: w });
+    }
     const run = new Run({
       runId: o.runId,
       name: o.name,
@@ -257,6 +265,7 @@ async function launch(
       workspace: o.workspace,
       forkedFrom: o.forkedFrom,
       holdsLock: () => o.lock.holds(),
+      env: p.env,
       autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
       // A11: a plain resume runs the script's copy, and replays the nested workflows' copies too.
       nested: nestedLoader({
@@ -379,7 +388,8 @@ async function startWorkflowWith(opts: WorkflowOptions, worker: PendingSandbox):
   if (opts.resume) return continueRun(opts.resume, opts, worker, () => loadFrom(opts.script, cwd));
   const p = prepare({ ...opts, cwd }, undefined);
   const script = await loadFrom(opts.script, cwd);
-  const argsJson = argsJsonOf(opts.args);
+  const argsWarnings: string[] = [];
+  const argsJson = argsJsonOf(opts.args, argsWarnings);
   checkArgs(script, argsJson);
   const weftDir = await ensureRunsDir(cwd);
   const runId = newRunId(script.meta.name);
@@ -392,6 +402,7 @@ async function startWorkflowWith(opts: WorkflowOptions, worker: PendingSandbox):
     runDir,
     script,
     argsJson,
+    argsWarnings,
     reporter: opts.reporter,
     signal: opts.signal,
     lock,
@@ -425,7 +436,8 @@ async function continueRun(
   const { runDir, replay } = await openExisting(cwd, runId);
   const p = prepare({ ...opts, cwd }, replay.last?.settings);
   const script = await scriptFor(runDir, replay);
-  const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : replay.last?.args;
+  const argsWarnings: string[] = [];
+  const argsJson = opts.args !== undefined ? argsJsonOf(opts.args, argsWarnings) : replay.last?.args;
   checkArgs(script, argsJson);
   const runIdOfRun = replay.started!.runId;
   const workspace = script.usesWorktrees
@@ -439,6 +451,7 @@ async function continueRun(
     runDir,
     script,
     argsJson,
+    argsWarnings,
     replay,
     reporter: opts.reporter,
     signal: opts.signal,
@@ -484,7 +497,8 @@ export function startSeeded(seed: Seed, opts: ResumeOptions = {}): Promise<RunHa
       return loadScriptFile(isAbsolute(shown) || shown.startsWith("..") ? path : shown, cwd);
     };
     const source = await load(seed.scriptPath);
-    const argsJson = opts.args !== undefined ? argsJsonOf(opts.args) : seed.argsJson;
+    const argsWarnings: string[] = [];
+    const argsJson = opts.args !== undefined ? argsJsonOf(opts.args, argsWarnings) : seed.argsJson;
     checkArgs(source, argsJson);
     const weftDir = await ensureRunsDir(cwd);
     const runId = newRunId(seed.name);
@@ -502,6 +516,7 @@ export function startSeeded(seed: Seed, opts: ResumeOptions = {}): Promise<RunHa
       runDir,
       script,
       argsJson,
+      argsWarnings,
       replay,
       reporter: opts.reporter,
       signal: opts.signal,

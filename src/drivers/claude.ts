@@ -25,6 +25,8 @@ export class ClaudeDriver extends CliDriver {
     // `--agent <name>`: a built-in agent (Explore, Plan, ...) or one of .claude/agents.
     agentType: true,
     permissions: ["read-only", "edit", "full"],
+    // A02: Claude Code's own built-in types; weft's definitions of them serve the other backends.
+    builtinAgentTypes: ["general-purpose", "Explore", "Plan"],
   };
 
   protected invocation(task: AgentTask, _dir: string, extra: string[]): Invocation {

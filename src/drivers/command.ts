@@ -38,12 +38,15 @@ export class CommandDriver implements Driver {
   readonly name = "command";
   /** D09: a command's failures cannot be classified, so they are retried only when asked. */
   readonly defaultRetries = 0;
-  // A command gets the model as WEFT_MODEL; effort, agent types and permissions it cannot be told.
+  // A command gets the model as WEFT_MODEL and the permissions as WEFT_PERMISSIONS (D09): told,
+  // not enforced, so the engine warns once per run and checks a worktree agent's diff. Effort
+  // and agent types it cannot be told.
   readonly capabilities: DriverCapabilities = {
     model: true,
     effort: false,
     agentType: false,
-    permissions: ["edit"],
+    permissions: ["read-only", "edit", "full"],
+    advisoryPermissions: true,
   };
   private readonly command: string | undefined;
   private readonly killGraceMs: number;
@@ -139,6 +142,8 @@ function commandEnv(task: AgentTask, files: TaskFiles): NodeJS.ProcessEnv {
   env.WEFT_RUN_ID = task.runId;
   env.WEFT_AGENT_INDEX = String(task.index);
   env.WEFT_ATTEMPT = String(task.attempt);
+  // Always set, so an inherited WEFT_PERMISSIONS never stands for this agent's.
+  env.WEFT_PERMISSIONS = task.permissions;
   if (files.schema) env.WEFT_SCHEMA_FILE = files.schema;
   if (task.label !== undefined) env.WEFT_AGENT_LABEL = task.label;
   if (task.phase !== undefined) env.WEFT_AGENT_PHASE = task.phase;

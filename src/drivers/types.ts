@@ -97,8 +97,18 @@ export interface DriverCapabilities {
   model: boolean;
   effort: boolean;
   agentType: boolean;
-  /** Permission levels the backend can enforce. */
+  /** Permission levels the backend can enforce (or, with `advisoryPermissions`, be told). */
   permissions: readonly Permissions[];
+  /**
+   * Claude Code's built-in agent types (A02) this backend has itself: the name goes to it rather
+   * than weft's definition of the type (claude `--agent Explore`).
+   */
+  builtinAgentTypes?: readonly string[];
+  /**
+   * The backend is told the permission level but cannot be held to it (D09: the command driver
+   * passes WEFT_PERMISSIONS): the engine warns once per run and checks a worktree agent's diff.
+   */
+  advisoryPermissions?: boolean;
 }
 
 export interface Driver {

@@ -120,5 +120,12 @@ export function checkCapabilities(
       `agent() option "permissions": "${perm}" is refused: the ${driverName} driver cannot enforce it (it supports ${caps.permissions.join(", ")})`,
     );
   }
+  // D09: the same words whatever the level, so the run shows it once.
+  if (caps.advisoryPermissions && perm !== "edit") warnings.push(advisoryWarning(driverName));
   return warnings;
+}
+
+/** D09: what a driver that is told the permissions but cannot enforce them warns, once per run. */
+export function advisoryWarning(driverName: string): string {
+  return `the ${driverName} driver does not enforce permissions: the program is told them in WEFT_PERMISSIONS and must keep to them itself; a read-only agent in a worktree fails if it changed files`;
 }

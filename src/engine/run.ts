@@ -75,6 +75,8 @@ export interface RunInit {
   forkedFrom?: ForkedFrom;
   /** R05 fencing: whether this process still holds the run's lock; asked before an agent starts. */
   holdsLock?: () => boolean;
+  /** The environment weft was started with (where user-level agent definitions live, A02). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const LARGE_RUN = 25;
@@ -190,7 +192,7 @@ export class Run {
         this.emit({ type: "agent.activity", n: j.n, label: j.opts.label, phase: j.phase, attempt, ...a }),
     };
     this.scheduler = new Scheduler(init.settings.concurrency);
-    this.agentTypes = new AgentTypes(init.cwd);
+    this.agentTypes = new AgentTypes(init.cwd, init.env);
     this.files = new AgentFiles(join(init.runDir, "agents"));
     this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
     this.summary = {
@@ -677,6 +679,14 @@ export class Run {
           error: `changed files outside its write scope (writes: ${writes.join(", ")}): ${outside.join(", ")}; the patch is kept in patches/${job.n}.patch and not integrated`,
         };
       }
+    }
+    // D09: a read-only agent is held to it by its result, whatever its backend could enforce.
+    if (end.status === "completed" && files.length > 0 && (job.opts.permissions ?? "edit") === "read-only") {
+      end = {
+        ...end,
+        status: "failed",
+        error: `read-only agent changed files: ${files.map((f) => f.path).join(", ")}; the patch is kept in patches/${job.n}.patch and not integrated`,
+      };
     }
     if (files.length > 0) this.branches.set(job.n, wt);
     return { end, tree: { wt, files } };

@@ -96,6 +96,15 @@ export function checkScriptBody(
   const body = ast.body as AnyNode[];
   const first = body[0];
   const init = metaInit(first);
+  // S03: an import before meta is an import, not a misplaced meta: say what is wrong with it.
+  const imported = init ? undefined : body.find((s) => s.type === "ImportDeclaration");
+  if (imported) {
+    throw error(
+      imported.start,
+      "ForbiddenSyntax",
+      `import is not allowed in a workflow script: ${NO_MODULES}`,
+    );
+  }
   if (!init) {
     const later = body.findIndex((s, i) => i > 0 && metaInit(s));
     throw error(
@@ -131,7 +140,7 @@ export function checkScriptBody(
     if (n.type === "Literal" && n.value === "worktree") usesWorktrees = true;
     if (n.type === "TemplateElement" && n.value.cooked === "worktree") usesWorktrees = true;
     if (n.type === "ImportDeclaration") {
-      throw error(n.start, "ForbiddenSyntax", `import is not available in workflow scripts: ${NO_MODULES}`);
+      throw error(n.start, "ForbiddenSyntax", `import is not allowed in a workflow script: ${NO_MODULES}`);
     }
     if (n.type === "ImportExpression") {
       throw error(n.start, "ForbiddenSyntax", `import() is not available in workflow scripts: ${NO_MODULES}`);

@@ -45,7 +45,8 @@ return res\n`,
     expect(out[6]).toMatch(
       /"agentType": no definition of agent type "reviewer" .* the command driver has no named agents/,
     );
-    expect(out[7]).toMatch(/"permissions": "read-only" is refused: the command driver cannot enforce it/);
+    // D09: the command driver is told read-only (WEFT_PERMISSIONS) rather than refusing it.
+    expect(out[7]).toBe("ran");
   });
 
   test("A02 model reaches the command as WEFT_MODEL; effort warns once", async () => {

@@ -218,7 +218,9 @@ describe("Claude Code scripts run unchanged", () => {
     const dir = compatProject("claude-code");
     const r = await runCompat(dir, "claude-code", "refused-import.js");
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("refused-import.js:6:1: ForbiddenSyntax: import is not available");
+    expect(r.stderr).toContain(
+      "refused-import.js:6:1: ForbiddenSyntax: import is not allowed in a workflow script",
+    );
     expect(r.stdout).toBe("");
   });
 

@@ -187,12 +187,21 @@ return meta.name
 });
 
 describe("forbidden syntax (S03)", () => {
+  test("S03 an import before meta is reported as an import that is not allowed, at its line, not as a misplaced meta", async () => {
+    const msg = await fails(`import { readFileSync } from "node:fs"\n${head}return 1\n`);
+    expect(msg).toContain("w.js:1:1: ForbiddenSyntax: import is not allowed in a workflow script");
+    expect(msg).not.toContain("first statement");
+    // In a .ts file too (a type-only import is stripped, a value import is not), positions from the source.
+    const ts = await fails(`// header\nimport type { X } from "y"\nimport z from "z"\n${head}`, "w.ts");
+    expect(ts).toContain("w.ts:3:1: ForbiddenSyntax: import is not allowed in a workflow script");
+  });
+
   test("S03 import declarations, import() and import.meta are refused where they are", async () => {
     expect(await fails(`${head}import x from "y"\n`)).toContain(
-      "w.js:2:1: ForbiddenSyntax: import is not available",
+      "w.js:2:1: ForbiddenSyntax: import is not allowed in a workflow script",
     );
     expect(await fails(`${head}import "y"\n`)).toContain(
-      "w.js:2:1: ForbiddenSyntax: import is not available",
+      "w.js:2:1: ForbiddenSyntax: import is not allowed in a workflow script",
     );
     expect(await fails(`${head}const m = () => import("y")\n`)).toContain(
       "w.js:2:17: ForbiddenSyntax: import() is not available",
