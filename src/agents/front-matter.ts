@@ -85,7 +85,8 @@ export function lineByLine(yaml: string): Record<string, unknown> {
     if (key === undefined || /^\s*#/.test(line)) continue;
     const item = ITEM_LINE.exec(line);
     if (item && style === "plain" && parts.length === 0) {
-      (items ??= []).push(unquote(item[1]!));
+      if (!items) items = [];
+      items.push(unquote(item[1]!));
       continue;
     }
     if (items) continue;

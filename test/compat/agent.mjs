@@ -6,7 +6,8 @@
 // answers file is a list of rules; the first whose `when` words all appear in the script's prompt
 // (case-insensitive) decides the answer:
 //   reply: "text"          printed as the answer; {prompt} {model} {label} {phase} are filled in,
-//                          and {role}: the agent type's name and first instruction line, if any
+//                          {role}: the agent type's name and first instruction line, if any, and
+//                          {permissions}: WEFT_PERMISSIONS, the level weft told the program (D09)
 //   json: <value>          printed as JSON (a schema agent's answer)
 //   exit: <code>           fail: a message on stderr, then exit with the code
 //   usage: [input, output] tokens reported in the usage file
@@ -48,9 +49,10 @@ else {
     model: process.env.WEFT_MODEL ?? "(default model)",
     label: process.env.WEFT_AGENT_LABEL ?? "(no label)",
     phase: process.env.WEFT_AGENT_PHASE ?? "(no phase)",
+    permissions: process.env.WEFT_PERMISSIONS ?? "(not told)",
     role: ((m) => (m ? `${m[1]} (${m[2]})` : "(no role)"))(/## Your role: ([^\n]*)\n\n([^\n]*)/.exec(stdin)),
   };
   process.stdout.write(
-    `${String(rule.reply ?? "").replace(/\{(prompt|model|label|phase|role)\}/g, (_, k) => fill[k])}\n`,
+    `${String(rule.reply ?? "").replace(/\{(prompt|model|label|phase|role|permissions)\}/g, (_, k) => fill[k])}\n`,
   );
 }

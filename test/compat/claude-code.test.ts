@@ -21,7 +21,10 @@
  *   effort, D04), A03 (validated with repairs; output that never validates throws, as Claude
  *   Code's StructuredOutput layer does; an unsatisfiable schema throws before any agent).
  *   `isolation: 'worktree'` -> a git worktree per agent, kept on branch weft/<run>/<n> when it
- *   changed something (W01, W02). `agentType` -> `.claude/agents/<name>.md`, the same registry.
+ *   changed something (W01, W02). `agentType` -> `.claude/agents/<name>.md`, the same registry,
+ *   its front matter read as leniently as Claude Code reads it (an unquoted `: ` in
+ *   `description:` loads, with a warning); Claude Code's built-in types `general-purpose`,
+ *   `Explore` (read-only) and `Plan` (read-only) need no file, on any backend (A02).
  * - `pipeline(items, ...stages)`: no barrier, stages get (prevResult, originalItem, index), a
  *   throwing stage drops its item to null -> A05.
  * - `parallel(thunks)`: barrier, never rejects, a throwing thunk is null -> A04.
@@ -42,7 +45,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { journal, runIdOf, weft } from "../helpers/cli.js";
+import { journal, project, runIdOf, weft } from "../helpers/cli.js";
 import { compatProject, fixture, resultOf, runCompat } from "./run.js";
 
 const finished = (dir: string, id: string) => journal(dir, id).filter((x) => x.type === "agent.finished");
@@ -280,5 +283,57 @@ describe("Claude Code scripts run unchanged", () => {
       dir: "lib",
       summary: "Summarize the directory lib: three modules",
     });
+  });
+
+  // The machine's own ~/.pi/agent/agents must not stand in for weft's built-ins.
+  const noUserAgents = () => ({ PI_CODING_AGENT_DIR: project() });
+
+  test("A02 compat claude-code: the built-in types Explore, Plan and general-purpose need no definition; Explore and Plan run read-only, general-purpose edit", async () => {
+    const dir = compatProject("claude-code");
+    const r = await runCompat(dir, "claude-code", "explore-plan-build.js", [], noUserAgents());
+    expect(r.code, r.stderr).toBe(0);
+    const out = resultOf(r);
+    // {permissions} is WEFT_PERMISSIONS; {role} the role section weft's definition put in the prompt.
+    expect(out.found).toMatch(
+      /^read-only as Explore \(fast, read-only search and analysis of a codebase\) \(You are a read-only exploration agent\..*\): src\/retry\.js$/,
+    );
+    expect(out.plan).toMatch(
+      /^read-only as Plan \(read-only research of the codebase for an implementation plan\) \(You are a read-only planning agent/,
+    );
+    expect(out.done).toMatch(
+      /^edit as general-purpose \(complex research, multi-step tasks and code changes\)/,
+    );
+    // D09: the command driver is told, cannot enforce, and says so once.
+    expect(r.stderr.match(/the command driver does not enforce permissions/g)).toHaveLength(1);
+    expect(r.stderr).not.toContain("no definition of agent type");
+  });
+
+  test("A02 compat claude-code: a user's .claude/agents/Explore.md wins over weft's built-in Explore", async () => {
+    const dir = compatProject("claude-code", { ".claude/agents/Explore.md": "agents/Explore.md" });
+    const r = await runCompat(dir, "claude-code", "explore-plan-build.js", [], noUserAgents());
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r).found).toBe(
+      "edit as Explore (The team's own explorer, which may also fix typos) (You are our explorer. Read widely and fix typos on the way.): src/retry.js",
+    );
+    // Plan has no user definition: weft's still applies.
+    expect(resultOf(r).plan).toMatch(/^read-only as Plan /);
+  });
+
+  test("A02 compat claude-code: a published agent file whose description strict YAML rejects still loads, with one warning naming the file", async () => {
+    const dir = compatProject("claude-code", {
+      ".claude/agents/pr-test-analyzer.md": "agents/pr-test-analyzer.md",
+    });
+    const r = await runCompat(dir, "claude-code", "test-coverage.js");
+    expect(r.code, r.stderr).toBe(0);
+    const out = resultOf(r);
+    for (const answer of [out.first, out.second]) {
+      expect(answer).toMatch(
+        /^read-only as pr-test-analyzer \(Use this agent when you need to review a pull request for test coverage quality and completeness\. Examples:\\n<example>\\nContext: .*\) \(You are an expert test coverage analyst\..*\): two gaps$/,
+      );
+    }
+    // Two agents of that type, one file: one warning.
+    const lenient = r.stderr.split("\n").filter((l) => l.includes("read line by line"));
+    expect(lenient).toHaveLength(1);
+    expect(lenient[0]).toContain(".claude/agents/pr-test-analyzer.md: front matter is not valid YAML");
   });
 });

@@ -45,8 +45,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { journal, runIdOf } from "../helpers/cli.js";
-import { compatProject, resultOf, runCompat } from "./run.js";
+import { journal, project, runIdOf, runJson } from "../helpers/cli.js";
+import { compatProject, fixture, resultOf, runCompat } from "./run.js";
 
 const finished = (dir: string, id: string) => journal(dir, id).filter((x) => x.type === "agent.finished");
 const agentRecord = (dir: string, id: string, n: number) =>
@@ -213,5 +213,53 @@ describe("pi-dynamic-workflows scripts run unchanged", () => {
     expect(refused.stderr).toContain('isolation: "worktree" needs a git repository');
     const runs = join(plain, ".weft", "runs");
     expect(existsSync(runs) ? readdirSync(runs) : []).toEqual([]);
+  });
+
+  test("S02 compat pi: NaN and the infinities in the result become null with one warning naming the paths, as pi completes; --args 1e400 too", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "budget-report.js", ["--args", '{"limit": 1e400}']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r)).toEqual({
+      answer: "edit: plenty left",
+      remaining: null,
+      ratio: null,
+      limits: [null, null],
+    });
+    const warnings = r.stderr.split("\n").filter((l) => l.includes("JSON cannot carry"));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain(
+      "args.limit is Infinity: JSON cannot carry this number, so it is recorded as null",
+    );
+    expect(warnings[1]).toContain(
+      "result.remaining is Infinity, result.ratio is NaN, result.limits[1] is -Infinity: JSON cannot carry these numbers",
+    );
+    const id = runIdOf(r);
+    expect(journal(dir, id).find((x) => x.type === "run.started").args).toBe('{"limit":null}');
+    expect(runJson(dir, id).status).toBe("completed");
+  });
+
+  test("D09 A02 compat pi: a read-only agent type from .pi/agents runs on the command driver, told WEFT_PERMISSIONS=read-only; in a worktree, its changes fail it", async () => {
+    const dir = compatProject("pi", { ".pi/agents/auditor.md": "agents/auditor.md" }, true);
+    const r = await runCompat(dir, "pi", "read-only-audit.js", [], { PI_CODING_AGENT_DIR: project() });
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r)).toEqual({
+      auth: "read-only as auditor (Reads a module and reports problems, and never changes code) (You are an auditor. Read the code and report; do not edit anything.): auth looks fine",
+      billing: null,
+    });
+    expect(r.stderr).toContain(
+      "read-only agent changed files: src/billing.js; the patch is kept in patches/2.patch and not integrated",
+    );
+    expect(r.stderr.match(/the command driver does not enforce permissions/g)).toHaveLength(1);
+    expect(existsSync(join(dir, "src", "billing.js"))).toBe(false);
+    const billing = finished(dir, runIdOf(r)).find((a) => a.label === "audit billing");
+    expect(billing.status).toBe("failed");
+  });
+
+  test("A02 compat pi: agent definitions in the user's pi folder (~/.pi/agent/agents, or $PI_CODING_AGENT_DIR/agents)", async () => {
+    const dir = compatProject("pi", {}, true);
+    const user = project({ "agents/auditor.md": readFileSync(fixture("pi", "agents/auditor.md"), "utf8") });
+    const r = await runCompat(dir, "pi", "read-only-audit.js", [], { PI_CODING_AGENT_DIR: user });
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r).auth).toMatch(/^read-only as auditor \(Reads a module/);
   });
 });

@@ -27,15 +27,16 @@ export function compatProject(dialect: Dialect, copies: Record<string, string> =
   return git ? gitProject(files) : project(files);
 }
 
-/** `weft run <fixture> --command "<keyword agent> <answers.json>"` in `dir`, plus flags. */
+/** `weft run <fixture> --command "<keyword agent> <answers.json>"` in `dir`, plus flags and environment. */
 export function runCompat(
   dir: string,
   dialect: Dialect,
   script: string,
   flags: string[] = [],
+  env: Record<string, string> = {},
 ): Promise<Result> {
   const agent = `node "${resolve(here, "agent.mjs")}" "${fixture(dialect, "answers.json")}"`;
-  return weft(["run", fixture(dialect, script), "--command", agent, ...flags], dir);
+  return weft(["run", fixture(dialect, script), "--command", agent, ...flags], dir, env);
 }
 
 /** The script's result: `weft run` prints it as JSON on stdout. */

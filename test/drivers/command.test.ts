@@ -213,6 +213,22 @@ describe("command driver", () => {
       }
     });
 
+    test("D09 WEFT_PERMISSIONS tells the program read-only, edit or full, never an inherited value; the driver takes all three as told, not enforced", async () => {
+      process.env.WEFT_PERMISSIONS = "full";
+      try {
+        for (const level of ["read-only", "edit", "full"] as const) {
+          const r = await runProbe(makeTask({ permissions: level, env: { WEFT_PERMISSIONS: "leaked" } }));
+          expect(r.env.WEFT_PERMISSIONS).toBe(level);
+        }
+      } finally {
+        delete process.env.WEFT_PERMISSIONS;
+      }
+      expect(probe.capabilities).toMatchObject({
+        permissions: ["read-only", "edit", "full"],
+        advisoryPermissions: true,
+      });
+    });
+
     test("D09 the result is stdout as UTF-8 with trailing white space removed, leading kept", async () => {
       const { outcome } = await turn(sh(`printf '  ü a\\n b \\n\\n\\t \\r\\n'`), makeTask());
       expect(outcome).toMatchObject({ status: "completed", text: "  ü a\n b", exitCode: 0 });
