@@ -29,7 +29,7 @@ export const meta = {
       maxFiles: { type: "integer", minimum: 1, description: "at most this many files (default 200)" },
       readOnly: {
         type: "boolean",
-        description: "the scout runs read-only (default true; the command driver needs false)",
+        description: "the scout runs read-only (default true)",
       },
       allowDirty: { type: "boolean", description: "integrate into a working tree with uncommitted changes" },
       model: { type: "string" },

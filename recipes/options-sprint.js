@@ -28,7 +28,7 @@ export const meta = {
       criteria: { type: "string", description: "what the judge weighs (default: correctness, simplicity, cost of change)" },
       readOnly: {
         type: "boolean",
-        description: "every agent runs read-only (default true; the command driver needs false)",
+        description: "every agent runs read-only (default true)",
       },
       model: { type: "string" },
     },

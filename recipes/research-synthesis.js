@@ -24,7 +24,7 @@ export const meta = {
       maxClaims: { type: "integer", minimum: 1, description: "check at most this many claims (default 20)" },
       readOnly: {
         type: "boolean",
-        description: "every agent runs read-only (default true; the command driver needs false)",
+        description: "every agent runs read-only (default true)",
       },
       model: { type: "string" },
     },

@@ -29,7 +29,7 @@ export const meta = {
       minSeverity: { enum: ["high", "medium", "low"], description: "fix findings at least this severe (default low)" },
       readOnly: {
         type: "boolean",
-        description: "the reviewer runs read-only (default true; the command driver needs false)",
+        description: "the reviewer runs read-only (default true)",
       },
       allowDirty: {
         type: "boolean",

@@ -27,7 +27,7 @@ export const meta = {
       },
       readOnly: {
         type: "boolean",
-        description: "scout and verifier run read-only (default true; the command driver needs false)",
+        description: "scout and verifier run read-only (default true)",
       },
       allowDirty: { type: "boolean", description: "integrate into a working tree with uncommitted changes" },
       model: { type: "string" },

@@ -37,7 +37,7 @@ export const meta = {
       verify: { type: "string", description: "command that must pass in each section's worktree" },
       readOnly: {
         type: "boolean",
-        description: "the scout runs read-only (default true; the command driver needs false)",
+        description: "the scout runs read-only (default true)",
       },
       allowDirty: { type: "boolean", description: "integrate into a working tree with uncommitted changes" },
       model: { type: "string" },

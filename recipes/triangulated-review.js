@@ -27,7 +27,7 @@ export const meta = {
       },
       readOnly: {
         type: "boolean",
-        description: "reviewers run with permissions read-only (default true; the command driver needs false)",
+        description: "reviewers run with permissions read-only (default true)",
       },
       model: { type: "string", description: "model for every reviewer and the merge" },
     },

@@ -1,8 +1,8 @@
 /**
  * The bundled recipes (U03), each run by path with the command driver in a real git repository,
  * against test/fixtures/recipe-agent.mjs: a stand-in agent that works on the repository's files
- * by rule (see its header). Recipes that want read-only agents get `readOnly: false`, since the
- * command driver cannot enforce read-only and refuses it.
+ * by rule (see its header). The recipes' read-only agents run with their default, read-only: the
+ * command driver tells the program (WEFT_PERMISSIONS) rather than refusing it (D09).
  */
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -38,7 +38,6 @@ describe("bundled recipes", () => {
     const r = await runRecipe(dir, "triangulated-review", {
       target: "src/",
       lenses: ["correctness", "security", "performance"],
-      readOnly: false,
     });
     expect(r.code, r.stderr).toBe(0);
     // The injection was reported by two lenses and is one finding; sorted by severity.
@@ -75,13 +74,20 @@ describe("bundled recipes", () => {
     ]);
   });
 
-  test("U03 triangulated-review: reviewers run read-only by default, which the command driver refuses by name", async () => {
-    const dir = gitProject({ "a.js": "x\n" });
+  test("D09 U03 triangulated-review: reviewers run read-only by default, on the command driver too (told, not enforced, with one warning)", async () => {
+    const dir = gitProject({
+      "a.js": "export const t = 0 // BUG(correctness): a zero timeout never waits\n",
+    });
     const r = await runRecipe(dir, "triangulated-review", { lenses: ["correctness"] });
-    // The refusal is the reviewer's null; with no reviewer left there is nothing to merge.
     expect(r.code, r.stderr).toBe(0);
-    expect(r.out).toMatchObject({ findings: [], failedLenses: ["correctness"] });
-    expect(r.stderr).toMatch(/read-only/);
+    expect(r.out).toMatchObject({
+      findings: [{ file: "a.js", line: 1, issue: "a zero timeout never waits", lenses: ["correctness"] }],
+      failedLenses: [],
+    });
+    expect(r.stderr.match(/the command driver does not enforce permissions/g)).toHaveLength(1);
+    const n = finished(dir, r.id).find((x) => x.label === "review: correctness").n;
+    const record = JSON.parse(read(dir, join(".weft", "runs", r.id, "agents", `${n}.json`)));
+    expect(record.options.permissions).toBe("read-only");
   });
 
   test("U03 review-fix-verify: findings fixed one file per worktree, checked by verify, integrated; a fix that fails verify is not", async () => {
@@ -94,7 +100,6 @@ describe("bundled recipes", () => {
     const r = await runRecipe(dir, "review-fix-verify", {
       // The fixer's own file changed, and no WRONG is left in what it changed.
       verify: 'test -n "$(git diff --name-only)" && ! git diff --name-only | xargs grep -l WRONG',
-      readOnly: false,
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.out.findings).toHaveLength(3);
@@ -123,7 +128,6 @@ describe("bundled recipes", () => {
       task: "Rename greet to hello",
       verify: "! grep -rq greet src",
       writes: ["src/**"],
-      readOnly: false,
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.out.scout.files).toEqual(["src/greet.js", "src/main.js"]);
@@ -144,7 +148,6 @@ describe("bundled recipes", () => {
       task: "Rename greet to hello",
       // Each section's worktree still has the other sections' files: check only what it changed.
       verify: 'test -n "$(git diff --name-only)" && ! git diff --name-only | xargs grep -l greet',
-      readOnly: false,
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.out.sections.map((s: { name: string; paths: string[] }) => [s.name, s.paths])).toEqual([
@@ -170,7 +173,6 @@ describe("bundled recipes", () => {
         { name: "cli", paths: ["src/cli/x.js", "src/cli/**"] },
         { name: "narrow", paths: ["src/api/**"] },
       ],
-      readOnly: false,
     });
     expect(r.code, r.stderr).toBe(0);
     expect(finished(dir, r.id).map((x) => x.label)).toEqual(expect.not.arrayContaining(["split"]));
@@ -184,7 +186,6 @@ describe("bundled recipes", () => {
     const dir = gitProject({ "README.md": "docs\n" });
     const r = await runRecipe(dir, "research-synthesis", {
       questions: ["how does the cache expire", "is the myth true", "what is vague here"],
-      readOnly: false,
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.out.kept.map((c: { claim: string }) => c.claim)).toEqual([
@@ -207,7 +208,6 @@ describe("bundled recipes", () => {
     const r = await runRecipe(dir, "options-sprint", {
       problem: "Design the retry policy",
       angles: ["the most robust option", "the simplest thing that could work", "an unconventional option"],
-      readOnly: false,
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.out.options).toHaveLength(3);
@@ -227,7 +227,6 @@ describe("bundled recipes", () => {
     const r = await runRecipe(dir, "migration", {
       instructions: "Replace OLD_API with NEW_API",
       verify: "! grep -q OLD_API {file}",
-      readOnly: false,
     });
     expect(r.code, r.stderr).toBe(0);
     expect(r.out).toEqual({
