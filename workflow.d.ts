@@ -16,9 +16,11 @@ interface AgentOptions {
   model?: string;
   effort?: string;
   /**
-   * A named agent: .weft/agents/<name>.md, .claude/agents/<name>.md or .codex/agents/<name>.toml
-   * (model, effort, permissions, driver and instructions; explicit options win); without a
-   * definition, the backend's own named agent (claude, opencode).
+   * A named agent: .weft/agents/<name>.md, .claude/agents/<name>.md, .codex/agents/<name>.toml,
+   * .pi/agents/<name>.md or ~/.pi/agent/agents/<name>.md (model, effort, permissions, driver and
+   * instructions; explicit options win), then Claude Code's built-in types "general-purpose",
+   * "Explore" and "Plan" (read-only), on every backend; without a definition, the backend's own
+   * named agent (claude, opencode).
    */
   agentType?: string;
   /** Backend for this call. */
