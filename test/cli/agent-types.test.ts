@@ -68,13 +68,17 @@ describe("agent types (A02 agentType)", () => {
     expect(r.stdout).toContain("the command driver has no named agents");
   });
 
-  test("A02 a Claude Code agent whose tools cannot write asks for read-only, which the command driver refuses", async () => {
+  test("A02 D09 a Claude Code agent whose tools cannot write asks for read-only, which the command driver passes on as WEFT_PERMISSIONS", async () => {
     const dir = project({
       ...definitions,
-      "wf.js": `${meta()}try { await agent("x", { agentType: "looker" }) } catch (e) { return e.message }\n`,
+      "wf.js": `${meta()}return [await agent("env", { agentType: "looker" }), await agent("env", { agentType: "critic" })]\n`,
     });
     const r = await runScript(dir, "wf.js");
-    expect(r.stdout).toContain('"permissions": "read-only" is refused');
+    expect(r.code, r.stderr).toBe(0);
+    const [looker, critic] = (JSON.parse(r.stdout) as string[]).map((e) => JSON.parse(e));
+    expect(looker.WEFT_PERMISSIONS).toBe("read-only");
+    expect(critic.WEFT_PERMISSIONS).toBe("edit");
+    expect(r.stderr.match(/the command driver does not enforce permissions/g)).toHaveLength(1);
   });
 
   test("A02 a broken definition is an error naming the file", async () => {
