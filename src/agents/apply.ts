@@ -11,6 +11,7 @@
 import type { Driver } from "../drivers/types.js";
 import type { AgentOptions } from "../engine/options.js";
 import { PREAMBLE } from "../engine/preamble.js";
+import { BUILTIN_TYPES } from "./builtin.js";
 import { type AgentDefinition, AgentDefinitions, placesFor } from "./definitions.js";
 
 export interface TypedCall {
@@ -50,8 +51,10 @@ export class AgentTypes {
     if (!def) {
       const driver = opts.driver ? driverFor(opts.driver) : defaultDriver;
       if (driver.capabilities && !driver.capabilities.agentType) {
+        // Claude Code's names are case-sensitive, and so are weft's: point at the near miss.
+        const near = BUILTIN_TYPES.find((b) => b.toLowerCase() === name.toLowerCase());
         throw new TypeRefused(
-          `agent() option "agentType": no definition of agent type "${name}" (weft looked for ${placesFor(name, this.env).join(", ")}) and the ${driver.name} driver has no named agents of its own`,
+          `agent() option "agentType": no definition of agent type "${name}" (weft looked for ${placesFor(name, this.env).join(", ")}) and the ${driver.name} driver has no named agents of its own${near ? `; did you mean Claude Code's built-in "${near}"?` : ""}`,
         );
       }
       return { opts, driver, keyAgentType: name };

@@ -170,6 +170,21 @@ describe("A02 Claude Code's built-in types", () => {
     expect(defs.find("explore")).toBeUndefined();
   });
 
+  test("A02 a built-in name in the wrong case is refused on a driver without named agents, pointing at the right one", () => {
+    const types = new AgentTypes(tree({}), noUser());
+    const d = fakeDriver("command");
+    expect(() =>
+      types.apply(
+        { agentType: "explore" },
+        d,
+        () => d,
+        () => {},
+      ),
+    ).toThrow(
+      /no definition of agent type "explore" .* no named agents of its own; did you mean Claude Code's built-in "Explore"\?/,
+    );
+  });
+
   test("A02 a user definition of the same name wins over weft's", () => {
     const dir = tree({
       ".claude/agents/Explore.md": "---\nname: Explore\ndescription: mine\n---\nMy explorer.\n",
