@@ -49,6 +49,10 @@ function settingOptions(cmd: Command): Command {
       "--integrate",
       "apply finished worktree agents' patches to the working tree when the run completes",
     )
+    .option(
+      "--otel <endpoint>",
+      'export the run as an OpenTelemetry trace to this OTLP/HTTP endpoint ("off": none; default OTEL_EXPORTER_OTLP_ENDPOINT)',
+    )
     .option("--json", "print one JSON event per line on stdout");
 }
 
