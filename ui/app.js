@@ -7,6 +7,9 @@ const TOKEN = document.querySelector('meta[name="weft-token"]')?.content ?? "";
 if (location.search.includes("token=")) history.replaceState(null, "", location.pathname + location.hash);
 
 const app = document.getElementById("app");
+// Native replaceChildren would print a skipped (null) part as the text "null".
+const show = (...parts) =>
+  app.replaceChildren(...parts.flat().filter((p) => p !== null && p !== undefined && p !== false));
 const conn = document.getElementById("conn");
 const teardown = [];
 
@@ -148,7 +151,7 @@ function runsPage() {
   };
   filter.addEventListener("change", render);
   search.addEventListener("input", render);
-  app.replaceChildren(h("h1", { text: "Runs" }), h("div", { class: "toolbar" }, filter, search), table);
+  show(h("h1", { text: "Runs" }), h("div", { class: "toolbar" }, filter, search), table);
   stream("/api/runs/stream", {
     runs: (ev) => {
       runs = JSON.parse(ev.data);
@@ -310,7 +313,7 @@ function runPage(runId) {
   const sizer = h("div", { class: "sizer" });
   list.append(sizer);
   const extras = h("div", { id: "extras" });
-  app.replaceChildren(
+  show(
     h("h1", { text: runId }),
     header,
     gatesEl,
@@ -336,30 +339,74 @@ function runPage(runId) {
       for (const a of agents) rows.push({ agent: a });
     }
   };
+  // Rows are made once per agent (or phase) and updated in place: a link or a button under the
+  // pointer is never replaced while the run goes on, and a frame touches only visible rows.
+  const rowEls = new Map();
+  const set = (el, prop, value) => {
+    if (el[prop] !== value) el[prop] = value;
+  };
+  const phaseRow = (key) => {
+    const title = h("span");
+    const counts = h("span", { class: "muted" });
+    const el = h("div", { class: "row phase" }, title, counts);
+    return { el, title, counts };
+  };
+  const agentRow = (a) => {
+    const state = h("span", { class: "state" });
+    const link = h("a", { href: `#/run/${encodeURIComponent(runId)}/agent/${a.n}`, text: `#${a.n}` });
+    const label = h("span");
+    const modelEl = h("span", { class: "muted" });
+    const tokens = h("span");
+    const time = h("span", { class: "muted" });
+    const activity = h("span", { class: "muted" });
+    const bar = h("span");
+    const stop = h("button", {
+      class: "danger",
+      onclick: () => act(runId, { action: "stop-agent", agent: a.n }, controlsBox),
+      text: "stop",
+    });
+    const el = h(
+      "div",
+      { class: "row agent", "data-agent": a.n },
+      state,
+      link,
+      label,
+      modelEl,
+      tokens,
+      time,
+      activity,
+      h("div", { class: "bar", title: "timeline" }, bar),
+      h("span", {}, stop),
+    );
+    return { el, state, label, modelEl, tokens, time, activity, bar, stop };
+  };
   const renderRows = () => {
-    sizer.style.height = `${rows.length * ROW}px`;
+    set(sizer.style, "height", `${rows.length * ROW}px`);
     const top = list.scrollTop;
     const first = Math.max(0, Math.floor(top / ROW) - 10);
     const last = Math.min(rows.length, Math.ceil((top + list.clientHeight) / ROW) + 10);
     const t0 = model.t0 ?? Date.now();
     const span = Math.max(1, (model.finished ? model.t1 : Date.now()) - t0);
-    const els = [];
+    const shown = new Set();
     for (let i = first; i < last; i++) {
       const r = rows[i];
-      const style = `top:${i * ROW}px`;
+      const key = r.phase ? `p:${r.phase.title}` : `a:${r.agent.n}`;
+      shown.add(key);
+      let x = rowEls.get(key);
+      if (!x) {
+        x = r.phase ? phaseRow(key) : agentRow(r.agent);
+        rowEls.set(key, x);
+      }
+      set(x.el.style, "top", `${i * ROW}px`);
+      if (!x.el.isConnected) sizer.append(x.el);
       if (r.phase) {
-        els.push(
-          h(
-            "div",
-            { class: "row phase", style },
-            h("span", { text: r.phase.title || "(no phase)" }),
-            h("span", {
-              class: "muted",
-              text: Object.entries(r.counts)
-                .map(([k, n]) => `${k} ${n}`)
-                .join(" · "),
-            }),
-          ),
+        set(x.title, "textContent", r.phase.title || "(no phase)");
+        set(
+          x.counts,
+          "textContent",
+          Object.entries(r.counts)
+            .map(([k, n]) => `${k} ${n}`)
+            .join(" · "),
         );
         continue;
       }
@@ -367,39 +414,28 @@ function runPage(runId) {
       const end = a.end ?? Date.now();
       const left = (((a.start ?? end) - t0) / span) * 100;
       const width = Math.max(0.3, ((end - (a.start ?? end)) / span) * 100);
-      els.push(
-        h(
-          "div",
-          { class: "row agent", style, "data-agent": a.n },
-          stateEl(a.state),
-          h("a", { href: `#/run/${encodeURIComponent(runId)}/agent/${a.n}`, text: `#${a.n}` }),
-          h("span", { text: a.label ?? a.prompt ?? "" }),
-          h("span", { class: "muted", text: a.model ?? "" }),
-          h("span", { text: fmtTokens(a.tokens ?? 0) }),
-          h("span", {
-            class: "muted",
-            text: fmtMs((a.end ?? (a.state === "running" ? Date.now() : a.start)) - (a.start ?? 0)),
-          }),
-          h("span", { class: "muted", text: a.error ?? a.activity ?? "" }),
-          h(
-            "div",
-            { class: "bar", title: "timeline" },
-            h("span", {
-              class: `s-${a.state}`,
-              style: `left:${left.toFixed(2)}%;width:${width.toFixed(2)}%`,
-            }),
-          ),
-          a.state === "running"
-            ? h("button", {
-                class: "danger",
-                onclick: () => act(runId, { action: "stop-agent", agent: a.n }, controlsBox),
-                text: "stop",
-              })
-            : h("span"),
-        ),
+      set(x.state, "className", `state s-${a.state}`);
+      set(x.state, "textContent", a.state);
+      set(x.label, "textContent", a.label ?? a.prompt ?? "");
+      set(x.modelEl, "textContent", a.model ?? "");
+      set(x.tokens, "textContent", fmtTokens(a.tokens ?? 0));
+      set(
+        x.time,
+        "textContent",
+        fmtMs((a.end ?? (a.state === "running" ? Date.now() : a.start)) - (a.start ?? 0)),
       );
+      set(x.activity, "textContent", a.error ?? a.activity ?? "");
+      set(x.bar, "className", `s-${a.state}`);
+      set(x.bar.style, "left", `${left.toFixed(2)}%`);
+      set(x.bar.style, "width", `${width.toFixed(2)}%`);
+      set(x.stop.style, "visibility", a.state === "running" ? "visible" : "hidden");
     }
-    sizer.replaceChildren(...els);
+    for (const [key, x] of rowEls) {
+      if (shown.has(key)) continue;
+      x.el.remove();
+      // Off screen: forget it, so a 10,000-agent run keeps only what is visible.
+      rowEls.delete(key);
+    }
   };
   list.addEventListener("scroll", () => requestAnimationFrame(renderRows));
   stateFilter.addEventListener("change", () => {
@@ -552,12 +588,12 @@ function runPage(runId) {
 
 // ---------------------------------------------------------------- agent view
 async function agentPage(runId, n) {
-  app.replaceChildren(h("p", { class: "muted", text: "loading…" }));
+  show(h("p", { class: "muted", text: "loading…" }));
   let d;
   try {
     d = await api(`/api/runs/${encodeURIComponent(runId)}/agents/${n}`);
   } catch (e) {
-    app.replaceChildren(h("p", { class: "s-failed", text: e.message }));
+    show(h("p", { class: "s-failed", text: e.message }));
     return;
   }
   const r = d.record;
@@ -583,7 +619,7 @@ async function agentPage(runId, n) {
   const rest = Object.fromEntries(Object.entries(r).filter(([k]) => !known.has(k)));
   const resultText =
     r.result === undefined ? "" : typeof r.result === "string" ? r.result : JSON.stringify(r.result, null, 2);
-  app.replaceChildren(
+  show(
     h("p", {}, h("a", { href: `#/run/${encodeURIComponent(runId)}`, text: `← ${runId}` })),
     h("h1", { text: `#${r.n} ${r.label ?? ""}` }),
     h(
@@ -671,6 +707,13 @@ function turnEl(t) {
       }),
       h("pre", { text: t.output ?? "" }),
     );
+  if (t.type === "stderr")
+    return h(
+      "div",
+      { class: "turn stderr" },
+      h("div", { class: "who", text: "stderr" }),
+      h("pre", { text: t.text }),
+    );
   if (t.type === "error")
     return h(
       "div",
@@ -730,7 +773,7 @@ async function comparePage(params) {
     if (eb.value) q.set("eb", eb.value.trim());
     location.hash = `#/compare?${q}`;
   };
-  app.replaceChildren(
+  show(
     h("h1", { text: "Compare two runs" }),
     h("p", {
       class: "muted",

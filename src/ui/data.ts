@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { type RunStatusView, runStatuses, statusOf } from "../control/status.js";
 import type { Driver, DriverEvent } from "../drivers/types.js";
 import type { RunSummary } from "../report/events.js";
-import { transcriptEvents } from "./transcript.js";
+import { type Turn, transcriptEvents } from "./transcript.js";
 
 /** Run ids as weft makes them (R01): no separators, no leading dot, so never a path of their own. */
 const RUN_ID = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,200}$/;
@@ -80,7 +80,7 @@ export interface AgentRecord {
 export interface AgentDetail {
   record: AgentRecord;
   /** The transcript as turns: text, tool calls and their results (the backend's own events, normalised). */
-  turns: DriverEvent[];
+  turns: Turn[];
   /** True when the transcript had more than the page is sent. */
   turnsTruncated: boolean;
   /** A worktree agent's patch, as a unified diff. */

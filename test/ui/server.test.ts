@@ -2,34 +2,13 @@
  * U08: who may talk to `weft ui`, and what it answers, over plain HTTP against the real CLI. The
  * page itself is tested in Chromium (dashboard.test.ts).
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { request } from "node:http";
 import { afterEach, describe, expect, test } from "vitest";
-import { cleanEnv, meta, project, runIdOf, runScript, until, WEFT_BIN } from "../helpers/cli.js";
+import { cleanEnv, meta, project, runIdOf, runScript, WEFT_BIN } from "../helpers/cli.js";
+import { startUiProcess, stopUis } from "../helpers/ui.js";
 
-const servers: ChildProcess[] = [];
-afterEach(() => {
-  for (const s of servers.splice(0)) s.kill("SIGTERM");
-});
-
-export async function startUiProcess(
-  dir: string,
-  args: string[] = [],
-): Promise<{ url: string; port: number; token: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [WEFT_BIN, "ui", ...args], {
-    cwd: dir,
-    env: cleanEnv(dir),
-    stdio: "pipe",
-  });
-  servers.push(child);
-  let out = "";
-  child.stdout?.on("data", (d) => {
-    out += d;
-  });
-  const url = await until(() => /^(http:\/\/\S+)$/m.exec(out)?.[1]);
-  const u = new URL(url);
-  return { url, port: Number(u.port), token: u.searchParams.get("token")!, child };
-}
+afterEach(stopUis);
 
 interface Reply {
   status: number;
