@@ -38,6 +38,7 @@ export type { Reporter, RunEvent, RunStatus, RunSummary } from "./report/events.
 export { JsonReporter } from "./report/json.js";
 export { PlainReporter } from "./report/plain.js";
 export { ScriptError } from "./script/errors.js";
+export { startUi, type UiOptions, type UiServer } from "./ui/server.js";
 export {
   findWorkflow,
   listWorkflows,

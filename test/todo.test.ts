@@ -1,7 +1,6 @@
 /** Spec behaviours this version does not have yet (README "Status"). */
 import { test } from "vitest";
 
-test.todo("U08 weft ui dashboard");
 test.todo("X01 weft worker and --queue on Redis");
 test.todo("X02 workers run tasks in their own checkout");
 test.todo("R03 a cached call runs again when a writer recorded before it runs again; resume: prefix");

@@ -32,6 +32,7 @@ import {
 } from "../store/files.js";
 import { JournalDamageError, JournalWriter, readJournal } from "../store/journal.js";
 import { acquireLock, type RunLock } from "../store/lock.js";
+import { traceTarget } from "../trace/endpoint.js";
 import { isCopyIn, nestedLoader, scriptDirOf } from "../workflows/nested.js";
 import { Workspace } from "../workspace/workspace.js";
 import { argsToJson } from "./args-json.js";
@@ -241,7 +242,18 @@ async function launch(
     for (const r of o.seed ?? []) journal.write(r);
     // U01: every run keeps its event stream in events.jsonl, for `weft logs` and `weft attach`.
     log = eventLog(o.runDir);
-    const reporter = teeReporter(o.reporter ?? { event() {} }, log);
+    // U11: the OpenTelemetry SDK is loaded only when this execution exports a trace.
+    const target = traceTarget(p.resolved.settings.otel, p.env);
+    const tracing = target
+      ? (await import("../trace/otel.js")).createRunTracing({ target, env: p.env })
+      : undefined;
+    const user = o.reporter ?? { event() {} };
+    const reporter = teeReporter(user, tracing ? teeReporter(log, tracing) : log);
+    // Before the reporters close: a failed export is told as a warning, never fails the run.
+    const flushTrace = async () => {
+      const warning = await tracing?.flush();
+      if (warning) user.event({ type: "warning", message: `tracing: ${warning}` });
+    };
     for (const w of [...p.resolved.warnings, ...(o.argsWarnings ?? [])]) {
       reporter.event({ type: "warning", message: w });
     }
@@ -266,6 +278,7 @@ async function launch(
       forkedFrom: o.forkedFrom,
       holdsLock: () => o.lock.holds(),
       env: p.env,
+      trace: tracing,
       autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
       // A11: a plain resume runs the script's copy, and replays the nested workflows' copies too.
       nested: nestedLoader({
@@ -301,6 +314,7 @@ async function launch(
       if (run.lockLostMessage !== undefined) {
         // R05: the run is another process's now; nothing of this one's may land in its directory.
         artifacts.stop();
+        await flushTrace();
         await reporter.close?.();
         return { ...toResult(summary), lockLost: run.lockLostMessage };
       }
@@ -310,6 +324,7 @@ async function launch(
           reporter.event({ type: "warning", message: `cannot write the run's artifacts: ${e.message}` }),
         );
       await o.lock.release().catch(() => {});
+      await flushTrace();
       await reporter.close?.();
       return toResult(summary);
     });

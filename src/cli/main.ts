@@ -19,6 +19,7 @@ import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
 import { guardOutputStreams } from "./output.js";
 import type { PlanFlags } from "./plan-command.js";
 import { driveRun, parseArgsFlag, type RunFlags, settingsFromFlags } from "./run-command.js";
+import { type UiFlags, uiCommand } from "./ui-command.js";
 import { listWorkflowsCommand, saveCommand } from "./workflow-commands.js";
 
 const DETACH_HELP =
@@ -48,6 +49,10 @@ function settingOptions(cmd: Command): Command {
     .option(
       "--integrate",
       "apply finished worktree agents' patches to the working tree when the run completes",
+    )
+    .option(
+      "--otel <endpoint>",
+      'export the run as an OpenTelemetry trace to this OTLP/HTTP endpoint ("off": none; default OTEL_EXPORTER_OTLP_ENDPOINT)',
     )
     .option("--json", "print one JSON event per line on stdout");
 }
@@ -120,8 +125,13 @@ async function main(argv: string[]): Promise<number> {
         "--rerun <agent>",
         "run this agent again (number or label; repeatable); reuse every other finished agent",
         collectRepeated,
-      ),
-  ).action(async (runId: string, flags: ForkFlags) => {
+      )
+      .option("--detach", DETACH_HELP),
+  ).action(async (runId: string, flags: ForkFlags & { detach?: boolean }) => {
+    if (flags.detach) {
+      code = await startDetached(detachedArgs());
+      return;
+    }
     code = await forkCommand(runId, flags);
   });
 
@@ -286,6 +296,16 @@ async function main(argv: string[]): Promise<number> {
     )
     .action(async () => {
       code = await (await import("./mcp-command.js")).mcpCommand();
+    });
+
+  program
+    .command("ui")
+    .description("serve a dashboard of this project's runs on 127.0.0.1 (prints its URL with a token)")
+    .option("--port <n>", "port to listen on (default: a free one)")
+    .option("--host <host>", "address to listen on (default 127.0.0.1)")
+    .option("--open", "open the dashboard in a browser")
+    .action(async (flags: UiFlags) => {
+      code = await uiCommand(flags);
     });
 
   program

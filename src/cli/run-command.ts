@@ -25,6 +25,7 @@ export interface RunFlags {
   retries?: string;
   scriptTimeMs?: string;
   idleTimeoutMs?: string;
+  otel?: string;
   json?: boolean;
   resume?: string;
   integrate?: boolean;
@@ -43,6 +44,7 @@ const SETTING_FLAGS: SettingKey[] = [
   "scriptTimeMs",
   "idleTimeoutMs",
   "integrate",
+  "otel",
 ];
 
 export function settingsFromFlags(flags: RunFlags): Partial<Settings> {

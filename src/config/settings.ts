@@ -34,6 +34,8 @@ export interface Settings {
   drivers: Record<string, CliDriverConfig>;
   /** USD per million tokens by model, over the built-in table (C06, D07). */
   prices: PriceTable;
+  /** U11: OTLP/HTTP endpoint for the run's trace ("off" for none); else OTEL_EXPORTER_OTLP_ENDPOINT. */
+  otel?: string;
 }
 
 export type SettingKey = keyof Settings;
@@ -58,6 +60,7 @@ const KINDS: Record<SettingKey, Kind> = {
   integrate: "bool",
   drivers: "drivers",
   prices: "prices",
+  otel: "string",
 };
 /** Settings whose value is an object: layers merge by key, the higher layer's entry winning. */
 const OBJECT_KINDS: ReadonlySet<Kind> = new Set(["drivers", "prices"]);

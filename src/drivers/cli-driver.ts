@@ -104,6 +104,31 @@ export abstract class CliDriver implements Driver {
   ): void;
 
   /**
+   * A transcript this driver wrote, read back as normalised events (U08: the dashboard shows an
+   * agent's turns, not the backend's raw JSON). Lines that are not events are skipped.
+   */
+  eventsOf(transcript: string): DriverEvent[] {
+    const out: DriverEvent[] = [];
+    const state = new StreamState();
+    for (const line of transcript.split("\n")) {
+      if (!line.trim()) continue;
+      let ev: unknown;
+      try {
+        ev = JSON.parse(line);
+      } catch {
+        continue;
+      }
+      if (!ev || typeof ev !== "object" || Array.isArray(ev)) continue;
+      try {
+        this.read(ev as Record<string, unknown>, state, (e) => out.push(e));
+      } catch {
+        // One odd event does not hide the rest.
+      }
+    }
+    return out;
+  }
+
+  /**
    * After the stream: a last chance to fix up the state (e.g. read an output file, or read an
    * HTTP status that a CLI reports only as its exit code).
    */

@@ -5,6 +5,7 @@
  */
 import { costOf, type ModelPrice } from "../drivers/prices.js";
 import type { AgentTask, Driver, DriverEvent, Usage } from "../drivers/types.js";
+import type { AgentTrace } from "../trace/agent-trace.js";
 import type { VerifyResult } from "../workspace/verify.js";
 import { type Activity, ActivityThrottle, activityOf } from "./activity.js";
 import { extractJsonObject } from "./extract-json.js";
@@ -61,6 +62,8 @@ export interface RunnerContext {
   onActivity?(job: AgentJob, attempt: number, activity: Activity): void;
   /** The price of a model on a driver, for usage the backend reported without a cost (C06, D07). */
   priceOf?(model: string | undefined, driver: string): ModelPrice | undefined;
+  /** U11: the run's trace, when it exports one (TRACEPARENT for the agent, tool calls as events). */
+  trace?: AgentTrace;
 }
 
 export const zeroUsage = (): Usage => ({ input: 0, output: 0, cached: 0, reasoning: 0 });
@@ -123,6 +126,7 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
       timeoutMs: job.opts.timeoutMs,
       idleTimeoutMs: ctx.idleTimeoutMs,
       command: job.opts.command,
+      env: ctx.trace?.envFor(job.n, attempt),
     };
     let outcome: Awaited<ReturnType<Driver["run"]>>;
     const at = attempt;
@@ -132,6 +136,7 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
         signal: signal,
         onEvent: (e) => {
           ctx.onDriverEvent(job, at, e);
+          if (e.type === "tool_call") ctx.trace?.toolCall(job.n, at, e.name);
           if (!activity) return;
           const text = activityOf(e);
           if (text !== undefined) activity.push({ text });

@@ -27,6 +27,7 @@ import type { LoadedScript } from "../script/load.js";
 import { AgentFiles } from "../store/agent-files.js";
 import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
 import type { JournalWriter } from "../store/journal.js";
+import type { AgentTrace } from "../trace/agent-trace.js";
 import { runVerify } from "../workspace/verify.js";
 import type { ChangedFile, PatchInfo, Workspace, Worktree } from "../workspace/workspace.js";
 import { promptStart } from "./activity.js";
@@ -77,6 +78,8 @@ export interface RunInit {
   holdsLock?: () => boolean;
   /** The environment weft was started with (where user-level agent definitions live, A02). */
   env?: NodeJS.ProcessEnv;
+  /** U11: the execution's trace, when one is exported. */
+  trace?: AgentTrace;
 }
 
 const LARGE_RUN = 25;
@@ -158,6 +161,7 @@ export class Run {
       idleTimeoutMs: init.settings.idleTimeoutMs,
       verifyRepairs: init.settings.verifyRepairs,
       priceOf: pricing(init.settings),
+      trace: init.trace,
       verify: (job, signal) =>
         runVerify(job.verify!, job.cwd!, {
           timeoutMs: init.settings.verifyTimeoutMs,
