@@ -125,6 +125,9 @@ const wt = JSON.parse(
   execFileSync(process.execPath, [join(here, "worktrees.mjs")], { encoding: "utf8" }).trim(),
 );
 
+// The dashboard (U08): a fresh process with Chromium; skipped where there is none.
+const ui = JSON.parse(execFileSync(process.execPath, [join(here, "ui.mjs")], { encoding: "utf8" }).trim());
+
 // The live tree (U02): a fresh process of its own, as each scenario.
 const tree = JSON.parse(
   execFileSync(process.execPath, [join(here, "reporter.mjs"), project()], { encoding: "utf8" }).trim(),
@@ -173,5 +176,10 @@ console.log(
 const pct = (ms) => `${fmt((ms / tree.treeMs) * 100, 1)}% of one core`;
 console.log(
   `\ntree reporter: ${tree.agents.toLocaleString("en-US")} zero-latency agents with the live tree on a fake 120x40 terminal in ${fmt(tree.treeMs, 0)} ms (${fmt(tree.plainMs, 0)} ms with no reporter): ${tree.frames} frames, ${fmt(tree.frames / (tree.treeMs / 1000), 1)} redraws/s (limit 10), ink rendering ${fmt(tree.renderMs, 0)} ms, ${tree.bytes.toLocaleString("en-US")} bytes written; CPU in the reporter ${fmt(tree.reporterCpuMs, 0)} ms = ${pct(tree.reporterCpuMs)} (target under 10%); the run's CPU with the tree minus without: ${pct(tree.treeCpuMs - tree.plainCpuMs)}; loading ink (once per process) ${fmt(tree.importMs, 0)} ms`,
+);
+console.log(
+  ui.skipped
+    ? `\ndashboard: skipped (${ui.skipped})`
+    : `\ndashboard (weft ui, Chromium): a finished 10,000-agent run's page shows its first screen in ${fmt(ui.firstScreenMs, 0)} ms (median of 3, best ${fmt(ui.firstScreenBestMs, 0)} ms; target under 1 s); while a 1,000-agent run streams to one open page the server (and the browser driver in its process) uses ${fmt(ui.serverCpuMs, 0)} ms of processor time in ${fmt(ui.streamWallMs, 0)} ms = ${fmt(ui.serverCpuPct, 1)}% of one core (target under 10%)`,
 );
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
