@@ -10,4 +10,3 @@ test.todo("C01 stallMs per call; a stalled agent restarts up to 5 times, then ag
 test.todo(
   "D09 the command driver takes read-only and full as WEFT_PERMISSIONS; a read-only worktree agent with a diff fails",
 );
-test.todo("A10 budget counts generated tokens (output + reasoning) only");

@@ -861,7 +861,8 @@ export class Run {
       const slot = this.live.get(job.n);
       if (!slot) return;
       const u = e.usage;
-      const tokens = (u.input ?? 0) + (u.output ?? 0) + (u.reasoning ?? 0);
+      // A10: the budget counts generated tokens, as Claude Code's does; input is priced (C06).
+      const tokens = (u.output ?? 0) + (u.reasoning ?? 0);
       const costUsd = u.costUsd ?? 0;
       slot.reported ??= { tokens: 0, costUsd: 0 };
       slot.reported.tokens += tokens;
@@ -889,7 +890,9 @@ export class Run {
     t.output += u.output;
     t.cached += u.cached;
     t.reasoning += u.reasoning;
-    this.spent.tokens += u.input + u.output + u.reasoning;
+    // A10: generated tokens (output + reasoning); input and cached ones are in the summary and
+    // in the cost, which --max-cost limits.
+    this.spent.tokens += u.output + u.reasoning;
     if (u.costUsd) {
       this.spent.costUsd += u.costUsd;
       this.summary.costUsd += u.costUsd;

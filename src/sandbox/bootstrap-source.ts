@@ -609,6 +609,9 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
           return null;
         }
         if (prev === undefined) prev = null;
+        // A05, as Claude Code: an item whose value became null (a stage returned null, or its
+        // agent failed or was stopped) skips its later stages, which would start agents on nothing.
+        if (prev === null) return null;
       }
       return prev;
     });

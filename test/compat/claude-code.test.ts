@@ -102,12 +102,12 @@ describe("Claude Code scripts run unchanged", () => {
     expect(out.byPriority).toEqual({ p1: ["login fails on Safari [auth]"], p2: ["typo in README [docs]"] });
     expect(out.untriaged).toEqual(["crash on empty config"]);
     expect(out.rambling).toMatch(
-      /did not match the schema after 3 repairs: the answer holds no parseable JSON/,
+      /did not match the schema after 4 repairs: the answer holds no parseable JSON/,
     );
     expect(out.impossible).toMatch(/schema can never be satisfied: \(root\) requires "priority"/);
     // The repairs told the agent what was wrong; the impossible schema started nothing.
     expect(r.stderr).toContain(
-      'repair #3 triage:crash on empty config: /priority: must be one of ["p0","p1","p2"]',
+      'repair #4 triage:crash on empty config: /priority: must be one of ["p0","p1","p2"]',
     );
     expect(finished(dir, runIdOf(r))).toHaveLength(4);
   });

@@ -74,7 +74,7 @@ test("U02 the tree draws frames in place, prints other writes above it, and leav
   await until(() => text().includes("▸ Scan"), "the first frame");
   const live = text();
   expect(live).toContain("running  demo demo-abc123  agents 10/30 · 20 running  1.2k tokens");
-  expect(live).toContain("budget  tokens 1.2k of 5.0k · agents 30 of 1000");
+  expect(live).toContain("budget  generated 200 of 5.0k · agents 30 of 1000");
   expect(live).toContain("▸ Scan  20 running · 10 done  (30 agents)");
   expect(live).toMatch(/\+ 21 more \(11 running\)/);
   // Another write to the stream (driveRun's Ctrl-C message) goes above the frame, which is drawn again.
