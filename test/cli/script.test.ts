@@ -70,7 +70,7 @@ describe("script format", () => {
       expect(r.stderr).toContain(`${where}: ForbiddenSyntax`);
     }
     const { r } = await run(
-      "return [typeof require, typeof module, typeof setTimeout, typeof fetch, typeof Buffer, typeof globalThis.process.exit, process.cwd() === cwd]\n",
+      "return [typeof require, typeof module, typeof setInterval, typeof setImmediate, typeof queueMicrotask, typeof fetch, typeof Buffer, typeof globalThis.process.exit, process.cwd() === cwd, typeof setTimeout, typeof clearTimeout]\n",
     );
     expect(JSON.parse(r.stdout)).toEqual([
       "undefined",
@@ -79,7 +79,13 @@ describe("script format", () => {
       "undefined",
       "undefined",
       "undefined",
+      "undefined",
+      "undefined",
+      "undefined",
       true,
+      // S06: the one timer Claude Code scripts wait with.
+      "function",
+      "function",
     ]);
   });
 
