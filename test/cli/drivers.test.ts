@@ -64,7 +64,7 @@ return [stalled, await agent("sleep:5000 x", { timeoutMs: 300 })]\n`,
     const dir = project({
       // "stall-until:3" is silent on its first two starts and answers on the third.
       "wf.js": `${meta()}const t0 = await agent("hang", { stallMs: 200, retries: 0 }).catch((e) => e.message)
-return [t0, await agent("stall-until:3 x", { stallMs: 300 })]\n`,
+return [t0, await agent("stall-until:3 x", { stallMs: 1500 })]\n`,
     });
     // The setting would take ten minutes; the call's stallMs decides.
     const r = await runScript(dir, "wf.js", ["--idle-timeout-ms", "600000"]);
