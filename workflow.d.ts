@@ -108,7 +108,11 @@ declare function phase(title: string, opts?: { budget?: number }): void;
  * The run's end clears it. On a resume, while every agent so far came from the journal, it fires
  * at once (the earlier execution waited already).
  */
-declare function setTimeout<A extends unknown[]>(callback: (...args: A) => void, ms?: number, ...args: A): number;
+declare function setTimeout<A extends unknown[]>(
+  callback: (...args: A) => void,
+  ms?: number,
+  ...args: A
+): number;
 declare function clearTimeout(handle: number | undefined): void;
 declare function log(...parts: unknown[]): void;
 /** The run's input (--args), verbatim JSON; undefined when none was given. */

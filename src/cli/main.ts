@@ -38,7 +38,10 @@ function settingOptions(cmd: Command): Command {
     .option("--max-cost <usd>", "cost limit in US dollars (the same as --max-cost-usd)")
     .option("--max-cost-usd <usd>", "cost limit in US dollars")
     .option("--max-list-items <n>", "largest list for parallel/pipeline (default 4096)")
-    .option("--repairs <n>", "schema repairs per agent after the first answer (default 4, so 5 attempts; MAX_STRUCTURED_OUTPUT_RETRIES sets attempts)")
+    .option(
+      "--repairs <n>",
+      "schema repairs per agent after the first answer (default 4, so 5 attempts; MAX_STRUCTURED_OUTPUT_RETRIES sets attempts)",
+    )
     .option("--retries <n>", "retries of a failed agent (command driver default 0)")
     .option(
       "--script-time-ms <ms>",

@@ -168,7 +168,12 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
         ctx.onRetry(job, attempt, `stalled: ${error}`);
         continue;
       }
-      return { status: "failed", stalled: true, error: `agent stalled on all ${stalls} attempts (${error})`, ...end };
+      return {
+        status: "failed",
+        stalled: true,
+        error: `agent stalled on all ${stalls} attempts (${error})`,
+        ...end,
+      };
     }
     if (outcome.status === "failed") {
       const error = outcome.error || "the agent failed";

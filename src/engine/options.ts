@@ -50,7 +50,9 @@ function translate(raw: Record<string, unknown>, warnings: string[]): Record<str
       }
       out.permissions = "read-only";
     } else if (ro === false && out.permissions === "read-only") {
-      throw new OptionsError('agent() options "readOnly": false and "permissions": "read-only" contradict each other');
+      throw new OptionsError(
+        'agent() options "readOnly": false and "permissions": "read-only" contradict each other',
+      );
     }
   }
   // The Pi ports' "not set": no hard timeout, no isolation.

@@ -111,7 +111,10 @@ function send(kind: unknown, payload: unknown, opts?: unknown, id?: unknown): vo
       schedule();
       return;
     }
-    if ((kind === "call" || kind === "op" || kind === "timer") && (typeof opts !== "string" || typeof id !== "number"))
+    if (
+      (kind === "call" || kind === "op" || kind === "timer") &&
+      (typeof opts !== "string" || typeof id !== "number")
+    )
       return;
     switch (kind) {
       case "call":

@@ -209,7 +209,10 @@ return out\n`,
     expect(events).not.toMatch(/option \\"(readOnly|timeoutMs|isolation)\\" is unknown/);
     // R03: readOnly: true keys like permissions: "read-only".
     const same = await runWorkflow({
-      script: { source: `${meta("opts")}return await agent("ro", { permissions: "read-only" })\n`, path: "inline.js" },
+      script: {
+        source: `${meta("opts")}return await agent("ro", { permissions: "read-only" })\n`,
+        path: "inline.js",
+      },
       cwd: dir,
       driver,
     });
@@ -273,7 +276,9 @@ return { cheap, other, fresh, bad }\n`,
     });
     const r = res.result as { cheap: string[]; other: string; fresh: string; bad: string };
     expect(r.cheap.slice(0, 2)).toEqual(["echo c0", "echo c1"]);
-    expect(r.cheap[2]).toMatch(/^LimitError: phase "Cheap" token budget reached: 6 of 6 generated tokens spent/);
+    expect(r.cheap[2]).toMatch(
+      /^LimitError: phase "Cheap" token budget reached: 6 of 6 generated tokens spent/,
+    );
     expect(r.cheap[3]).toMatch(/^LimitError/);
     expect(r.other).toBe("echo o");
     // Declared again, the phase gets a fresh allowance.

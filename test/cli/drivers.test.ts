@@ -49,12 +49,17 @@ return [stalled, await agent("sleep:5000 x", { timeoutMs: 300 })]\n`,
     const r = await runScript(dir, "wf.js", ["--idle-timeout-ms", "300"]);
     expect(r.code).toBe(0);
     const [stalled, timedOut] = JSON.parse(r.stdout);
-    expect(stalled).toMatch(/^StallError: agent stalled on all 6 attempts \(no output for 300 ms \(stallMs, setting idleTimeoutMs\)\)/);
+    expect(stalled).toMatch(
+      /^StallError: agent stalled on all 6 attempts \(no output for 300 ms \(stallMs, setting idleTimeoutMs\)\)/,
+    );
     expect(timedOut).toBeNull();
     expect(r.stderr).toContain("timed out after 300 ms (timeoutMs)");
     const j = journal(dir, runIdOf(r));
     expect(j.filter((x) => x.type === "agent.started" && x.n === 1)).toHaveLength(6);
-    expect(j.find((x) => x.type === "agent.finished" && x.n === 1)).toMatchObject({ status: "failed", attempts: 6 });
+    expect(j.find((x) => x.type === "agent.finished" && x.n === 1)).toMatchObject({
+      status: "failed",
+      attempts: 6,
+    });
     for (const s of j.filter((x) => x.type === "agent.spawned")) {
       expect(isGroupAlive(s.pgid)).toBe(false);
     }
@@ -74,7 +79,10 @@ return [t0, await agent("stall-until:3 x", { stallMs: 1500 })]\n`,
     expect(second).toBe("echo: stall-until:3 x");
     expect(r.stderr).not.toContain('option "stallMs" is unknown');
     const j = journal(dir, runIdOf(r));
-    expect(j.find((x) => x.type === "agent.finished" && x.n === 2)).toMatchObject({ status: "completed", attempts: 3 });
+    expect(j.find((x) => x.type === "agent.finished" && x.n === 2)).toMatchObject({
+      status: "completed",
+      attempts: 3,
+    });
   });
 
   test("C04 a second Ctrl-C kills every agent group at once", async () => {

@@ -31,7 +31,7 @@ async function killWhenSpawned(dir: string, n: number): Promise<string> {
 }
 
 describe("worktrees", () => {
-  test("A02 isolation: { mode: \"worktree\" } (a pi fork's object form) runs the agent in a worktree; other keys warn", async () => {
+  test('A02 isolation: { mode: "worktree" } (a pi fork\'s object form) runs the agent in a worktree; other keys warn', async () => {
     const dir = gitProject({
       "wf.js": `${meta("objiso")}const a = await agent("write:src/o.txt:obj", { isolation: { mode: "worktree", branch: "mine", keep: true } })
 return a\n`,

@@ -294,7 +294,9 @@ describe("Claude Code scripts run unchanged", () => {
       results: ["verified", null, null],
     });
     // Only the item that had a fix was verified: no verifier started on a null.
-    const labels = finished(dir, runIdOf(r)).map((a) => a.label).sort();
+    const labels = finished(dir, runIdOf(r))
+      .map((a) => a.label)
+      .sort();
     expect(labels).toEqual([
       "fix:pager stops at the last page",
       "fix:parser handles empty input",
@@ -308,7 +310,9 @@ describe("Claude Code scripts run unchanged", () => {
     const r = await runCompat(dir, "claude-code", "research-loop.js", ["--budget", "60000"]);
     expect(r.code, r.stderr).toBe(0);
     expect(resultOf(r)).toEqual({ angles: 4, spent: 10000, remaining: 50000 });
-    expect(JSON.parse(readFileSync(join(dir, ".weft", "runs", runIdOf(r), "run.json"), "utf8")).tokens).toMatchObject({
+    expect(
+      JSON.parse(readFileSync(join(dir, ".weft", "runs", runIdOf(r), "run.json"), "utf8")).tokens,
+    ).toMatchObject({
       input: 160000,
       output: 10000,
     });
@@ -331,7 +335,10 @@ describe("Claude Code scripts run unchanged", () => {
     const t0 = Date.now();
     const r = await runCompat(dir, "claude-code", "poll-ci.js");
     expect(r.code, r.stderr).toBe(0);
-    expect(resultOf(r)).toEqual({ rounds: ["still running", "still running", "finished: all green"], fired: false });
+    expect(resultOf(r)).toEqual({
+      rounds: ["still running", "still running", "finished: all green"],
+      fired: false,
+    });
     expect(r.stderr).toContain("  round 2: still running; waiting before the next check");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
   });

@@ -227,11 +227,15 @@ describe("pi-dynamic-workflows scripts run unchanged", () => {
     const out = resultOf(r);
     // 40 generated tokens each: 0, 40, 80 start; at 120 of 100 the fourth is refused.
     expect(out.surveys.slice(0, 3)).toEqual(Array(3).fill("survey-model: surveyed"));
-    expect(out.surveys[3]).toMatch(/^skipped: phase "Survey" token budget reached: 120 of 100 generated tokens/);
+    expect(out.surveys[3]).toMatch(
+      /^skipped: phase "Survey" token budget reached: 120 of 100 generated tokens/,
+    );
     // The Report phase has no model of its own: meta.model.
     expect(out.report).toBe("pi-default-model wrote the report");
     // readOnly: true is permissions "read-only", which the command driver cannot enforce.
-    expect(out.reader).toMatch(/^refused: .*"permissions": "read-only" is refused: the command driver cannot enforce it/);
+    expect(out.reader).toMatch(
+      /^refused: .*"permissions": "read-only" is refused: the command driver cannot enforce it/,
+    );
     expect(r.stderr).not.toMatch(/option "(timeoutMs|isolation|readOnly)" is unknown/);
   });
 

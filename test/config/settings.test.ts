@@ -99,7 +99,11 @@ test("A03 schema output gets 5 attempts by default (repairs 4); MAX_STRUCTURED_O
   expect(cc.settings.repairs).toBe(1);
   expect(cc.sources.repairs).toEqual({ source: "env", where: "MAX_STRUCTURED_OUTPUT_RETRIES" });
   // weft's own settings win over Claude Code's variable.
-  const own = resolveSettings({ cwd, cpus: 2, env: { ...env, MAX_STRUCTURED_OUTPUT_RETRIES: "2", WEFT_REPAIRS: "0" } });
+  const own = resolveSettings({
+    cwd,
+    cpus: 2,
+    env: { ...env, MAX_STRUCTURED_OUTPUT_RETRIES: "2", WEFT_REPAIRS: "0" },
+  });
   expect(own.settings.repairs).toBe(0);
   const bad = resolveSettings({ cwd, cpus: 2, env: { ...env, MAX_STRUCTURED_OUTPUT_RETRIES: "many" } });
   expect(bad.settings.repairs).toBe(4);

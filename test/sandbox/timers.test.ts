@@ -7,7 +7,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { meta, project, runIdOf, runJson, runScript, weft, AGENT_CMD } from "../helpers/cli.js";
+import { AGENT_CMD, meta, project, runIdOf, runJson, runScript, weft } from "../helpers/cli.js";
 
 async function run(body: string, flags: string[] = []) {
   const dir = project({ "wf.js": meta() + body });
@@ -53,14 +53,16 @@ return "done"
   });
 
   test("S07 a timer callback is script work: a loop in it is stopped by scriptTimeMs; an error it throws fails the run", async () => {
-    const spin = await run("setTimeout(() => { for (;;) {} }, 10)\nawait new Promise((r) => setTimeout(r, 60000))\n", [
-      "--script-time-ms",
-      "300",
-    ]);
+    const spin = await run(
+      "setTimeout(() => { for (;;) {} }, 10)\nawait new Promise((r) => setTimeout(r, 60000))\n",
+      ["--script-time-ms", "300"],
+    );
     expect(spin.r.code).toBe(1);
     expect(spin.r.stderr).toContain("ScriptTimeout");
     expect(spin.ms).toBeLessThan(20_000);
-    const thrown = await run('setTimeout(() => { throw new Error("from the timer") }, 10)\nawait new Promise((r) => setTimeout(r, 60000))\n');
+    const thrown = await run(
+      'setTimeout(() => { throw new Error("from the timer") }, 10)\nawait new Promise((r) => setTimeout(r, 60000))\n',
+    );
     expect(thrown.r.code).toBe(1);
     expect(thrown.r.stderr).toContain("a setTimeout callback threw: from the timer");
     expect(thrown.ms).toBeLessThan(20_000);
