@@ -182,7 +182,7 @@ return out\n`,
       `const before = [budget.total, budget.spent(), budget.remaining()]
 await agent("usage:40,20")
 const mid = [budget.spent(), budget.remaining(), budget.agents.spent()]
-await agent("usage:50,0")
+await agent("usage:50,90")
 let refused = null
 try { await agent("c") } catch (e) { refused = e.message }
 return { before, mid, refused }\n`,
@@ -190,7 +190,8 @@ return { before, mid, refused }\n`,
     );
     expect(r.code).toBe(3);
     expect(out.before).toEqual([100, 0, 100]);
-    expect(out.mid).toEqual([60, 40, 1]);
+    // A10: generated tokens only (the 40 read are not counted).
+    expect(out.mid).toEqual([20, 80, 1]);
     expect(out.refused).toMatch(/token budget reached: 110 of 100/);
     expect(r.stderr).toContain("refused");
   });

@@ -73,15 +73,7 @@ describe("script format", () => {
       "return [typeof require, typeof module, typeof setInterval, typeof setImmediate, typeof queueMicrotask, typeof fetch, typeof Buffer, typeof globalThis.process.exit, process.cwd() === cwd, typeof setTimeout, typeof clearTimeout]\n",
     );
     expect(JSON.parse(r.stdout)).toEqual([
-      "undefined",
-      "undefined",
-      "undefined",
-      "undefined",
-      "undefined",
-      "undefined",
-      "undefined",
-      "undefined",
-      "undefined",
+      ...Array(8).fill("undefined"),
       true,
       // S06: the one timer Claude Code scripts wait with.
       "function",
