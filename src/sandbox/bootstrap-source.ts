@@ -626,8 +626,10 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   // A07; { budget } is the Pi ports' token sub-budget of the phase (A10's unit), checked by the engine.
   function phase(title, opts) {
     let budgetText = "";
-    if (opts !== undefined && opts !== null) {
-      if (typeof opts !== "object") throw new RealTypeError("phase(title, opts?): opts must be an object like { budget }");
+    if (opts !== undefined && opts !== null && typeof opts !== "object") {
+      // Claude Code's phase() takes a title only; a stray second argument must not fail a script.
+      post("warn", "phase(title, opts?): the second argument is read only as { budget }; " + typeof opts + " ignored");
+    } else if (opts !== undefined && opts !== null) {
       const b = opts.budget;
       if (b !== undefined && b !== null) {
         if (typeof b !== "number" || !isFiniteNumber(b) || b <= 0 || floor(b) !== b) throw new RealTypeError("phase(title, { budget }): budget must be a positive whole number of tokens");

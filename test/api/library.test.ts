@@ -268,6 +268,7 @@ phase("Cheap", { budget: 3 })
 const fresh = await agent("c-again")
 let bad
 try { phase("X", { budget: -1 }) } catch (e) { bad = e.message }
+phase("Y", "a detail")
 return { cheap, other, fresh, bad }\n`,
         path: "inline.js",
       },
@@ -284,6 +285,10 @@ return { cheap, other, fresh, bad }\n`,
     // Declared again, the phase gets a fresh allowance.
     expect(r.fresh).toBe("echo c-again");
     expect(r.bad).toMatch(/budget must be a positive whole number/);
+    // A stray second argument (not an object) warns and does not fail the script.
+    expect(readFileSync(join(res.runDir, "events.jsonl"), "utf8")).toContain(
+      "the second argument is read only as { budget }; string ignored",
+    );
     // As budget refusals are (A13): listed, and the run ends budget_exhausted.
     expect(res.status).toBe("budget_exhausted");
     expect(res.summary.refused).toHaveLength(2);
