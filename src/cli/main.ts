@@ -33,7 +33,7 @@ function settingOptions(cmd: Command): Command {
     )
     .option("--command <cmd>", "program run by `sh -c` for each agent (selects the command driver)")
     .option("--concurrency <n>", "agents running at once (default min(16, max(4, cpus)))")
-    .option("--budget <tokens>", "token budget for this execution")
+    .option("--budget <tokens>", "budget of generated tokens (output + reasoning) for this execution")
     .option("--max-agents <n>", "agents started per execution (default 1000)")
     .option("--max-cost <usd>", "cost limit in US dollars (the same as --max-cost-usd)")
     .option("--max-cost-usd <usd>", "cost limit in US dollars")
@@ -47,7 +47,7 @@ function settingOptions(cmd: Command): Command {
       "--script-time-ms <ms>",
       "limit for one slice of synchronous script work (default 30000, as Claude Code)",
     )
-    .option("--idle-timeout-ms <ms>", "kill an agent silent this long (default 600000)")
+    .option("--idle-timeout-ms <ms>", "restart an agent silent this long, up to 5 times (default 600000; stallMs per call)")
     .option(
       "--integrate",
       "apply finished worktree agents' patches to the working tree when the run completes",
