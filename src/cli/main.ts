@@ -47,7 +47,10 @@ function settingOptions(cmd: Command): Command {
       "--script-time-ms <ms>",
       "limit for one slice of synchronous script work (default 30000, as Claude Code)",
     )
-    .option("--idle-timeout-ms <ms>", "restart an agent silent this long, up to 5 times (default 600000; stallMs per call)")
+    .option(
+      "--idle-timeout-ms <ms>",
+      "restart an agent silent this long, up to 5 times (default 600000; stallMs per call)",
+    )
     .option(
       "--integrate",
       "apply finished worktree agents' patches to the working tree when the run completes",

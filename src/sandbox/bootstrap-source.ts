@@ -649,7 +649,11 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     if (typeof callback !== "function") throw new RealTypeError("setTimeout(callback, ms): callback must be a function (a string is never evaluated)");
     let delay = +ms;
     if (!(delay >= 1)) delay = 1;
-    if (delay > MAX_DELAY) delay = 1;
+    if (delay > MAX_DELAY) {
+      // As Node does (TimeoutOverflowWarning): a delay past 2^31 - 1 ms is 1 ms.
+      post("warn", "setTimeout(): " + delay + " ms does not fit in a 32-bit signed integer; the delay is set to 1 ms");
+      delay = 1;
+    }
     delay = floor(delay);
     const list = [];
     for (let i = 0; i < extra.length; i++) own(list, i, extra[i]);
