@@ -13,6 +13,7 @@ interface AgentOptions {
   phase?: string;
   /** JSON Schema with an object root: agent() resolves to the validated object. */
   schema?: JsonSchema;
+  /** Default: the phase's model in meta.phases, else meta.model, else the backend's default. */
   model?: string;
   effort?: string;
   /**
@@ -26,18 +27,29 @@ interface AgentOptions {
   /** Backend for this call. */
   driver?: string;
   permissions?: "read-only" | "edit" | "full";
-  /** Bounds the agent's whole life, in ms. */
-  timeoutMs?: number;
+  /** The Pi ports' form: true is permissions: "read-only"; false is the default. */
+  readOnly?: boolean;
+  /** Bounds the agent's whole life, in ms; null: no bound (the Pi ports' "not set"). */
+  timeoutMs?: number | null;
+  /**
+   * An agent without any backend event for this long (ms) is stopped and started again, up to
+   * 5 times; then agent() throws "agent stalled on all 6 attempts". Default: the idleTimeoutMs
+   * setting (10 minutes).
+   */
+  stallMs?: number;
   /** Retries of a failed agent (command driver default 0). */
   retries?: number;
-  /** Schema repair attempts (default 3). */
+  /** Schema repairs after the first answer (default 4: 5 attempts, as Claude Code; MAX_STRUCTURED_OUTPUT_RETRIES sets attempts). */
   repairs?: number;
   /** false: always run, even when the journal has an answer. */
   cache?: boolean;
   /** Command for the command driver, for this call. */
   command?: string;
-  /** Run the agent in a git worktree of its own, on branch weft/<run>/<n>. */
-  isolation?: "worktree";
+  /**
+   * Run the agent in a git worktree of its own, on branch weft/<run>/<n>. `{ mode: "worktree" }`
+   * (a pi fork's form) is the same, other keys warn; false: not isolated.
+   */
+  isolation?: "worktree" | { mode: "worktree"; [key: string]: unknown } | false;
   /** Globs the agent may change (with isolation); a change elsewhere fails it. */
   writes?: string[];
   /** Commands run in the worktree after the agent; a failure is sent back to it to fix. */
@@ -60,7 +72,10 @@ interface Counter {
 declare function agent(prompt: string, opts?: AgentOptions): Promise<any>;
 /** Run thunks concurrently; a thunk that throws yields null in its slot. */
 declare function parallel<T>(thunks: ReadonlyArray<() => T | Promise<T>>): Promise<(Awaited<T> | null)[]>;
-/** Move each item through the stages on its own; a stage gets (previous, item, index). */
+/**
+ * Move each item through the stages on its own; a stage gets (previous, item, index). An item
+ * whose stage throws or returns null (a failed agent) is null and skips its later stages.
+ */
 declare function pipeline<I>(
   items: readonly I[],
   ...stages: ((previous: any, item: I, index: number) => unknown)[]
@@ -84,10 +99,27 @@ declare function workflow(nameOrRef: string | { scriptPath: string }, args?: unk
  * resume reuses it, an edited script or changed details ask again.
  */
 declare function gate(title: string, opts?: { details?: unknown }): Promise<boolean>;
-declare function phase(title: string): void;
+/**
+ * Group the agents started after it. `budget`: a sub-budget of generated tokens for this phase's
+ * agents (the Pi ports' form); once spent, they are refused as budget refusals are. Declaring it
+ * again gives a fresh allowance.
+ */
+declare function phase(title: string, opts?: { budget?: number }): void;
+/**
+ * The script's one timer (no setInterval or setImmediate): calls `callback(...args)` after `ms`.
+ * The run's end clears it. On a resume, while every agent so far came from the journal, it fires
+ * at once (the earlier execution waited already).
+ */
+declare function setTimeout<A extends unknown[]>(
+  callback: (...args: A) => void,
+  ms?: number,
+  ...args: A
+): number;
+declare function clearTimeout(handle: number | undefined): void;
 declare function log(...parts: unknown[]): void;
 /** The run's input (--args), verbatim JSON; undefined when none was given. */
 declare const args: any;
+/** Tokens the run's agents generated (output + reasoning, as Claude Code counts), with agents and cost alongside. */
 declare const budget: Counter & { readonly agents: Counter; readonly costUsd: Counter };
 /** The directory weft was started in (pi-dynamic-workflows compatibility). */
 declare const cwd: string;

@@ -22,7 +22,7 @@ const CONFIG = {
     "codex | claude | pi | opencode | gemini | command. Unset: the first of codex, claude, pi, opencode, gemini found on PATH.",
   "//concurrency": "agents running at once; default min(16, max(4, cpus))",
   "//maxAgents": "agents started per execution; default 1000",
-  "//budget": "token budget per execution; default none",
+  "//budget": "budget of generated (output + reasoning) tokens per execution; default none",
   "//maxCostUsd": "cost limit in US dollars; default none",
   "//drivers": 'per backend: { "claude": { "model": "...", "args": [], "env": {} } }',
 };

@@ -34,18 +34,24 @@ function settingOptions(cmd: Command): Command {
     )
     .option("--command <cmd>", "program run by `sh -c` for each agent (selects the command driver)")
     .option("--concurrency <n>", "agents running at once (default min(16, max(4, cpus)))")
-    .option("--budget <tokens>", "token budget for this execution")
+    .option("--budget <tokens>", "budget of generated tokens (output + reasoning) for this execution")
     .option("--max-agents <n>", "agents started per execution (default 1000)")
     .option("--max-cost <usd>", "cost limit in US dollars (the same as --max-cost-usd)")
     .option("--max-cost-usd <usd>", "cost limit in US dollars")
     .option("--max-list-items <n>", "largest list for parallel/pipeline (default 4096)")
-    .option("--repairs <n>", "schema repair attempts per agent (default 3)")
+    .option(
+      "--repairs <n>",
+      "schema repairs per agent after the first answer (default 4, so 5 attempts; MAX_STRUCTURED_OUTPUT_RETRIES sets attempts)",
+    )
     .option("--retries <n>", "retries of a failed agent (command driver default 0)")
     .option(
       "--script-time-ms <ms>",
       "limit for one slice of synchronous script work (default 30000, as Claude Code)",
     )
-    .option("--idle-timeout-ms <ms>", "kill an agent silent this long (default 600000)")
+    .option(
+      "--idle-timeout-ms <ms>",
+      "restart an agent silent this long, up to 5 times (default 600000; stallMs per call)",
+    )
     .option(
       "--integrate",
       "apply finished worktree agents' patches to the working tree when the run completes",

@@ -78,7 +78,8 @@ export function defaults(cpus: number): Settings {
     maxCostUsd: null,
     maxAgents: 1000,
     maxListItems: 4096,
-    repairs: 3,
+    // A03: 4 repairs, so 5 attempts at a schema, as Claude Code gives (MAX_STRUCTURED_OUTPUT_RETRIES).
+    repairs: 4,
     scriptTimeMs: 30_000,
     idleTimeoutMs: 10 * 60_000,
     killGraceMs: 5_000,
@@ -316,5 +317,30 @@ export function resolveSettings(input: ResolveInput): Resolved {
       break;
     }
   }
+  structuredOutputRetries(env, settings, sources, warnings);
   return { settings: settings as unknown as Settings, sources, warnings };
+}
+
+/**
+ * A03: Claude Code's MAX_STRUCTURED_OUTPUT_RETRIES (attempts at a schema answer, default 5) is
+ * read when no weft layer set `repairs`: a user who tuned it for Claude Code gets the same number
+ * of attempts here. It counts attempts; `repairs` counts the tries after the first.
+ */
+function structuredOutputRetries(
+  env: NodeJS.ProcessEnv,
+  settings: Record<string, unknown>,
+  sources: Resolved["sources"],
+  warnings: string[],
+): void {
+  const raw = env.MAX_STRUCTURED_OUTPUT_RETRIES;
+  if (raw === undefined || raw.trim() === "" || sources.repairs.source !== "default") return;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    warnings.push(
+      `MAX_STRUCTURED_OUTPUT_RETRIES must be a whole number of attempts >= 1, got ${JSON.stringify(raw)}; ignored (repairs stays ${settings.repairs})`,
+    );
+    return;
+  }
+  settings.repairs = n - 1;
+  sources.repairs = { source: "env", where: "MAX_STRUCTURED_OUTPUT_RETRIES" };
 }

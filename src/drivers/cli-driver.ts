@@ -242,7 +242,8 @@ export abstract class CliDriver implements Driver {
           status: "failed",
           exitCode,
           transient: false,
-          error: `no event from ${this.name} for ${task.idleTimeoutMs} ms (idleTimeoutMs)`,
+          stalled: true,
+          error: `no event from ${this.name} for ${task.idleTimeoutMs} ms (stallMs, setting idleTimeoutMs)`,
         };
     }
     const stderr = lastLines(ended.stderrTail, 20);

@@ -170,8 +170,9 @@ function toOutcome(ended: Ended, task: AgentTask): AgentOutcome {
         status: "failed",
         text,
         exitCode: code,
-        error: `no output for ${task.idleTimeoutMs} ms (idleTimeoutMs)`,
+        error: `no output for ${task.idleTimeoutMs} ms (stallMs, setting idleTimeoutMs)`,
         transient: false,
+        stalled: true,
       };
   }
   if (code === 0) return { status: "completed", text, exitCode: 0 };

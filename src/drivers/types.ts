@@ -76,6 +76,8 @@ export interface AgentOutcome {
   sessionId?: string;
   /** Failure message (for status "failed"). */
   error?: string;
+  /** No backend event for the idle limit (C01): the engine starts it again, up to 5 times. */
+  stalled?: boolean;
   /** Whether a retry may help (C02); undefined means "unknown". */
   transient?: boolean;
   /**

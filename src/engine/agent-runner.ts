@@ -24,6 +24,8 @@ export interface AgentJob {
   driver: Driver;
   retries: number;
   repairs: number;
+  /** Idle limit of each attempt (C01): the call's stallMs, else the idleTimeoutMs setting. */
+  stallMs?: number;
   /** The worktree the agent works in (W01); otherwise the run's cwd. */
   cwd?: string;
   /** Commands that check the worktree after the agent (W05). */
@@ -36,6 +38,8 @@ export interface AgentEnd {
   value?: unknown;
   /** The output never matched the schema: agent() throws (A03). */
   invalid?: boolean;
+  /** Every attempt stalled (C01): agent() throws. */
+  stalled?: boolean;
   /** A failure that trips the run's breaker (C03): quota, billing, credentials. */
   fatal?: boolean;
   error?: string;
@@ -65,6 +69,9 @@ export interface RunnerContext {
   /** U11: the run's trace, when it exports one (TRACEPARENT for the agent, tool calls as events). */
   trace?: AgentTrace;
 }
+
+/** C01: a stalled agent is started again this many times, as Claude Code does; then agent() throws. */
+export const STALL_RESTARTS = 5;
 
 export const zeroUsage = (): Usage => ({ input: 0, output: 0, cached: 0, reasoning: 0 });
 
@@ -100,6 +107,7 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
   let verifyRepairsLeft = ctx.verifyRepairs;
   const verifications: (VerifyResult & { attempt: number })[] = [];
   let repairsLeft = job.repairs;
+  let stalls = 0;
   let attempt = 0;
   let model: string | undefined;
   let sessionId: string | undefined;
@@ -124,7 +132,7 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
       runDir: ctx.runDir,
       transcriptPath: `${ctx.runDir}/transcripts/${job.n}.jsonl`,
       timeoutMs: job.opts.timeoutMs,
-      idleTimeoutMs: ctx.idleTimeoutMs,
+      idleTimeoutMs: job.stallMs ?? ctx.idleTimeoutMs,
       command: job.opts.command,
       env: ctx.trace?.envFor(job.n, attempt),
     };
@@ -157,6 +165,21 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
     sessionId = outcome.sessionId ?? sessionId;
     const end = { usage, attempts: attempt, model, sessionId };
     if (outcome.status === "stopped" || signal.aborted) return { status: "stopped", ...end };
+    if (outcome.status === "failed" && outcome.stalled) {
+      // C01: a stall is not the backend's answer; start the same attempt again, at once.
+      stalls++;
+      const error = outcome.error || "the agent stalled";
+      if (stalls <= STALL_RESTARTS) {
+        ctx.onRetry(job, attempt, `stalled: ${error}`);
+        continue;
+      }
+      return {
+        status: "failed",
+        stalled: true,
+        error: `agent stalled on all ${stalls} attempts (${error})`,
+        ...end,
+      };
+    }
     if (outcome.status === "failed") {
       const error = outcome.error || "the agent failed";
       // A failure known to be permanent is not retried; D09: command failures cannot be

@@ -25,6 +25,59 @@ export interface AgentOptions {
   writes?: string[];
   /** Commands run in the worktree after the agent (W05). */
   verify?: string[];
+  /** Idle limit of this call (C01, Claude Code's name): no backend event for this long is a stall. */
+  stallMs?: number;
+}
+
+/**
+ * Option keys the Pi ports write that mean one of weft's options, or nothing (A02): they are
+ * translated before the checks, so the cache key of `readOnly: true` is that of
+ * `permissions: "read-only"`.
+ */
+function translate(raw: Record<string, unknown>, warnings: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  if (Object.hasOwn(out, "readOnly")) {
+    const ro = out.readOnly;
+    delete out.readOnly;
+    if (ro !== undefined && typeof ro !== "boolean") {
+      throw new OptionsError(`agent() option "readOnly" must be true or false, got ${JSON.stringify(ro)}`);
+    }
+    if (ro === true) {
+      if (out.permissions !== undefined && out.permissions !== "read-only") {
+        throw new OptionsError(
+          `agent() options "readOnly": true and "permissions": ${JSON.stringify(out.permissions)} contradict each other`,
+        );
+      }
+      out.permissions = "read-only";
+    } else if (ro === false && out.permissions === "read-only") {
+      throw new OptionsError(
+        'agent() options "readOnly": false and "permissions": "read-only" contradict each other',
+      );
+    }
+  }
+  // The Pi ports' "not set": no hard timeout, no isolation.
+  if (Object.hasOwn(out, "timeoutMs") && out.timeoutMs === null) delete out.timeoutMs;
+  if (Object.hasOwn(out, "isolation")) {
+    const iso = out.isolation;
+    if (iso === false || iso === null) delete out.isolation;
+    else if (iso !== null && typeof iso === "object" && !Array.isArray(iso)) {
+      // A pi fork's object form (issue 15.4): { mode: "worktree", ... }.
+      const o = iso as Record<string, unknown>;
+      if (o.mode !== "worktree") {
+        throw new OptionsError(
+          `agent() option "isolation" must be "worktree" or { mode: "worktree" }, got ${JSON.stringify(iso)}`,
+        );
+      }
+      const others = Object.keys(o).filter((k) => k !== "mode");
+      if (others.length > 0) {
+        warnings.push(
+          `agent() option "isolation": ${others.map((k) => JSON.stringify(k)).join(", ")} ${others.length === 1 ? "is" : "are"} not used by weft and ignored (only mode: "worktree" is)`,
+        );
+      }
+      out.isolation = "worktree";
+    }
+  }
+  return out;
 }
 
 export class OptionsError extends Error {
@@ -60,6 +113,7 @@ const CHECKS: Record<keyof AgentOptions, Check> = {
     Array.isArray(v) && v.length > 0 && v.every((g) => typeof g === "string" && g !== "")
       ? undefined
       : "a non-empty list of globs",
+  stallMs: posInt,
   verify: (v) =>
     (typeof v === "string" && v !== "") ||
     (Array.isArray(v) && v.length > 0 && v.every((c) => typeof c === "string" && c !== ""))
@@ -67,11 +121,19 @@ const CHECKS: Record<keyof AgentOptions, Check> = {
       : "a command or a non-empty list of commands",
 };
 
-/** Validate the options of one call; returns them typed plus warnings about unknown keys. */
-export function parseOptions(raw: Record<string, unknown>): { opts: AgentOptions; unknown: string[] } {
+/**
+ * Validate the options of one call; returns them typed, the unknown keys, and warnings about
+ * parts of a known option that weft does not use.
+ */
+export function parseOptions(raw: Record<string, unknown>): {
+  opts: AgentOptions;
+  unknown: string[];
+  warnings: string[];
+} {
   const opts: Record<string, unknown> = {};
   const unknown: string[] = [];
-  for (const [key, value] of Object.entries(raw)) {
+  const warnings: string[] = [];
+  for (const [key, value] of Object.entries(translate(raw, warnings))) {
     if (value === undefined) continue;
     // A02: own keys only; "constructor", "toString" or "__proto__" are not options but
     // Object.prototype's members, and must warn as unknown like any other key.
@@ -89,7 +151,7 @@ export function parseOptions(raw: Record<string, unknown>): { opts: AgentOptions
       throw new OptionsError(`agent() option "${k}" needs isolation: "worktree"`);
     }
   }
-  return { opts: opts as AgentOptions, unknown };
+  return { opts: opts as AgentOptions, unknown, warnings };
 }
 
 /**

@@ -36,6 +36,7 @@ import { callHash, OccurrenceCounter } from "./cache-key.js";
 import { formatScriptFailure } from "./failure.js";
 import { Gates } from "./gates.js";
 import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
+import { defaultModel, PhaseBudgets } from "./phases.js";
 import type { AgentFinishedRecord, ForkedFrom, JournalRecord, Replay } from "./records.js";
 import { Scheduler } from "./scheduler.js";
 
@@ -144,6 +145,12 @@ export class Run {
 
   /** Shared by every agent: one set of callbacks per run, not per agent. */
   private readonly runner: RunnerContext;
+  /** `phase(title, { budget })`: token sub-budgets of phases (A10's unit). */
+  private readonly phaseBudgets = new PhaseBudgets();
+  /** The script's setTimeout timers (S06), by the sandbox's id; cleared when the run ends. */
+  private readonly timers = new Map<number, NodeJS.Timeout>();
+  /** An agent of this execution was started (not answered from the journal): timers wait from now. */
+  private liveStarted = false;
   /** A14: gates waiting for a person, and the answers the journal holds. */
   private readonly gates: Gates;
   /** R05: set once another process took the run over; from then on this one writes nothing. */
@@ -300,6 +307,7 @@ export class Run {
       driver: this.init.driver.name,
       limits: { budget: s.budget, maxAgents: s.maxAgents, maxCostUsd: s.maxCostUsd },
     });
+    for (const w of this.init.script.warnings ?? []) this.warnOnce(w);
     this.summaryTimer = setInterval(() => this.flushSummary(), 1000);
     this.summaryTimer.unref();
     ready = true;
@@ -324,6 +332,7 @@ export class Run {
           break;
         case "phase":
           this.phase = m.title;
+          if (m.budget !== undefined) this.phaseBudgets.declare(m.title, m.budget);
           this.note({ type: "phase", title: m.title });
           this.emit({ type: "phase", title: m.title });
           break;
@@ -337,6 +346,13 @@ export class Run {
           break;
         case "refused":
           this.recordRefusal(undefined, m.reason);
+          break;
+        case "timer":
+          this.startTimer(m.id, m.ms);
+          break;
+        case "untimer":
+          clearTimeout(this.timers.get(m.id));
+          this.timers.delete(m.id);
           break;
         case "done":
           if (this.breaker) this.pause();
@@ -406,12 +422,12 @@ export class Run {
     this.emit({ type: "agent.refused", label, reason });
   }
 
-  private limitReason(): string | undefined {
+  private limitReason(phase: string | undefined): string | undefined {
     const s = this.init.settings;
     if (this.spent.agents >= s.maxAgents) {
       return `agent limit reached: ${s.maxAgents} agents already started in this execution (setting maxAgents, flag --max-agents)`;
     }
-    return this.spendLimitReason();
+    return this.spendLimitReason(phase);
   }
 
   /**
@@ -419,7 +435,7 @@ export class Run {
    * when `agent()` is called and again when a queued agent is about to start, so a `parallel()`
    * overshoots a limit by at most what the agents already running add.
    */
-  private spendLimitReason(): string | undefined {
+  private spendLimitReason(phase: string | undefined): string | undefined {
     const s = this.init.settings;
     const tokens = this.spent.tokens + this.running.tokens;
     if (s.budget !== null && tokens >= s.budget) {
@@ -429,7 +445,7 @@ export class Run {
     if (s.maxCostUsd !== null && cost >= s.maxCostUsd) {
       return `cost limit reached: $${cost.toFixed(4)} of $${s.maxCostUsd} spent (setting maxCostUsd)`;
     }
-    return undefined;
+    return this.phaseBudgets.refusal(phase);
   }
 
   private onCall(id: number, prompt: string, optsJson: string): void {
@@ -440,11 +456,18 @@ export class Run {
     try {
       const parsed = parseOptions(optsJson === "{}" ? {} : (JSON.parse(optsJson) as Record<string, unknown>));
       for (const k of parsed.unknown) this.warnOnce(`agent() option "${k}" is unknown and ignored`);
+      for (const w of parsed.warnings) this.warnOnce(w);
       // A02: a named agent definition fills in options before the driver is chosen.
       const typed = this.agentTypes.apply(parsed.opts, this.init.driver, this.init.driverFor, (w) =>
         this.warnOnce(w),
       );
-      const { opts, driver } = typed;
+      const { driver } = typed;
+      let { opts } = typed;
+      // S01: the phase's model, else meta.model, when neither the call nor its agent type names one.
+      if (opts.model === undefined) {
+        const model = defaultModel(this.init.script.meta, opts.phase ?? this.phase);
+        if (model !== undefined) opts = { ...opts, model };
+      }
       for (const w of checkCapabilities(driver.name, driver.capabilities, opts)) this.warnOnce(w);
       const schema = opts.schema ? compileSchema(opts.schema) : undefined;
       // R03: an edited definition is a different call (its hash is in the key).
@@ -469,6 +492,7 @@ export class Run {
         schema,
         driver,
         retries: opts.retries ?? s.retries ?? driver.defaultRetries ?? 3,
+        stallMs: opts.stallMs ?? s.idleTimeoutMs,
         repairs: opts.repairs ?? s.repairs,
         verify: opts.verify,
       };
@@ -506,12 +530,13 @@ export class Run {
       return;
     }
 
-    const limit = this.limitReason();
+    const limit = this.limitReason(job.opts.phase ?? this.phase);
     if (limit) {
       this.refuse(id, job.opts.label, limit);
       return;
     }
     job.n = this.nextIndex++;
+    this.liveStarted = true;
     this.spent.agents++;
     this.scheduled++;
     if (this.scheduled > LARGE_RUN && !this.largeWarned) {
@@ -535,7 +560,7 @@ export class Run {
     // R05: an owner that lost the lock (frozen, taken over, continued) starts nothing more.
     if (this.init.holdsLock && !this.init.holdsLock()) return this.lockLost();
     // C06: a queued agent whose turn comes after a limit was reached never starts (A13).
-    const limit = slot.stopBy ? undefined : this.spendLimitReason();
+    const limit = slot.stopBy ? undefined : this.spendLimitReason(job.phase);
     if (limit) {
       this.live.delete(job.n);
       this.summary.agents.queued!--;
@@ -568,6 +593,8 @@ export class Run {
     this.summary.agents.running!--;
     this.summary.agents[end.status] = (this.summary.agents[end.status] ?? 0) + 1;
     this.addUsage(end.usage);
+    // What running reports did not cover yet (the final usage replaces them).
+    this.phaseBudgets.add(job.phase, end.usage.output + end.usage.reasoning - (slot.reported?.tokens ?? 0));
     // The concurrency slot is free once the agent is done; waiting for the journal's sync happens
     // outside it, so one fdatasync covers every agent that finished meanwhile.
     const recording = this.recordEnd(id, job, end, startedAt, Date.now() - t, tree);
@@ -614,6 +641,30 @@ export class Run {
     let k = 0;
     for (const slot of this.live.values()) if (slot.running) k++;
     return k;
+  }
+
+  /**
+   * S06: the script's setTimeout. Real time, except while a resume is still replaying (every
+   * agent so far came from the journal and none of this execution has started): then a timer
+   * fires at once, so a resumed script does not wait again between rounds it already did. From
+   * the first agent that runs live, timers wait as written (README "Timers").
+   */
+  private startTimer(id: number, ms: number): void {
+    if (this.ending) return;
+    const replaying = this.init.replay !== undefined && this.init.replay.cache.size > 0 && !this.liveStarted;
+    const t = setTimeout(
+      () => {
+        this.timers.delete(id);
+        this.sandbox?.deliver({ id, ok: true });
+      },
+      replaying ? 0 : ms,
+    );
+    this.timers.set(id, t);
+  }
+
+  private clearTimers(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
   }
 
   /** The agent's own signal (C05): aborted by a stop of this agent, or with the whole run in end(). */
@@ -865,6 +916,9 @@ export class Run {
       this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(end.value ?? null) });
     else if (end.invalid)
       this.sandbox?.deliver({ id, ok: false, error: { name: "SchemaError", message: end.error ?? "" } });
+    // C01: stalled on every attempt: agent() throws, as in Claude Code.
+    else if (end.stalled)
+      this.sandbox?.deliver({ id, ok: false, error: { name: "StallError", message: end.error ?? "" } });
     // C03: the breaker's agent gets no answer; the run pauses and a resume runs it again.
     else if (!end.fatal) this.sandbox?.deliver({ id, ok: true });
   }
@@ -875,13 +929,15 @@ export class Run {
       const slot = this.live.get(job.n);
       if (!slot) return;
       const u = e.usage;
-      const tokens = (u.input ?? 0) + (u.output ?? 0) + (u.reasoning ?? 0);
+      // A10: the budget counts generated tokens, as Claude Code's does; input is priced (C06).
+      const tokens = (u.output ?? 0) + (u.reasoning ?? 0);
       const costUsd = u.costUsd ?? 0;
       slot.reported ??= { tokens: 0, costUsd: 0 };
       slot.reported.tokens += tokens;
       slot.reported.costUsd += costUsd;
       this.running.tokens += tokens;
       this.running.costUsd += costUsd;
+      this.phaseBudgets.add(job.phase, tokens);
       return;
     }
     if (e.type === "started" && e.pgid !== undefined) {
@@ -903,7 +959,9 @@ export class Run {
     t.output += u.output;
     t.cached += u.cached;
     t.reasoning += u.reasoning;
-    this.spent.tokens += u.input + u.output + u.reasoning;
+    // A10: generated tokens (output + reasoning); input and cached ones are in the summary and
+    // in the cost, which --max-cost limits.
+    this.spent.tokens += u.output + u.reasoning;
     if (u.costUsd) {
       this.spent.costUsd += u.costUsd;
       this.summary.costUsd += u.costUsd;
@@ -1094,11 +1152,13 @@ export class Run {
     clearInterval(this.summaryTimer);
     this.stopAll.abort();
     for (const slot of this.live.values()) slot.ctl?.abort();
+    this.clearTimers();
     this.finish({ ...this.summary, status: "stopped", error: this.lostMessage });
   }
 
   /** Second Ctrl-C: kill every agent group now and write what is known, synchronously. */
   killNow(): void {
+    this.clearTimers();
     for (const pgid of this.groups.values()) killGroup(pgid, "SIGKILL");
     this.sandbox?.stop();
     try {
@@ -1115,6 +1175,7 @@ export class Run {
     if (this.ending) return;
     this.ending = true;
     this.sandbox?.stop();
+    this.clearTimers();
     this.scheduler.close();
     // Agents the script no longer waits for (or a stopping run) are stopped; R06: never failed.
     this.stopAll.abort();

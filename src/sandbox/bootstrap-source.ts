@@ -609,6 +609,9 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
           return null;
         }
         if (prev === undefined) prev = null;
+        // A05, as Claude Code: an item whose value became null (a stage returned null, or its
+        // agent failed or was stopped) skips its later stages, which would start agents on nothing.
+        if (prev === null) return null;
       }
       return prev;
     });
@@ -620,7 +623,64 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     return text(x);
   }
   const fmt = (a) => { let s = ""; for (let i = 0; i < a.length; i++) s += (i > 0 ? " " : "") + show(a[i]); return s; };
-  function phase(title) { post("phase", text(title)); }
+  // A07; { budget } is the Pi ports' token sub-budget of the phase (A10's unit), checked by the engine.
+  function phase(title, opts) {
+    let budgetText = "";
+    if (opts !== undefined && opts !== null && typeof opts !== "object") {
+      // Claude Code's phase() takes a title only; a stray second argument must not fail a script.
+      post("warn", "phase(title, opts?): the second argument is read only as { budget }; " + typeof opts + " ignored");
+    } else if (opts !== undefined && opts !== null) {
+      const b = opts.budget;
+      if (b !== undefined && b !== null) {
+        if (typeof b !== "number" || !isFiniteNumber(b) || b <= 0 || floor(b) !== b) throw new RealTypeError("phase(title, { budget }): budget must be a positive whole number of tokens");
+        budgetText = RealString(b);
+      }
+    }
+    post("phase", text(title), budgetText);
+  }
+
+  // ---- timers (S06, S07) ----
+  // setTimeout asks the engine, which answers when the time has come, like an agent call: the
+  // callback then runs inside a delivered batch, a timed slice of script work. The handle is a
+  // number of the bridge's own (no host object crosses in), and a pending timer keeps the script
+  // from counting as stalled. The run's end clears them all (the engine forgets its own timers).
+  const MAX_DELAY = 2147483647;
+  function setTimeout_(callback, ms, ...extra) {
+    if (typeof callback !== "function") throw new RealTypeError("setTimeout(callback, ms): callback must be a function (a string is never evaluated)");
+    let delay = +ms;
+    if (!(delay >= 1)) delay = 1;
+    if (delay > MAX_DELAY) {
+      // As Node does (TimeoutOverflowWarning): a delay past 2^31 - 1 ms is 1 ms.
+      post("warn", "setTimeout(): " + delay + " ms does not fit in a 32-bit signed integer; the delay is set to 1 ms");
+      delay = 1;
+    }
+    delay = floor(delay);
+    const list = [];
+    for (let i = 0; i < extra.length; i++) own(list, i, extra[i]);
+    const id = nextId++;
+    pending[id] = { __proto__: null, resolve: () => fire(callback, list), reject: noop, site: undefined, map: undefined, timer: true };
+    pendingCount++;
+    if (!post("timer", RealString(delay), "", id)) { forget(id); throw tooDeep(); }
+    return id;
+  }
+  function fire(callback, list) {
+    try { apply(callback, undefined, list); }
+    catch (e) {
+      // As in Node, an exception in a timer callback is uncaught: the run fails with it.
+      if (finished) return;
+      finished = true;
+      const info = errorInfo(e);
+      info.message = "a setTimeout callback threw: " + info.message;
+      post("error", stringify(info));
+    }
+  }
+  function clearTimeout_(handle) {
+    if (typeof handle !== "number") return;
+    const p = pending[handle];
+    if (p === undefined || p.timer !== true) return;
+    forget(handle);
+    post("untimer", RealString(handle));
+  }
   function log(...a) { post("log", fmt(a)); }
   const warn = (...a) => { post("warn", fmt(a)); };
   const consoleObj = freeze({ log, info: log, debug: log, warn, error: warn });
@@ -646,6 +706,8 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   define(G, "gate", gate);
   define(G, "pipeline", pipeline);
   define(G, "phase", phase);
+  define(G, "setTimeout", function setTimeout(callback, ms, ...extra) { return setTimeout_(callback, ms, ...extra); });
+  define(G, "clearTimeout", function clearTimeout(handle) { clearTimeout_(handle); });
   define(G, "log", log);
   define(G, "console", consoleObj);
   define(G, "budget", budget);

@@ -185,6 +185,16 @@ function checkBatch(m: unknown): WorkerOut[] | undefined {
         break;
       case "phase":
         if (!str(o.title)) return undefined;
+        if (o.budget !== undefined && !(Number.isSafeInteger(o.budget) && (o.budget as number) > 0))
+          return undefined;
+        break;
+      // S06: a timer is a number of ms Node's setTimeout takes (at most 2^31 - 1).
+      case "timer":
+        if (!Number.isSafeInteger(o.id) || typeof o.ms !== "number" || !(o.ms >= 0 && o.ms <= 2147483647))
+          return undefined;
+        break;
+      case "untimer":
+        if (!Number.isSafeInteger(o.id)) return undefined;
         break;
       case "log":
       case "warn":

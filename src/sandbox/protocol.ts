@@ -23,7 +23,12 @@ export type WorkerOut =
   | { t: "call"; id: number; prompt: string; opts: string }
   /** A weft operation other than an agent, e.g. integrate() (W04); args as JSON. */
   | { t: "op"; id: number; name: string; args: string }
-  | { t: "phase"; title: string }
+  /** `budget`: the phase's token sub-budget, from phase(title, { budget }). */
+  | { t: "phase"; title: string; budget?: number }
+  /** S06: the script's setTimeout(fn, ms); the engine answers call `id` when it is due. */
+  | { t: "timer"; id: number; ms: number }
+  /** clearTimeout of a timer not yet due. */
+  | { t: "untimer"; id: number }
   | { t: "log"; message: string }
   | { t: "warn"; message: string }
   /** A13/C06: a limit the sandbox checks itself (maxListItems) refused a call. */

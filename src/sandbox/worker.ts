@@ -111,7 +111,11 @@ function send(kind: unknown, payload: unknown, opts?: unknown, id?: unknown): vo
       schedule();
       return;
     }
-    if ((kind === "call" || kind === "op") && (typeof opts !== "string" || typeof id !== "number")) return;
+    if (
+      (kind === "call" || kind === "op" || kind === "timer") &&
+      (typeof opts !== "string" || typeof id !== "number")
+    )
+      return;
     switch (kind) {
       case "call":
         outbox.push({ t: "call", id: id as number, prompt: payload, opts: opts as string });
@@ -119,9 +123,26 @@ function send(kind: unknown, payload: unknown, opts?: unknown, id?: unknown): vo
       case "op":
         outbox.push({ t: "op", id: id as number, name: payload, args: opts as string });
         break;
-      case "phase":
-        outbox.push({ t: "phase", title: payload });
+      case "phase": {
+        // A budget arrives as the text of a positive whole number (the bootstrap checked it).
+        const budget = typeof opts === "string" && opts !== "" ? Number(opts) : undefined;
+        outbox.push(
+          budget !== undefined && Number.isSafeInteger(budget) && budget > 0
+            ? { t: "phase", title: payload, budget }
+            : { t: "phase", title: payload },
+        );
         break;
+      }
+      case "timer": {
+        const ms = Number(payload);
+        outbox.push({ t: "timer", id: id as number, ms: Number.isFinite(ms) && ms >= 0 ? ms : 1 });
+        break;
+      }
+      case "untimer": {
+        const n = Number(payload);
+        if (Number.isSafeInteger(n)) outbox.push({ t: "untimer", id: n });
+        break;
+      }
       case "log":
         outbox.push({ t: "log", message: payload });
         break;

@@ -37,6 +37,8 @@ export interface LoadedScript {
   isTs: boolean;
   /** The script has a "worktree" string literal: it may ask for worktree isolation (W06 is checked before the run). */
   usesWorktrees: boolean;
+  /** Things the loader changed or noticed, shown as warnings when the script runs. */
+  warnings?: string[];
 }
 
 type AnyNode = Node & Record<string, any>;
@@ -67,8 +69,49 @@ export async function loadScriptSource(
   displayPath: string,
   isTs: boolean,
 ): Promise<LoadedScript> {
-  const js = blankHashbang(isTs ? await stripTypes(source, displayPath) : source);
-  return checkScriptBody(js, source, displayPath, isTs);
+  const fenced = unwrapFence(source);
+  const text = fenced?.text ?? source;
+  const ts = isTs || (fenced !== undefined && /^(ts|typescript|tsx)$/i.test(fenced.lang));
+  const js = blankHashbang(ts ? await stripTypes(text, displayPath) : text);
+  const loaded = checkScriptBody(js, text, displayPath, ts);
+  // The original text stays the script's source (its copy in the run, the gate hashes).
+  if (!fenced) return loaded;
+  return {
+    ...loaded,
+    source,
+    warnings: [
+      `${displayPath}: the script is wrapped in a Markdown code fence (\`\`\`${fenced.lang}); weft ran what is inside it. Save the script without the fence lines`,
+    ],
+  };
+}
+
+const FENCE_OPEN = /^[ \t]*(`{3,}|~{3,})[ \t]*([\w+-]*)[ \t]*$/;
+
+/**
+ * A script pasted from a chat answer often comes whole in one Markdown code fence
+ * (```js ... ```). The fence lines become blank (same length, so every position in the file
+ * stays where it was); anything else, such as prose around the fence or a second fence, is
+ * not unwrapped and fails as the JavaScript it is.
+ */
+function unwrapFence(source: string): { text: string; lang: string } | undefined {
+  const lines = source.split("\n");
+  let first = 0;
+  while (first < lines.length && lines[first]!.trim() === "") first++;
+  let last = lines.length - 1;
+  while (last > first && lines[last]!.trim() === "") last--;
+  if (last <= first) return undefined;
+  const open = FENCE_OPEN.exec(lines[first]!.replace(/\r$/, ""));
+  if (!open) return undefined;
+  const marker = open[1]!;
+  const close = lines[last]!.replace(/\r$/, "").trim();
+  if (close[0] !== marker[0] || close.length < marker.length || !/^(`+|~+)$/.test(close)) return undefined;
+  for (let i = first + 1; i < last; i++) {
+    if (new RegExp(`^[ \\t]*${marker[0] === "`" ? "`" : "~"}{3,}`).test(lines[i]!)) return undefined;
+  }
+  const blank = (l: string) => l.replace(/[^\r]/g, " ");
+  lines[first] = blank(lines[first]!);
+  lines[last] = blank(lines[last]!);
+  return { text: lines.join("\n"), lang: open[2] ?? "" };
 }
 
 /**

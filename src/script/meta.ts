@@ -8,6 +8,8 @@ export interface WorkflowMeta {
   name: string;
   description: string;
   whenToUse?: string;
+  /** Default model of the run's agents (S01). */
+  model?: string;
   phases?: { title: string; detail?: string; model?: string }[];
   /** A JSON Schema the run's args must satisfy. */
   args?: Record<string, unknown>;
@@ -143,6 +145,7 @@ export function readMeta(init: AnyNode): WorkflowMeta {
   str(value, ["name"], true);
   str(value, ["description"], true);
   str(value, ["whenToUse"], false);
+  str(value, ["model"], false);
   if (value.phases !== undefined) {
     if (!Array.isArray(value.phases)) {
       throw problem(["phases"], "meta.phases must be a list of {title, detail?, model?}");

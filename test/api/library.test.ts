@@ -174,3 +174,123 @@ describe("limits count what running agents reported so far", () => {
     ]);
   });
 });
+
+describe("the hosts' option shapes and defaults (A02, S01, A10)", () => {
+  test("A02 readOnly: true is permissions read-only (same cache key); timeoutMs: null and isolation: false are not set; contradictions throw", async () => {
+    const dir = project();
+    const driver = new EchoDriver();
+    const res = await runWorkflow({
+      script: {
+        source: `${meta("opts")}const out = []
+out.push(await agent("ro", { readOnly: true }))
+out.push(await agent("rw", { readOnly: false, timeoutMs: null, isolation: false }))
+for (const o of [{ readOnly: true, permissions: "full" }, { readOnly: "yes" }, { isolation: { mode: "container" } }]) {
+  try { await agent("x", o); out.push("ran") } catch (e) { out.push(e.name + ": " + e.message) }
+}
+return out\n`,
+        path: "inline.js",
+      },
+      cwd: dir,
+      driver,
+    });
+    expect(res.status).toBe("completed");
+    const out = res.result as string[];
+    expect(out.slice(0, 2)).toEqual(["echo ro", "echo rw"]);
+    expect(out[2]).toMatch(/OptionsError: .*"readOnly": true and "permissions": "full" contradict/);
+    expect(out[3]).toMatch(/OptionsError: .*"readOnly" must be true or false/);
+    expect(out[4]).toMatch(/OptionsError: .*"isolation" must be "worktree" or \{ mode: "worktree" \}/);
+    expect(driver.tasks.map((t) => [t.userPrompt, t.permissions, t.timeoutMs])).toEqual([
+      ["ro", "read-only", undefined],
+      ["rw", "edit", undefined],
+    ]);
+    expect(res.summary.refused).toEqual([]);
+    // No "unknown option" warning for the Pi ports' keys.
+    const events = readFileSync(join(res.runDir, "events.jsonl"), "utf8");
+    expect(events).not.toMatch(/option \\"(readOnly|timeoutMs|isolation)\\" is unknown/);
+    // R03: readOnly: true keys like permissions: "read-only".
+    const same = await runWorkflow({
+      script: {
+        source: `${meta("opts")}return await agent("ro", { permissions: "read-only" })\n`,
+        path: "inline.js",
+      },
+      cwd: dir,
+      driver,
+    });
+    const keyOf = (runDir: string) =>
+      readFileSync(join(runDir, "journal.jsonl"), "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((r) => r.type === "agent.finished")?.key;
+    expect(keyOf(same.runDir)).toBe(keyOf(res.runDir));
+  });
+
+  test("S01 meta.model is the run's default model and meta.phases[].model the default of that phase's agents; the call and its agent type win", async () => {
+    const dir = project();
+    const driver = new EchoDriver();
+    const res = await runWorkflow({
+      script: {
+        source: `export const meta = { name: "models", description: "d", model: "run-model", phases: [{ title: "Scan", model: "scan-model" }, { title: "Write" }] }
+await agent("plain")
+phase("Scan")
+await agent("scan")
+await agent("own", { model: "call-model" })
+await agent("other phase", { phase: "Write" })
+phase("Write")
+await agent("write")\n`,
+        path: "inline.js",
+      },
+      cwd: dir,
+      driver,
+    });
+    expect(res.status).toBe("completed");
+    expect(driver.tasks.map((t) => [t.userPrompt, t.model])).toEqual([
+      ["plain", "run-model"],
+      ["scan", "scan-model"],
+      ["own", "call-model"],
+      ["other phase", "run-model"],
+      ["write", "run-model"],
+    ]);
+  });
+
+  test("A10 phase(title, { budget }) is a token sub-budget: that phase's agents are refused once it is spent, others go on", async () => {
+    const dir = project();
+    const driver = new EchoDriver();
+    // Each EchoDriver agent generates 3 tokens (and reads 2, which the budget does not count).
+    const res = await runWorkflow({
+      script: {
+        source: `${meta("pb")}phase("Cheap", { budget: 6 })
+const cheap = []
+for (let i = 0; i < 4; i++) cheap.push(await agent("c" + i).catch((e) => e.name + ": " + e.message))
+phase("Other")
+const other = await agent("o")
+phase("Cheap", { budget: 3 })
+const fresh = await agent("c-again")
+let bad
+try { phase("X", { budget: -1 }) } catch (e) { bad = e.message }
+phase("Y", "a detail")
+return { cheap, other, fresh, bad }\n`,
+        path: "inline.js",
+      },
+      cwd: dir,
+      driver,
+    });
+    const r = res.result as { cheap: string[]; other: string; fresh: string; bad: string };
+    expect(r.cheap.slice(0, 2)).toEqual(["echo c0", "echo c1"]);
+    expect(r.cheap[2]).toMatch(
+      /^LimitError: phase "Cheap" token budget reached: 6 of 6 generated tokens spent/,
+    );
+    expect(r.cheap[3]).toMatch(/^LimitError/);
+    expect(r.other).toBe("echo o");
+    // Declared again, the phase gets a fresh allowance.
+    expect(r.fresh).toBe("echo c-again");
+    expect(r.bad).toMatch(/budget must be a positive whole number/);
+    // A stray second argument (not an object) warns and does not fail the script.
+    expect(readFileSync(join(res.runDir, "events.jsonl"), "utf8")).toContain(
+      "the second argument is read only as { budget }; string ignored",
+    );
+    // As budget refusals are (A13): listed, and the run ends budget_exhausted.
+    expect(res.status).toBe("budget_exhausted");
+    expect(res.summary.refused).toHaveLength(2);
+  });
+});

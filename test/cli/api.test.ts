@@ -126,6 +126,25 @@ return await pipeline(["slow", "fast", "bad"],
     expect(order.indexOf("s2-fast")).toBeLessThan(order.indexOf("s2-slow"));
   });
 
+  test("A05 an item whose stage returned null, or whose agent failed, skips its later stages (as Claude Code)", async () => {
+    const dir = project({
+      "wf.js": `${meta()}const log = cwd + "/stages.log"
+const out = await pipeline([0, 20, 30],
+  (x) => (x === 0 ? null : x === 30 ? agent("exit:1 fails") : x),
+  (prev, item) => agent("log:" + log + " s2-" + item + "-" + prev),
+  (prev) => typeof prev)
+return out\n`,
+    });
+    const r = await runScript(dir, "wf.js");
+    expect(r.code, r.stderr).toBe(0);
+    // [0, 20] where Claude Code gives [null, 20]: the null item started no agent.
+    expect(JSON.parse(r.stdout)).toEqual([null, "string", null]);
+    const log = readFileSync(join(dir, "stages.log"), "utf8");
+    expect(log).toContain("s2-20-20");
+    expect(log).not.toContain("s2-0");
+    expect(log).not.toContain("s2-30");
+  });
+
   test("A06 lists over maxListItems are refused", async () => {
     const { out } = await run(
       "const r = []\nfor (const f of [() => parallel(Array(11).fill(() => 1)), () => pipeline(Array(11).fill(1), (x) => x)]) { try { await f() } catch (e) { r.push(e.message) } }\nreturn [r, (await parallel(Array(10).fill(() => 1))).length]\n",
@@ -164,7 +183,7 @@ return await pipeline(["slow", "fast", "bad"],
       `const before = [budget.total, budget.spent(), budget.remaining()]
 await agent("usage:40,20")
 const mid = [budget.spent(), budget.remaining(), budget.agents.spent()]
-await agent("usage:50,0")
+await agent("usage:50,90")
 let refused = null
 try { await agent("c") } catch (e) { refused = e.message }
 return { before, mid, refused }\n`,
@@ -172,7 +191,8 @@ return { before, mid, refused }\n`,
     );
     expect(r.code).toBe(3);
     expect(out.before).toEqual([100, 0, 100]);
-    expect(out.mid).toEqual([60, 40, 1]);
+    // A10: generated tokens only (the 40 read are not counted).
+    expect(out.mid).toEqual([20, 80, 1]);
     expect(out.refused).toMatch(/token budget reached: 110 of 100/);
     expect(r.stderr).toContain("refused");
   });

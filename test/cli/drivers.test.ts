@@ -40,18 +40,49 @@ describe("command driver through the CLI", () => {
     });
   });
 
-  test("C01 an agent silent for idleTimeoutMs is killed and failed; timeoutMs bounds its whole life", async () => {
+  test("C01 an agent silent for its idle limit is killed and started again 5 times, then agent() throws; timeoutMs bounds its whole life", async () => {
     const dir = project({
-      "wf.js": `${meta()}return [await agent("hang"), await agent("sleep:5000 x", { timeoutMs: 300 })]\n`,
+      "wf.js": `${meta()}let stalled
+try { await agent("hang") } catch (e) { stalled = e.name + ": " + e.message }
+return [stalled, await agent("sleep:5000 x", { timeoutMs: 300 })]\n`,
     });
-    const r = await runScript(dir, "wf.js", ["--idle-timeout-ms", "400"]);
+    const r = await runScript(dir, "wf.js", ["--idle-timeout-ms", "300"]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual([null, null]);
-    expect(r.stderr).toContain("no output for 400 ms (idleTimeoutMs)");
+    const [stalled, timedOut] = JSON.parse(r.stdout);
+    expect(stalled).toMatch(
+      /^StallError: agent stalled on all 6 attempts \(no output for 300 ms \(stallMs, setting idleTimeoutMs\)\)/,
+    );
+    expect(timedOut).toBeNull();
     expect(r.stderr).toContain("timed out after 300 ms (timeoutMs)");
-    for (const s of journal(dir, runIdOf(r)).filter((x) => x.type === "agent.spawned")) {
+    const j = journal(dir, runIdOf(r));
+    expect(j.filter((x) => x.type === "agent.started" && x.n === 1)).toHaveLength(6);
+    expect(j.find((x) => x.type === "agent.finished" && x.n === 1)).toMatchObject({
+      status: "failed",
+      attempts: 6,
+    });
+    for (const s of j.filter((x) => x.type === "agent.spawned")) {
       expect(isGroupAlive(s.pgid)).toBe(false);
     }
+  });
+
+  test("C01 stallMs per call sets that call's idle limit; an agent that answers after a stall restart is kept", async () => {
+    const dir = project({
+      // "stall-until:3" is silent on its first two starts and answers on the third.
+      "wf.js": `${meta()}const t0 = await agent("hang", { stallMs: 200, retries: 0 }).catch((e) => e.message)
+return [t0, await agent("stall-until:3 x", { stallMs: 1500 })]\n`,
+    });
+    // The setting would take ten minutes; the call's stallMs decides.
+    const r = await runScript(dir, "wf.js", ["--idle-timeout-ms", "600000"]);
+    expect(r.code).toBe(0);
+    const [t0, second] = JSON.parse(r.stdout);
+    expect(t0).toMatch(/agent stalled on all 6 attempts \(no output for 200 ms/);
+    expect(second).toBe("echo: stall-until:3 x");
+    expect(r.stderr).not.toContain('option "stallMs" is unknown');
+    const j = journal(dir, runIdOf(r));
+    expect(j.find((x) => x.type === "agent.finished" && x.n === 2)).toMatchObject({
+      status: "completed",
+      attempts: 3,
+    });
   });
 
   test("C04 a second Ctrl-C kills every agent group at once", async () => {

@@ -38,6 +38,26 @@ describe("limits", () => {
     expect(runJson(dir, id).costUsd).toBeCloseTo(0.4);
   });
 
+  test("A10 budget and --budget count generated tokens (output + reasoning), not input; the summary keeps every figure", async () => {
+    // Claude Code's documented loop: an agent reading 40,000 tokens and writing 500 spends 500.
+    const dir = project({
+      "wf.js": `${meta()}let n = 0
+while (budget.remaining() > 0 && n < 10) { await agent("usage:40000,500 n" + n); n++ }
+return [n, budget.spent(), budget.remaining(), budget.total]\n`,
+    });
+    const r = await runScript(dir, "wf.js", ["--budget", "2000"]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([4, 2000, 0, 2000]);
+    const s = runJson(dir, runIdOf(r));
+    expect(s.tokens).toMatchObject({ input: 160000, output: 2000 });
+    // The next call after the loop would be refused: the budget is spent.
+    const over = project({
+      "wf.js": `${meta()}await agent("usage:40000,500 a")\nawait agent("usage:40000,500 b")\ntry { await agent("c") } catch (e) { return e.message }\n`,
+    });
+    const r2 = await runScript(over, "wf.js", ["--budget", "1000"]);
+    expect(r2.stdout).toMatch(/token budget reached: 1000 of 1000 tokens spent/);
+  });
+
   test("C07 more than 25 agents scheduled prints one large-run warning", async () => {
     const dir = project({
       "wf.js": `${meta()}await parallel(Array.from({ length: 30 }, (_, i) => () => agent("n" + i)))\n`,
@@ -58,12 +78,14 @@ return out.map((x) => (x === null ? null : "ok"))\n`,
     expect(r.code).toBe(3);
     const s = runJson(dir, runIdOf(r));
     expect(s.status).toBe("budget_exhausted");
-    const spent = s.tokens.input + s.tokens.output;
+    // A10: the budget counts generated tokens (50 per agent), not the 100 of input.
+    const spent = s.tokens.output + s.tokens.reasoning;
     // The limit plus at most what the two running agents added.
     expect(spent).toBeGreaterThanOrEqual(400);
-    expect(spent).toBeLessThanOrEqual(400 + 2 * 150);
+    expect(spent).toBeLessThanOrEqual(400 + 2 * 50);
     const ran = s.result.filter((x: string | null) => x === "ok").length;
-    expect(ran).toBe(spent / 150);
+    expect(ran).toBe(spent / 50);
+    expect(s.tokens.input).toBe(ran * 100);
     // Every call that did not run is listed, with its label and number, and is null in its slot.
     expect(s.refused).toHaveLength(20 - ran);
     expect(s.refused[0]).toMatchObject({ label: expect.stringMatching(/^a\d+$/), n: expect.any(Number) });

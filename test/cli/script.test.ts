@@ -70,16 +70,14 @@ describe("script format", () => {
       expect(r.stderr).toContain(`${where}: ForbiddenSyntax`);
     }
     const { r } = await run(
-      "return [typeof require, typeof module, typeof setTimeout, typeof fetch, typeof Buffer, typeof globalThis.process.exit, process.cwd() === cwd]\n",
+      "return [typeof require, typeof module, typeof setInterval, typeof setImmediate, typeof queueMicrotask, typeof fetch, typeof Buffer, typeof globalThis.process.exit, process.cwd() === cwd, typeof setTimeout, typeof clearTimeout]\n",
     );
     expect(JSON.parse(r.stdout)).toEqual([
-      "undefined",
-      "undefined",
-      "undefined",
-      "undefined",
-      "undefined",
-      "undefined",
+      ...Array(8).fill("undefined"),
       true,
+      // S06: the one timer Claude Code scripts wait with.
+      "function",
+      "function",
     ]);
   });
 

@@ -31,6 +31,21 @@ async function killWhenSpawned(dir: string, n: number): Promise<string> {
 }
 
 describe("worktrees", () => {
+  test('A02 isolation: { mode: "worktree" } (a pi fork\'s object form) runs the agent in a worktree; other keys warn', async () => {
+    const dir = gitProject({
+      "wf.js": `${meta("objiso")}const a = await agent("write:src/o.txt:obj", { isolation: { mode: "worktree", branch: "mine", keep: true } })
+return a\n`,
+    });
+    const r = await runScript(dir, "wf.js");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/option "isolation": "branch", "keep" are not used by weft and ignored/);
+    const f = finished(dir, runIdOf(r));
+    expect(f[0]).toMatchObject({ status: "completed", patch: "patches/1.patch" });
+    expect(f[0].worktree.branch).toMatch(/^weft\//);
+    // The main tree is untouched until integrate().
+    expect(existsSync(join(dir, "src", "o.txt"))).toBe(false);
+  });
+
   test("W01 W02 W04 eight agents edit their own files in worktrees; integrate() applies all eight", async () => {
     const dir = gitProject({
       "wf.js": `${meta("eight")}const out = await parallel(Array.from({ length: 8 }, (_, i) => () => agent("write:src/f" + i + ".txt:from~" + i, { isolation: "worktree", label: "f" + i })))

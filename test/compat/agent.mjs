@@ -13,6 +13,7 @@
 //   usage: [input, output] tokens reported in the usage file
 //   write: {path: text}    files written in the agent's folder (its worktree, with isolation)
 //   echoStdin: true        print the full prompt weft sent (preamble, role, schema instructions)
+//   hang: true             say nothing and never answer (a stalled agent)
 // A prompt no rule matches gets "no answer for: <prompt>".
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
@@ -37,6 +38,7 @@ for (const [path, text] of Object.entries(rule.write ?? {})) {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, text);
 }
+if (rule.hang) await new Promise(() => setInterval(() => {}, 1000));
 if (rule.exit !== undefined) {
   process.stderr.write(`the agent crashed while working on: ${prompt}\n`);
   process.exit(rule.exit);

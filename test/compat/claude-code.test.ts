@@ -11,7 +11,7 @@
  * The API, and how weft maps it:
  * - `export const meta = {name, description, whenToUse?, phases?: [{title, detail?, model?}]}`,
  *   first statement, a pure literal (no variables, calls, spreads, interpolation)
- *   -> S01, the same rules; meta.phases[].model is a label (display), as in Claude Code.
+ *   -> S01, the same rules; meta.phases[].model is the default model of that phase's agents.
  * - Plain JavaScript in an async body: top-level await and return (the run's result) -> S02.
  * - No imports, require, filesystem or Node API -> S03, S06 (refused before the run starts).
  * - `Date.now()`, `Math.random()`, argless `new Date()` throw; `new Date(x)` works -> S05.
@@ -26,14 +26,15 @@
  *   `description:` loads, with a warning); Claude Code's built-in types `general-purpose`,
  *   `Explore` (read-only) and `Plan` (read-only) need no file, on any backend (A02).
  * - `pipeline(items, ...stages)`: no barrier, stages get (prevResult, originalItem, index), a
- *   throwing stage drops its item to null -> A05.
+ *   throwing stage, or one that returns null (a failed agent), drops its item to null and skips
+ *   its later stages -> A05.
  * - `parallel(thunks)`: barrier, never rejects, a throwing thunk is null -> A04.
  * - `log(message)` narrator line -> A08; `phase(title)` groups the agents after it -> A07.
  * - `args`: the input verbatim, undefined when none -> A09 (`--args`).
  * - `budget: {total|null, spent(), remaining()}`: remaining() is max(0, total - spent()) or
  *   Infinity without a target; a hard ceiling: agent() throws once spent() reaches total -> A10
- *   (`--budget`). Difference: Claude Code's spent() counts output tokens of the whole turn (main
- *   loop and every workflow); weft counts input + output + reasoning of this run's agents.
+ *   (`--budget`). Both count generated tokens (output + reasoning); Claude Code's spent() counts
+ *   those of the whole turn (main loop and every workflow), weft those of this run's agents.
  * - `workflow(nameOrRef, args?)`: a saved workflow by name or `{scriptPath}` inline, one level
  *   of nesting, throws on an unknown name -> A11 (`.claude/workflows/` is searched, U03).
  * - Caps: at most 4096 items per parallel()/pipeline() call (an explicit error) -> A06; 1000
@@ -105,7 +106,7 @@ describe("Claude Code scripts run unchanged", () => {
     expect(out.byPriority).toEqual({ p1: ["login fails on Safari [auth]"], p2: ["typo in README [docs]"] });
     expect(out.untriaged).toEqual(["crash on empty config"]);
     expect(out.rambling).toMatch(
-      /did not match the schema after 3 repairs: the answer holds no parseable JSON/,
+      /did not match the schema after 4 repairs: the answer holds no parseable JSON/,
     );
     expect(out.impossible).toMatch(/schema can never be satisfied: \(root\) requires "priority"/);
     // The repairs told the agent what was wrong; the impossible schema started nothing.
@@ -173,16 +174,19 @@ describe("Claude Code scripts run unchanged", () => {
     r = await runCompat(dir, "claude-code", "bug-hunt.js", ["--budget", "500"]);
     // A limit refused a call: the run ends budget_exhausted with its result recorded (A13).
     expect(r.code).toBe(3);
+    // A10: each hunt reads 60 tokens and generates 40; the budget counts the 40, as Claude Code's
+    // spent() counts output tokens. The ceiling is checked before each start, so the last agent
+    // may end past it (480 < 500 starts one more).
     expect(resultOf(r)).toEqual({
       total: 500,
       unlimited: false,
-      spent: 500,
+      spent: 520,
       fleet: 2,
-      bugs: 4,
+      bugs: 9,
       sweeps: 2,
-      ceiling: "token budget reached: 500 of 500 tokens spent (setting budget, flag --budget)",
+      ceiling: "token budget reached: 520 of 500 tokens spent (setting budget, flag --budget)",
     });
-    expect(r.stderr).toContain("  4 found, 100 tokens remaining");
+    expect(r.stderr).toContain("  9 found, 140 tokens remaining");
   });
 
   test("A06 A13 compat claude-code: more than 4096 items is an explicit error; a loop without end stops at the agent cap", async () => {
@@ -211,7 +215,8 @@ describe("Claude Code scripts run unchanged", () => {
         "new Date(): DeterminismError",
         "Math.random(): DeterminismError",
       ],
-      globals: "undefined undefined undefined undefined undefined",
+      // require, fetch, setTimeout, Buffer, module: scripts wait with setTimeout, as in Claude Code (S06).
+      globals: "undefined undefined function undefined undefined",
       builtins: ["[1,3]", 7, "a+b", 1],
       notes: "Release notes: faster start-up.",
     });
@@ -335,5 +340,64 @@ describe("Claude Code scripts run unchanged", () => {
     const lenient = r.stderr.split("\n").filter((l) => l.includes("read line by line"));
     expect(lenient).toHaveLength(1);
     expect(lenient[0]).toContain(".claude/agents/pr-test-analyzer.md: front matter is not valid YAML");
+  });
+
+  test("A05 compat claude-code: an item whose stage returned null or whose agent failed skips its later stages", async () => {
+    const dir = compatProject("claude-code");
+    const r = await runCompat(dir, "claude-code", "stop-at-null.js");
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r)).toEqual({
+      verified: ["parser handles empty input"],
+      dropped: ["pager stops at the last page", "cache survives restart"],
+      results: ["verified", null, null],
+    });
+    // Only the item that had a fix was verified: no verifier started on a null.
+    const labels = finished(dir, runIdOf(r))
+      .map((a) => a.label)
+      .sort();
+    expect(labels).toEqual([
+      "fix:pager stops at the last page",
+      "fix:parser handles empty input",
+      "verify:parser handles empty input",
+    ]);
+  });
+
+  test("A10 compat claude-code: while (budget.remaining() > 50_000) runs while generated tokens are left, not input read", async () => {
+    const dir = compatProject("claude-code");
+    // Each agent reads 40,000 tokens and writes 2,500: 60,000 - 50,000 leaves room for 4.
+    const r = await runCompat(dir, "claude-code", "research-loop.js", ["--budget", "60000"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r)).toEqual({ angles: 4, spent: 10000, remaining: 50000 });
+    expect(
+      JSON.parse(readFileSync(join(dir, ".weft", "runs", runIdOf(r), "run.json"), "utf8")).tokens,
+    ).toMatchObject({
+      input: 160000,
+      output: 10000,
+    });
+  });
+
+  test("C01 compat claude-code: stallMs restarts a silent agent, then agent() throws after 6 attempts", async () => {
+    const dir = compatProject("claude-code");
+    const r = await runCompat(dir, "claude-code", "watch-deploy.js");
+    expect(r.code, r.stderr).toBe(0);
+    const out = resultOf(r);
+    expect(out.watched).toMatch(/^gave up: agent stalled on all 6 attempts/);
+    expect(out.summary).toBe("the deploy status is unknown");
+    expect(r.stderr).not.toContain('option "stallMs" is unknown');
+    const starts = journal(dir, runIdOf(r)).filter((x) => x.type === "agent.started" && x.n === 1);
+    expect(starts).toHaveLength(6);
+  });
+
+  test("S06 compat claude-code: scripts wait between rounds with setTimeout; clearTimeout cancels", async () => {
+    const dir = compatProject("claude-code");
+    const t0 = Date.now();
+    const r = await runCompat(dir, "claude-code", "poll-ci.js");
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r)).toEqual({
+      rounds: ["still running", "still running", "finished: all green"],
+      fired: false,
+    });
+    expect(r.stderr).toContain("  round 2: still running; waiting before the next check");
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(600);
   });
 });

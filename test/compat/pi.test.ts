@@ -31,15 +31,17 @@
  *   git repository (else the run is refused before it starts).
  * - `parallel(thunks)`: functions, concurrently, order kept, a throwing thunk is null -> A04.
  * - `pipeline(items, ...stages)`: stages get (previous, original, index), a throwing stage makes
- *   the item null -> A05.
+ *   the item null -> A05. Difference: pi calls the next stage with a null value; weft follows
+ *   Claude Code and skips the item's later stages.
  * - `phase(title)` (conditional and loop-built phases are recorded as they run) -> A07;
  *   `log(message)`; `console.log/info` are log lines, `console.warn/error` log "[warn]"/"[error]"
  *   lines -> A08 (weft shows them as warning lines).
  * - `args` -> A09; `cwd` and `process.cwd()` (a frozen `process` with only `cwd`) -> the
  *   directory weft was started in.
  * - `budget: {total, spent(), remaining()}`: total is the token budget or null; remaining() is
- *   Infinity without one; agent() throws once it is spent -> A10. pi estimates spent() from the
- *   answers' length; weft counts the tokens the backends report.
+ *   Infinity without one; agent() throws once it is spent -> A10. pi counts the tokens a backend
+ *   reports (input and output) or estimates them from the answers' length; weft counts generated
+ *   tokens (output + reasoning), as Claude Code does. `phase(title, { budget })` -> a sub-budget.
  * - Concurrency min(16, max(1, cpus - 2)) -> A12 (weft's own default).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -156,13 +158,15 @@ describe("pi-dynamic-workflows scripts run unchanged", () => {
 
     r = await runCompat(dir, "pi", "budgeted.js", ["--budget", "120"]);
     expect(r.code).toBe(3);
+    // Each scan reads 30 tokens and writes 20. weft counts what Claude Code counts, the 20 it
+    // generated (pi counts all 50): six scans, not three (README "Differences").
     expect(resultOf(r)).toEqual({
       limited: true,
       total: 120,
-      spent: 150,
+      spent: 120,
       remaining: 0,
-      scans: 3,
-      error: "token budget reached: 150 of 120 tokens spent (setting budget, flag --budget)",
+      scans: 6,
+      error: "token budget reached: 120 of 120 tokens spent (setting budget, flag --budget)",
     });
   });
 
@@ -174,7 +178,8 @@ describe("pi-dynamic-workflows scripts run unchanged", () => {
       year: 2025,
       process: ["cwd"],
       cwdType: "string",
-      missing: "undefined undefined undefined undefined",
+      // pi has no timers; weft gives every script Claude Code's setTimeout (README "Differences").
+      missing: "undefined undefined function undefined",
       sizes: { api: 2, ui: 1 },
       unique: ["a", "b"],
       answers: ["Count the files in the api area: 3", "Count the files in the ui area: 3"],
@@ -261,5 +266,43 @@ describe("pi-dynamic-workflows scripts run unchanged", () => {
     const r = await runCompat(dir, "pi", "read-only-audit.js", [], { PI_CODING_AGENT_DIR: user });
     expect(r.code, r.stderr).toBe(0);
     expect(resultOf(r).auth).toMatch(/^read-only as auditor \(Reads a module/);
+  });
+
+  test("A02 A10 S01 compat pi: phase(title, { budget }), meta.model and phase models, timeoutMs: null, isolation: false, readOnly: true", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "port-options.js");
+    // The phase's sub-budget refused a call: the run ends budget_exhausted with its result (A13).
+    expect(r.code, r.stderr).toBe(3);
+    const out = resultOf(r);
+    // 40 generated tokens each: 0, 40, 80 start; at 120 of 100 the fourth is refused.
+    expect(out.surveys.slice(0, 3)).toEqual(Array(3).fill("survey-model: surveyed"));
+    expect(out.surveys[3]).toMatch(
+      /^skipped: phase "Survey" token budget reached: 120 of 100 generated tokens/,
+    );
+    // The Report phase has no model of its own: meta.model.
+    expect(out.report).toBe("pi-default-model wrote the report");
+    // readOnly: true is permissions "read-only", which the command driver cannot enforce.
+    expect(out.reader).toMatch(
+      /^refused: .*"permissions": "read-only" is refused: the command driver cannot enforce it/,
+    );
+    expect(r.stderr).not.toMatch(/option "(timeoutMs|isolation|readOnly)" is unknown/);
+  });
+
+  test("CC PI compat pi: a script wrapped whole in a Markdown code fence runs, with a warning", async () => {
+    const dir = compatProject("pi");
+    const r = await runCompat(dir, "pi", "fenced.js");
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r)).toEqual({ summary: "a small TypeScript project" });
+    expect(r.stderr).toMatch(/fenced\.js: the script is wrapped in a Markdown code fence \(```js\)/);
+  });
+
+  test("A02 compat pi: isolation { mode: 'worktree', ... } (a fork's object form) is a worktree; other keys warn", async () => {
+    const inGit = compatProject("pi", {}, true);
+    const r = await runCompat(inGit, "pi", "object-isolation.js");
+    expect(r.code, r.stderr).toBe(0);
+    expect(resultOf(r)).toEqual({ wrote: "wrote notes/gamma.md" });
+    expect(r.stderr).toContain('option "isolation": "branchPrefix" is not used by weft and ignored');
+    expect(finished(inGit, runIdOf(r))[0].files).toEqual([{ status: "A", path: "notes/gamma.md" }]);
+    expect(existsSync(join(inGit, "notes"))).toBe(false);
   });
 });

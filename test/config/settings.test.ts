@@ -90,3 +90,22 @@ test("D03 per-driver settings and prices merge across layers by driver and by mo
     resolveSettings({ cwd, cpus: 2, env: { WEFT_PRICES: '{"m": {"input": -1, "output": 1}}' } }),
   ).toThrow("WEFT_PRICES: prices.m must be");
 });
+
+test("A03 schema output gets 5 attempts by default (repairs 4); MAX_STRUCTURED_OUTPUT_RETRIES sets the attempts when weft's own settings do not", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "weft-cfg-"));
+  const env = { XDG_CONFIG_HOME: join(cwd, "xdg") };
+  expect(resolveSettings({ cwd, cpus: 2, env }).settings.repairs).toBe(4);
+  const cc = resolveSettings({ cwd, cpus: 2, env: { ...env, MAX_STRUCTURED_OUTPUT_RETRIES: "2" } });
+  expect(cc.settings.repairs).toBe(1);
+  expect(cc.sources.repairs).toEqual({ source: "env", where: "MAX_STRUCTURED_OUTPUT_RETRIES" });
+  // weft's own settings win over Claude Code's variable.
+  const own = resolveSettings({
+    cwd,
+    cpus: 2,
+    env: { ...env, MAX_STRUCTURED_OUTPUT_RETRIES: "2", WEFT_REPAIRS: "0" },
+  });
+  expect(own.settings.repairs).toBe(0);
+  const bad = resolveSettings({ cwd, cpus: 2, env: { ...env, MAX_STRUCTURED_OUTPUT_RETRIES: "many" } });
+  expect(bad.settings.repairs).toBe(4);
+  expect(bad.warnings.join()).toContain("MAX_STRUCTURED_OUTPUT_RETRIES must be a whole number");
+});

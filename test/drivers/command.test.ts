@@ -420,7 +420,8 @@ describe("command driver", () => {
       );
       expect(quiet.outcome).toMatchObject({
         status: "failed",
-        error: "no output for 400 ms (idleTimeoutMs)",
+        error: "no output for 400 ms (stallMs, setting idleTimeoutMs)",
+        stalled: true,
       });
       expect(quiet.ms).toBeLessThan(5000);
       const pgid = quiet.events[0]?.type === "started" ? quiet.events[0].pgid : undefined;

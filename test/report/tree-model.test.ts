@@ -192,14 +192,14 @@ describe("tree model", () => {
     expect(m.drain()).toEqual(["! settings file has an unknown key"]);
   });
 
-  test("C06 the budget line shows each limit that is set, spent of the limit", () => {
+  test("C06 A10 the budget line shows each limit that is set, spent of the limit (generated tokens for the budget)", () => {
     const m = new TreeModel();
     feed(m, [
       started({ budget: 1000, maxAgents: 50, maxCostUsd: 2 }),
       start(1),
       finish(1, undefined, { usage: usage(700, 150, 0.5) }),
     ]);
-    expect(show(m)[1]).toBe("budget  tokens 850 of 1.0k · agents 1 of 50 · cost $0.5000 of $2.00");
+    expect(show(m)[1]).toBe("budget  generated 150 of 1.0k · agents 1 of 50 · cost $0.5000 of $2.00");
     const plain = new TreeModel();
     feed(plain, [started(), start(1)]);
     expect(show(plain)[1]).toMatch(/^▸ agents/);

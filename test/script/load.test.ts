@@ -322,6 +322,31 @@ return f<number>(x.a.length)!
   });
 });
 
+describe("a script in a Markdown code fence", () => {
+  test("CC a script wrapped whole in one code fence is unwrapped with a warning, positions kept; prose or a second fence is not", async () => {
+    const body = "const x = 1\nreturn x\n";
+    const s = await loadScriptSource(`\n\`\`\`js\n${head}${body}\`\`\`\n`, "w.js", false);
+    expect(s.warnings?.[0]).toMatch(
+      /^w\.js: the script is wrapped in a Markdown code fence \(```js\); weft ran what is inside it/,
+    );
+    expect(s.meta.name).toBe("n");
+    // The original text is kept as the source; the code has the fence lines blanked, line for line.
+    expect(s.source.startsWith("\n```js")).toBe(true);
+    expect(s.code.split("\n")).toHaveLength(s.source.split("\n").length);
+    // An error inside points at its line in the fenced file.
+    expect(await fails(`\`\`\`\n${head}const = 2\n\`\`\`\n`)).toMatch(/^w\.js:3:7: SyntaxError/);
+    // ```ts marks TypeScript.
+    const ts = await loadScriptSource(`~~~~ts\n${head}const n: number = 1\nreturn n\n~~~~\n`, "w.js", false);
+    expect(ts.isTs).toBe(true);
+    expect(await fails(`Here is the script:\n\`\`\`js\n${head}\`\`\`\n`)).toMatch(/SyntaxError|MetaError/);
+    expect(await fails(`\`\`\`js\n${head}\`\`\`\n\`\`\`js\nreturn 1\n\`\`\`\n`)).toMatch(
+      /SyntaxError|MetaError/,
+    );
+    const plain = await loadScriptSource(head + body, "w.js", false);
+    expect(plain.warnings).toBeUndefined();
+  });
+});
+
 describe("errors (E01)", () => {
   test("E01 format() is path-as-given:line:col: Kind: message, columns from 1", async () => {
     const dir = fixtures({});

@@ -97,7 +97,7 @@ function header(m: TreeModel, now: number): Line[] {
   if (t.costUsd) line.push({ text: `  ${usd(t.costUsd)}` });
   line.push({ text: `  ${duration(elapsed)}`, dim: true });
   const lines = [line];
-  const b = budgetLine(m.run.limits, t.started, t.tokens, t.costUsd);
+  const b = budgetLine(m.run.limits, t.started, t.generated, t.costUsd);
   if (b) lines.push(b);
   const id = r.id ?? "<run>";
   for (const [n, title] of [...m.gates].slice(0, 3)) {
@@ -127,7 +127,8 @@ function budgetLine(
   });
   const parts: Segment[] = [];
   if (limits.budget !== null)
-    parts.push(part(`tokens ${compact(tokens)} of ${compact(limits.budget)}`, tokens, limits.budget));
+    // A10: the budget counts generated tokens (output + reasoning), so the line says so.
+    parts.push(part(`generated ${compact(tokens)} of ${compact(limits.budget)}`, tokens, limits.budget));
   parts.push(part(`agents ${agents} of ${limits.maxAgents}`, agents, limits.maxAgents));
   if (limits.maxCostUsd !== null)
     parts.push(part(`cost ${usd(cost)} of ${usd(limits.maxCostUsd)}`, cost, limits.maxCostUsd));

@@ -55,6 +55,8 @@ export interface Totals {
   /** Agents this execution started (cached ones are not), for the agent limit. */
   started: number;
   tokens: number;
+  /** Output + reasoning tokens, what the token budget counts (A10). */
+  generated: number;
   costUsd: number;
   refused: number;
 }
@@ -112,6 +114,7 @@ export class TreeModel {
     cached: 0,
     started: 0,
     tokens: 0,
+    generated: 0,
     costUsd: 0,
     refused: 0,
   };
@@ -283,6 +286,7 @@ export class TreeModel {
     p.tokens += tokens;
     p.costUsd += cost;
     this.totals.tokens += tokens;
+    this.totals.generated += e.usage.output + e.usage.reasoning;
     this.totals.costUsd += cost;
     p.lastAt = at;
     p.recent.push(row);
