@@ -281,10 +281,8 @@ describe("pi-dynamic-workflows scripts run unchanged", () => {
     );
     // The Report phase has no model of its own: meta.model.
     expect(out.report).toBe("pi-default-model wrote the report");
-    // readOnly: true is permissions "read-only", which the command driver cannot enforce.
-    expect(out.reader).toMatch(
-      /^refused: .*"permissions": "read-only" is refused: the command driver cannot enforce it/,
-    );
+    // readOnly: true is permissions "read-only": the command driver's program is told so (D09).
+    expect(out.reader).toBe("read-only: read the draft");
     expect(r.stderr).not.toMatch(/option "(timeoutMs|isolation|readOnly)" is unknown/);
   });
 
