@@ -53,6 +53,12 @@ export interface WorkflowOptions {
   signal?: AbortSignal;
   /** Continue this run with the given (possibly edited) script (R03 `--resume`). */
   resume?: string;
+  /**
+   * A14: someone answers this run's gates while it waits (the CLI's terminal prompt, or your own
+   * code through the control channel), so `checkpoint()` waits for an answer. Default false:
+   * `checkpoint()` resolves its `default ?? true` at once, or fails the run with `headless: "abort"`.
+   */
+  interactive?: boolean;
 }
 
 export interface ResumeOptions extends Omit<WorkflowOptions, "script" | "resume"> {}
@@ -187,6 +193,7 @@ async function launch(
     argsJson?: string;
     replay?: Replay;
     reporter?: Reporter;
+    interactive?: boolean;
     signal?: AbortSignal;
     lock: RunLock;
     name: string;
@@ -257,6 +264,7 @@ async function launch(
       workspace: o.workspace,
       forkedFrom: o.forkedFrom,
       holdsLock: () => o.lock.holds(),
+      interactive: o.interactive,
       autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
       // A11: a plain resume runs the script's copy, and replays the nested workflows' copies too.
       nested: nestedLoader({
@@ -393,6 +401,7 @@ async function startWorkflowWith(opts: WorkflowOptions, worker: PendingSandbox):
     script,
     argsJson,
     reporter: opts.reporter,
+    interactive: opts.interactive,
     signal: opts.signal,
     lock,
     name: script.meta.name,
@@ -441,6 +450,7 @@ async function continueRun(
     argsJson,
     replay,
     reporter: opts.reporter,
+    interactive: opts.interactive,
     signal: opts.signal,
     lock,
     name: replay.started!.name,
@@ -504,6 +514,7 @@ export function startSeeded(seed: Seed, opts: ResumeOptions = {}): Promise<RunHa
       argsJson,
       replay,
       reporter: opts.reporter,
+    interactive: opts.interactive,
       signal: opts.signal,
       lock,
       name: seed.name,

@@ -12,6 +12,7 @@ import {
   type ControlMessage,
   type ControlWatcher,
   consumeControl,
+  pendingControlSync,
   watchControl,
 } from "../control/channel.js";
 import { controlRecord, describeRequest } from "../control/records.js";
@@ -75,6 +76,8 @@ export interface RunInit {
   forkedFrom?: ForkedFrom;
   /** R05 fencing: whether this process still holds the run's lock; asked before an agent starts. */
   holdsLock?: () => boolean;
+  /** A14: a person answers this run's gates here (a terminal prompt), so checkpoint() waits. */
+  interactive?: boolean;
 }
 
 const LARGE_RUN = 25;
@@ -214,8 +217,12 @@ export class Run {
       startedAt: this.t0,
       record: (r) => this.record(r),
       emit: (e) => this.emit(e),
-      deliver: (id, approved) => this.sandbox?.deliver({ id, ok: true, value: approved ? "true" : "false" }),
+      deliver: (id, value) => this.sandbox?.deliver({ id, ok: true, value }),
       consume: (msgId) => consumeControl(init.runDir, msgId),
+      interactive: init.interactive === true,
+      pending: () => pendingControlSync(init.runDir),
+      fail: (message) => void this.end("failed", undefined, message),
+      runId: init.runId,
       onChange: () => this.onGatesChange(),
     });
     this.done = new Promise((resolve) => {
@@ -722,6 +729,10 @@ export class Run {
   private onOp(id: number, name: string, argsJson: string): void {
     if (name === "gate") {
       if (!this.ending) this.gates.open(id, argsJson);
+      return;
+    }
+    if (name === "checkpoint") {
+      if (!this.ending) this.gates.openCheckpoint(id, argsJson);
       return;
     }
     if (name === "workflow") {
