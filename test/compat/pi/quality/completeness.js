@@ -3,5 +3,6 @@ export const meta = {
   description: 'Ask a critic what the gathered results still miss',
 }
 
-const verdict = await completenessCheck({ topic: 'auth' }, [{ area: 'login', done: true }])
+const results = args && args.results ? args.results : [{ area: 'login', done: true }]
+const verdict = await completenessCheck({ topic: 'auth' }, results)
 return verdict
