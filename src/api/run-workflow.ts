@@ -514,7 +514,7 @@ export function startSeeded(seed: Seed, opts: ResumeOptions = {}): Promise<RunHa
       argsJson,
       replay,
       reporter: opts.reporter,
-    interactive: opts.interactive,
+      interactive: opts.interactive,
       signal: opts.signal,
       lock,
       name: seed.name,

@@ -14,7 +14,7 @@ import { NothingToResumeError, UsageError } from "../api/errors.js";
 import { type ControlRequest, sendControl } from "../control/channel.js";
 import { answerOf, sizeOf } from "../control/client.js";
 import { answeredWord, type CheckpointSpec } from "../engine/gate-text.js";
-import { answerable, readGateState, selectGate, valueOf } from "../engine/gates.js";
+import { answerable, answerValue, readGateState, selectGate } from "../engine/gates.js";
 import type { Reporter, RunEvent, RunSummary } from "../report/events.js";
 import { forTerminal, jsonForTerminal, forTerminalLine as one } from "../report/terminal-text.js";
 import { findRun, readRunJson } from "../store/files.js";
@@ -61,7 +61,7 @@ export async function answerCommand(
     );
     if (typeof picked === "string") throw new UsageError(`run ${runId}: ${picked}`);
     // A14: an answer that does not fit the checkpoint (or a gate) is refused here, not left on disk.
-    const fits = valueOf(picked, request, runId);
+    const fits = answerValue(picked, request, runId);
     if (typeof fits === "string") throw new UsageError(`run ${runId}: ${fits}`);
     await sendControl(runDir, request);
     process.stdout.write(
@@ -79,7 +79,7 @@ export async function answerCommand(
   if (gate === undefined && gates.length > 1 && typeof target === "string")
     throw new UsageError(`run ${runId}: ${target}`);
   if (typeof target !== "string") {
-    const fits = valueOf(target, request, runId);
+    const fits = answerValue(target, request, runId);
     if (typeof fits === "string") throw new UsageError(`run ${runId}: ${fits}`);
   }
   const offset = await sizeOf(join(runDir, "journal.jsonl"));
@@ -170,7 +170,7 @@ export function withGatePrompt(inner: Reporter, input = process.stdin, output = 
     ensure().question(`${lead}${question}`, (typed) => {
       if (asking !== g.n) return;
       const request = checkpointRequest(c, typed, g.n);
-      const fits = request && valueOf({ gate: g.n, title: g.title, checkpoint: c }, request);
+      const fits = request && answerValue({ gate: g.n, title: g.title, checkpoint: c }, request);
       if (!request || typeof fits === "string") {
         askCheckpoint(g, c, c.kind === "confirm" ? "answer y or n: " : "that is not one of the choices: ");
         return;

@@ -139,9 +139,11 @@ async function main(argv: string[]): Promise<number> {
         "--answer <text>",
         "a checkpoint's answer: its text (kind input) or one of its choices, or the choice's number from 1 (kind select)",
       )
-      .action(async (runId: string, gate: string | undefined, flags: { reason?: string; answer?: string }) => {
-        code = await answerCommand(type, runId, gate, flags);
-      });
+      .action(
+        async (runId: string, gate: string | undefined, flags: { reason?: string; answer?: string }) => {
+          code = await answerCommand(type, runId, gate, flags);
+        },
+      );
   }
 
   program

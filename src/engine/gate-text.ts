@@ -28,4 +28,3 @@ export function answeredWord(a: { approved: boolean; value?: unknown; checkpoint
   if (a.value === undefined || a.value === true) return "approved";
   return `answered ${JSON.stringify(a.value)}`;
 }
-

@@ -144,7 +144,7 @@ export const describeGate = (g: { gate?: number; n?: number; title: string; chec
  * What an approve or reject makes of a gate or checkpoint: the value the script gets, or why the
  * request does not fit (the CLI checks this before sending, the owner again before applying).
  */
-export function valueOf(
+export function answerValue(
   gate: { gate: number; title: string; checkpoint?: CheckpointSpec },
   req: Extract<ControlRequest, { type: "approve" | "reject" }>,
   runId = "<run>",
@@ -158,7 +158,8 @@ export function valueOf(
     return { value: req.type === "approve" };
   }
   if (req.type === "reject") return { value: false };
-  if (answer === undefined) return `${describeGate(gate)} asks for an answer: ${answerHint(runId, gate.gate, c)}`;
+  if (answer === undefined)
+    return `${describeGate(gate)} asks for an answer: ${answerHint(runId, gate.gate, c)}`;
   if (c.kind === "input") return { value: answer };
   const choices = c.choices ?? [];
   if (choices.includes(answer)) return { value: answer };
@@ -276,7 +277,10 @@ export class Gates {
     const what = canonicalJson({ details: details ?? null, title });
     const hash = this.hashOf(what);
     const recorded = this.state.answers.get(hash);
-    if (recorded) return this.replay(id, n, title, recorded);
+    if (recorded) {
+      this.replay(id, n, title, recorded);
+      return;
+    }
     this.wait({ type: "gate.waiting", gate: n, title, details, hash, at: new Date().toISOString(), id });
   }
 
@@ -307,7 +311,10 @@ export class Gates {
     });
     const hash = this.hashOf(what);
     const recorded = this.state.answers.get(hash);
-    if (recorded) return this.replay(id, n, a.prompt, recorded);
+    if (recorded) {
+      this.replay(id, n, a.prompt, recorded);
+      return;
+    }
     const gate: Live = {
       type: "gate.waiting",
       gate: n,
@@ -498,7 +505,7 @@ export class Gates {
   private async apply(gate: Live, msg: ControlMessage): Promise<boolean> {
     const req = msg.request as Extract<ControlMessage["request"], { type: "approve" | "reject" }>;
     if (!this.live.has(gate.hash)) return false;
-    const answer = valueOf(gate, req, this.deps.runId);
+    const answer = answerValue(gate, req, this.deps.runId);
     if (typeof answer === "string") {
       await this.refuse(msg, answer);
       return false;

@@ -37,7 +37,8 @@ async function inTerminal(
   }
 }
 
-const shows = (screen: () => string, text: string) => until(() => (screen().includes(text) ? true : undefined));
+const shows = (screen: () => string, text: string) =>
+  until(() => (screen().includes(text) ? true : undefined));
 const exitOf = (screen: () => string) => until(() => /EXIT:(\d+)/.exec(screen())?.[1]);
 /** The one run in the project (its id line may have scrolled off the screen). */
 const onlyRun = (dir: string) => readdirSync(join(dir, ".weft", "runs"))[0]!;

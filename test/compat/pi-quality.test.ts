@@ -141,7 +141,10 @@ describe("the Pi ports' quality helpers run unchanged", () => {
     const first = await run(dir, "retry-and-gate.js");
     expect(first.code, first.stderr).toBe(0);
     const id = runIdOf(first);
-    const again = await weft(["run", fixture("retry-and-gate.js"), "--resume", id, "--command", agentCmd], dir);
+    const again = await weft(
+      ["run", fixture("retry-and-gate.js"), "--resume", id, "--command", agentCmd],
+      dir,
+    );
     expect(again.code, again.stderr).toBe(0);
     expect(resultOf(again)).toEqual(resultOf(first));
     expect(runJson(dir, id).agents).toMatchObject({ cached: 6, completed: 0 });

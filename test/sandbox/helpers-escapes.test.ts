@@ -107,7 +107,8 @@ return { escaped, errors, values: { checkpoint: values.checkpoint, gate: values.
 });
 
 test("PI the helpers do what they do when the script has replaced the built-ins they use", async () => {
-  const { r, escaped } = await attempt(`// A script (or a polyfill it carries) may replace any built-in; the helpers captured theirs.
+  const { r, escaped } =
+    await attempt(`// A script (or a polyfill it carries) may replace any built-in; the helpers captured theirs.
 Array.prototype.push = function () { throw new Error("push replaced") }
 Array.prototype.filter = function () { return [] }
 Array.prototype.map = function () { return [] }

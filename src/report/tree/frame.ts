@@ -4,8 +4,8 @@
  * Pure, so that tests read exactly what a person would see.
  */
 import { defaults } from "../../config/settings.js";
-import type { RunLimits } from "../events.js";
 import { answerHint } from "../../engine/gate-text.js";
+import type { RunLimits } from "../events.js";
 import { forTerminalLine as one } from "../terminal-text.js";
 import { compact, cut, duration, usd } from "./format.js";
 import type { AgentRow, PhaseRow, TreeModel } from "./model.js";
