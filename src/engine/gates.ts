@@ -473,9 +473,14 @@ export class Gates {
    * The run ends. Held requests whose gate was never reached again are refused when the script
    * ran to an end without it (the script or the details changed); otherwise they stay on disk.
    */
+  /** The run is ending: a checkpoint's timeoutMs must not answer it now (the gate stays waiting). */
+  stopTimers(): void {
+    for (const g of this.live.values()) clearTimeout(g.timer);
+  }
+
   async finish(status: RunStatus): Promise<void> {
     for (const done of this.clearWaiters.splice(0)) done();
-    for (const g of this.live.values()) clearTimeout(g.timer);
+    this.stopTimers();
     if (status !== "completed") return;
     for (const list of this.held.values()) {
       for (const m of list) {

@@ -1111,6 +1111,7 @@ export class Run {
   private async end(status: RunStatus, resultJson?: string, error?: string): Promise<void> {
     if (this.ending) return;
     this.ending = true;
+    this.gates.stopTimers();
     this.sandbox?.stop();
     this.scheduler.close();
     // Agents the script no longer waits for (or a stopping run) are stopped; R06: never failed.

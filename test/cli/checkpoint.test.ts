@@ -180,3 +180,32 @@ return v\n`,
     );
   },
 );
+
+test.skipIf(!hasTmux)(
+  "A14 started from a terminal with --json or --detach, nobody answers at that terminal: checkpoint() takes its default at once",
+  async () => {
+    const dir = project({
+      "wf.js": `${meta("unattended")}return await checkpoint("Pick one", { kind: "select", choices: ["a", "b"], default: "b" })\n`,
+    });
+    await inTerminal(
+      dir,
+      async (screen) => {
+        expect(await exitOf(screen)).toBe("0");
+        expect(runJson(dir, onlyRun(dir)).result).toBe("b");
+      },
+      "run wf.js --json",
+    );
+    const detached = project({ "wf.js": `${meta("detached")}return await checkpoint("Go?")\n` });
+    await inTerminal(
+      detached,
+      async (screen) => {
+        expect(await exitOf(screen)).toBe("0");
+        const id = onlyRun(detached);
+        await until(() => (runJson(detached, id).status === "completed" ? true : undefined));
+        expect(runJson(detached, id).result).toBe(true);
+        expect(answers(detached, id)).toMatchObject([{ by: "headless", value: true }]);
+      },
+      "run wf.js --detach",
+    );
+  },
+);
