@@ -193,6 +193,30 @@ export function selectGate<T extends { gate: number; title: string }>(
   return `no gate titled "${which}" is waiting (waiting: ${list()})`;
 }
 
+/** checkpoint()'s request as the sandbox sends it, checked again here: the sandbox is the other side of a wall. */
+function checkpointArgs(json: string): ({ prompt: string } & Partial<CheckpointSpec>) | string {
+  let a: Record<string, unknown>;
+  try {
+    a = JSON.parse(json);
+  } catch {
+    return "not JSON";
+  }
+  if (a === null || typeof a !== "object" || Array.isArray(a)) return "not an object";
+  if (typeof a.prompt !== "string" || a.prompt === "") return "no prompt";
+  if (a.kind !== undefined && a.kind !== "confirm" && a.kind !== "input" && a.kind !== "select")
+    return "kind";
+  if (a.headless !== undefined && a.headless !== "default" && a.headless !== "abort") return "headless";
+  if (a.choices !== undefined && !(Array.isArray(a.choices) && a.choices.every((c) => typeof c === "string")))
+    return "choices";
+  if (a.kind === "select" && !(Array.isArray(a.choices) && a.choices.length > 0)) return "choices";
+  if (
+    a.timeoutMs !== undefined &&
+    !(typeof a.timeoutMs === "number" && a.timeoutMs > 0 && a.timeoutMs <= 2147483647)
+  )
+    return "timeoutMs";
+  return a as { prompt: string } & Partial<CheckpointSpec>;
+}
+
 interface Live extends GateWaitingRecord {
   /** The sandbox call waiting for the answer. */
   id: number;
@@ -290,7 +314,12 @@ export class Gates {
    * port): a changed default or kind asks again instead of reusing an answer to another question.
    */
   openCheckpoint(id: number, argsJson: string): void {
-    const a = JSON.parse(argsJson) as { prompt: string } & Partial<CheckpointSpec>;
+    const a = checkpointArgs(argsJson);
+    if (typeof a === "string") {
+      // The sandbox checks these; a request that is not one means the sandbox is not ours (S06).
+      this.deps.fail(`weft: the script's sandbox sent a checkpoint() request weft cannot read: ${a}`);
+      return;
+    }
     const spec: CheckpointSpec = {
       kind: a.kind ?? "confirm",
       headless: a.headless ?? "default",

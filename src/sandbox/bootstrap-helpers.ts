@@ -219,8 +219,9 @@ export const HELPERS_SOURCE = String.raw`
         }
         if (kind === "select" && (choiceJson === undefined || choiceJson === "[]"))
           throw new RealTypeError('checkpoint(): kind "select" needs choices');
-        if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !isFiniteNumber(timeoutMs) || timeoutMs <= 0))
-          throw new RealTypeError("checkpoint(): timeoutMs must be a positive number of milliseconds");
+        // The bound is what a timer can wait (about 24.8 days).
+        if (timeoutMs !== undefined && (typeof timeoutMs !== "number" || !isFiniteNumber(timeoutMs) || timeoutMs <= 0 || timeoutMs > 2147483647))
+          throw new RealTypeError("checkpoint(): timeoutMs must be a positive number of milliseconds, at most 2147483647");
         if (options.default !== undefined) argsJson += ',"default":' + toJson(options.default, "default");
         if (headless !== undefined) argsJson += ',"headless":' + stringify(headless);
         if (kind !== undefined) argsJson += ',"kind":' + stringify(kind);

@@ -97,7 +97,7 @@ return { escaped, errors, values: { checkpoint: values.checkpoint, gate: values.
     "TypeError: checkpoint(): choices must be non-empty strings",
     "TypeError: default is a function, which JSON cannot carry",
     'TypeError: checkpoint(): headless must be "default" or "abort"',
-    "TypeError: checkpoint(): timeoutMs must be a positive number of milliseconds",
+    "TypeError: checkpoint(): timeoutMs must be a positive number of milliseconds, at most 2147483647",
     "TypeError: gate(producer, validator, options?): validator must be a function returning { ok, feedback? }",
     "TypeError: loopUntilDry requires { round: (i) => items[] }",
     "TypeError: retry(thunk, options?): thunk must be a function",
