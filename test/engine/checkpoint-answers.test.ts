@@ -1,6 +1,7 @@
 /** A14: what an approve or reject makes of a checkpoint of each kind, and of a typed line. */
 import { expect, test } from "vitest";
 import { checkpointRequest } from "../../dist/cli/gate-commands.js";
+import type { CheckpointSpec } from "../../dist/engine/gate-text.js";
 import { answerValue } from "../../dist/engine/gates.js";
 
 const select = {
@@ -8,8 +9,16 @@ const select = {
   title: "Which?",
   checkpoint: { kind: "select", choices: ["a", "b"], headless: "default" },
 } as const;
-const input = { gate: 3, title: "Name?", checkpoint: { kind: "input", headless: "default" } } as const;
-const confirm = { gate: 4, title: "Go?", checkpoint: { kind: "confirm", headless: "default" } } as const;
+const input = {
+  gate: 3,
+  title: "Name?",
+  checkpoint: { kind: "input", headless: "default" } as CheckpointSpec,
+};
+const confirm = {
+  gate: 4,
+  title: "Go?",
+  checkpoint: { kind: "confirm", headless: "default" } as CheckpointSpec,
+};
 const plain = { gate: 1, title: "Deploy?" };
 
 test("A14 answers by kind: a choice by text or number, text as given, approve/reject as true/false; what does not fit is refused", () => {
