@@ -7,8 +7,8 @@ import { answerValue } from "../../dist/engine/gates.js";
 const select = {
   gate: 2,
   title: "Which?",
-  checkpoint: { kind: "select", choices: ["a", "b"], headless: "default" },
-} as const;
+  checkpoint: { kind: "select", choices: ["a", "b"], headless: "default" } as CheckpointSpec,
+};
 const input = {
   gate: 3,
   title: "Name?",
