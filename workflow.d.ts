@@ -116,6 +116,88 @@ declare function setTimeout<A extends unknown[]>(
   ...args: A
 ): number;
 declare function clearTimeout(handle: number | undefined): void;
+/**
+ * The Pi ports' validated retry loop (no person involved): producer(feedback, attempt), feedback
+ * undefined at attempt 0 and then the validator's last feedback; validator(value) returns
+ * { ok, feedback? } (a bare true is not accepted); until ok or `attempts` (default 3) are used.
+ * Resolves { ok, value, attempts }: on exhaustion ok is false and value the last one.
+ */
+declare function gate<T>(
+  producer: (feedback: string | undefined, attempt: number) => T | Promise<T>,
+  validator: (
+    value: Awaited<T>,
+  ) => { ok: boolean; feedback?: string } | Promise<{ ok: boolean; feedback?: string }>,
+  opts?: { attempts?: number },
+): Promise<{ ok: boolean; value: Awaited<T>; attempts: number }>;
+
+interface CheckpointOptions {
+  /** What checkpoint() resolves to where nobody can answer, or when timeoutMs passes; default true. */
+  default?: unknown;
+  /** "abort": where nobody can answer (or nobody did within timeoutMs), the run fails instead. */
+  headless?: "default" | "abort";
+  /** confirm (default): true or false; input: the text typed; select: one of `choices`. */
+  kind?: "confirm" | "input" | "select";
+  choices?: string[];
+  /** How long to wait for a person, in ms; then `default ?? true` (or the run fails with "abort"). */
+  timeoutMs?: number;
+}
+/**
+ * The Pi ports' question to a person, on weft's gates: recorded like a gate's answer (a resume
+ * reuses it). In a terminal (weft run/resume with a TTY) it asks there, and `weft approve <run>
+ * [n] [--answer <text>]` / `weft reject` answer it from anywhere; the run waits meanwhile. Where
+ * nobody can answer (stdin not a terminal: CI, --detach, MCP, --json) it resolves
+ * `default ?? true` at once, or fails the run with headless: "abort".
+ */
+declare function checkpoint(prompt: string, opts?: CheckpointOptions): Promise<any>;
+
+// ---- quality helpers of the Pi ports, made of agent() and parallel() (their agents are journaled and reused on resume) ----
+
+interface VerifyVerdict {
+  /** At least one reviewer answered and realCount / total >= threshold. */
+  real: boolean;
+  realCount: number;
+  /** Reviewers that answered (failed ones are left out). */
+  total: number;
+  votes: { real: boolean; reason?: string }[];
+}
+/** Adversarial reviewers (default 2, labelled "verify <i>") judge whether `item` is real; lenses are cycled across them. */
+declare function verify(
+  item: unknown,
+  opts?: { reviewers?: number; threshold?: number; lens?: string | string[] },
+): Promise<VerifyVerdict>;
+/**
+ * `judges` agents (default 3, "judge <i>.<j>") score each attempt from 0 to 1 on `rubric`
+ * (default "overall quality and correctness"); the highest mean wins, the lower index on a tie.
+ * Failed judgments are left out; a candidate without any scores 0. undefined for no attempts.
+ */
+declare function judgePanel<T>(
+  attempts: readonly T[],
+  opts?: { judges?: number; rubric?: string },
+): Promise<
+  { index: number; attempt: T; score: number; judgments: { score: number; reason?: string }[] } | undefined
+>;
+/**
+ * Calls round(0), round(1), ... and gathers the items not seen before (by key, default
+ * JSON.stringify; null items skipped) until `consecutiveEmpty` rounds (default 2) bring nothing
+ * new or `maxRounds` (default 50) are done. A round refused by a limit (LimitError) ends it with
+ * what it has.
+ */
+declare function loopUntilDry<T>(opts: {
+  round: (roundIndex: number) => readonly T[] | null | undefined | Promise<readonly T[] | null | undefined>;
+  key?: (item: T) => string;
+  consecutiveEmpty?: number;
+  maxRounds?: number;
+}): Promise<T[]>;
+/** One critic ("completeness critic") says what the results still miss; sees the first 4,000 characters of their JSON. null if it failed. */
+declare function completenessCheck(
+  taskArgs: unknown,
+  results: unknown,
+): Promise<{ complete: boolean; missing?: string[] } | null>;
+/** thunk(attempt) from 0 until until(result) is true (synchronous) or `attempts` (default 3) are used; the last result either way. */
+declare function retry<T>(
+  thunk: (attempt: number) => T | Promise<T>,
+  opts?: { attempts?: number; until?: (result: Awaited<T>) => boolean },
+): Promise<Awaited<T>>;
 declare function log(...parts: unknown[]): void;
 /** The run's input (--args), verbatim JSON; undefined when none was given. */
 declare const args: any;

@@ -55,6 +55,12 @@ export interface WorkflowOptions {
   signal?: AbortSignal;
   /** Continue this run with the given (possibly edited) script (R03 `--resume`). */
   resume?: string;
+  /**
+   * A14: someone answers this run's gates while it waits (the CLI's terminal prompt, or your own
+   * code through the control channel), so `checkpoint()` waits for an answer. Default false:
+   * `checkpoint()` resolves its `default ?? true` at once, or fails the run with `headless: "abort"`.
+   */
+  interactive?: boolean;
 }
 
 export interface ResumeOptions extends Omit<WorkflowOptions, "script" | "resume"> {}
@@ -194,6 +200,7 @@ async function launch(
     argsWarnings?: string[];
     replay?: Replay;
     reporter?: Reporter;
+    interactive?: boolean;
     signal?: AbortSignal;
     lock: RunLock;
     name: string;
@@ -279,6 +286,7 @@ async function launch(
       holdsLock: () => o.lock.holds(),
       env: p.env,
       trace: tracing,
+      interactive: o.interactive,
       autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
       // A11: a plain resume runs the script's copy, and replays the nested workflows' copies too.
       nested: nestedLoader({
@@ -419,6 +427,7 @@ async function startWorkflowWith(opts: WorkflowOptions, worker: PendingSandbox):
     argsJson,
     argsWarnings,
     reporter: opts.reporter,
+    interactive: opts.interactive,
     signal: opts.signal,
     lock,
     name: script.meta.name,
@@ -469,6 +478,7 @@ async function continueRun(
     argsWarnings,
     replay,
     reporter: opts.reporter,
+    interactive: opts.interactive,
     signal: opts.signal,
     lock,
     name: replay.started!.name,
@@ -534,6 +544,7 @@ export function startSeeded(seed: Seed, opts: ResumeOptions = {}): Promise<RunHa
       argsWarnings,
       replay,
       reporter: opts.reporter,
+      interactive: opts.interactive,
       signal: opts.signal,
       lock,
       name: seed.name,

@@ -1,6 +1,6 @@
 /** `weft fork <run> --from <agent> | --rerun <agent>...` (SPEC R08): a thin layer over startFork. */
 import { startFork } from "../api/fork.js";
-import { interactiveReporter } from "./gate-commands.js";
+import { interactiveReporter, promptsAllowed } from "./gate-commands.js";
 import { driveRun, parseArgsFlag, type RunFlags, settingsFromFlags } from "./run-command.js";
 
 export interface ForkFlags extends RunFlags {
@@ -18,6 +18,7 @@ export function forkCommand(runId: string, flags: ForkFlags): Promise<number> {
         args: parseArgsFlag(flags.args),
         settings: settingsFromFlags(flags),
         reporter: interactiveReporter(flags),
+        interactive: promptsAllowed(flags.json),
       }),
     flags,
   );

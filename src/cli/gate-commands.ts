@@ -13,7 +13,8 @@ import { createInterface, type Interface } from "node:readline";
 import { NothingToResumeError, UsageError } from "../api/errors.js";
 import { type ControlRequest, sendControl } from "../control/channel.js";
 import { answerOf, sizeOf } from "../control/client.js";
-import { answerable, readGateState, selectGate } from "../engine/gates.js";
+import { answeredWord, type CheckpointSpec } from "../engine/gate-text.js";
+import { answerable, answerValue, readGateState, selectGate } from "../engine/gates.js";
 import type { Reporter, RunEvent, RunSummary } from "../report/events.js";
 import { forTerminal, jsonForTerminal, forTerminalLine as one } from "../report/terminal-text.js";
 import { findRun, readRunJson } from "../store/files.js";
@@ -22,6 +23,8 @@ import { type RunFlags, reporterFor } from "./run-command.js";
 
 export interface AnswerFlags {
   reason?: string;
+  /** A14: a checkpoint's text or choice. */
+  answer?: string;
   /** How long to wait for a live owner to record the answer (ms). */
   waitMs?: number;
 }
@@ -43,7 +46,12 @@ export async function answerCommand(
   const runDir = await findRun(join(process.cwd(), ".weft"), runId);
   if (!runDir) throw new NothingToResumeError(`no run "${runId}" in .weft/runs`);
   const gate = parseGateArg(gateArg);
-  const request: ControlRequest = { type, gate, reason: flags.reason };
+  const request: Extract<ControlRequest, { type: "approve" | "reject" }> = {
+    type,
+    gate,
+    reason: flags.reason,
+    ...(flags.answer !== undefined ? { answer: flags.answer } : {}),
+  };
   if (!liveOwner(runDir)) {
     // Nobody runs it: check against the journal that this gate waits, and leave the answer on
     // disk for the next owner.
@@ -52,20 +60,27 @@ export async function answerCommand(
       gate,
     );
     if (typeof picked === "string") throw new UsageError(`run ${runId}: ${picked}`);
+    // A14: an answer that does not fit the checkpoint (or a gate) is refused here, not left on disk.
+    const fits = answerValue(picked, request, runId);
+    if (typeof fits === "string") throw new UsageError(`run ${runId}: ${fits}`);
     await sendControl(runDir, request);
     process.stdout.write(
-      `${type === "approve" ? "approval" : "rejection"} of gate #${picked.gate} "${one(picked.title)}" recorded; weft resume ${runId} continues from the gate\n`,
+      `${type === "approve" ? "approval" : "rejection"} of ${picked.checkpoint ? "checkpoint" : "gate"} #${picked.gate} "${one(picked.title)}" recorded; weft resume ${runId} continues from the gate\n`,
     );
     return 0;
   }
-  if (gate === undefined) {
-    // Several gates waiting and none named: say which, without sending anything.
-    const gates = ((await readRunJson(runDir)) as RunSummary | undefined)?.gates ?? [];
-    const picked = selectGate(
-      gates.map((g) => ({ gate: g.n, title: g.title })),
-      undefined,
-    );
-    if (gates.length > 1 && typeof picked === "string") throw new UsageError(`run ${runId}: ${picked}`);
+  const gates = (((await readRunJson(runDir)) as RunSummary | undefined)?.gates ?? []).map((g) => ({
+    gate: g.n,
+    title: g.title,
+    checkpoint: g.checkpoint,
+  }));
+  const target = selectGate(gates, gate);
+  // Several gates waiting and none named: say which, without sending anything.
+  if (gate === undefined && gates.length > 1 && typeof target === "string")
+    throw new UsageError(`run ${runId}: ${target}`);
+  if (typeof target !== "string") {
+    const fits = answerValue(target, request, runId);
+    if (typeof fits === "string") throw new UsageError(`run ${runId}: ${fits}`);
   }
   const offset = await sizeOf(join(runDir, "journal.jsonl"));
   const msg = await sendControl(runDir, request);
@@ -74,7 +89,7 @@ export async function answerCommand(
     const r = await answerOf(join(runDir, "journal.jsonl"), offset, msg.id);
     if (r?.type === "gate.answered") {
       process.stdout.write(
-        `gate #${r.gate} "${one(r.title)}" ${r.approved ? "approved" : "rejected"} by ${one(r.by)}${r.reason ? `: ${one(r.reason)}` : ""}\n`,
+        `${r.checkpoint ? "checkpoint" : "gate"} #${r.gate} "${one(r.title)}" ${one(answeredWord({ approved: r.approved === true, value: r.value }))} by ${one(r.by)}${r.reason ? `: ${one(r.reason)}` : ""}\n`,
       );
       return 0;
     }
@@ -118,19 +133,50 @@ export function withGatePrompt(inner: Reporter, input = process.stdin, output = 
     }
     return rl;
   };
+  const send = (request: ControlRequest) =>
+    sendControl(runDir!, request).catch((e) =>
+      output.write(`weft: cannot send the answer: ${forTerminal((e as Error).message)}\n`),
+    );
   const next = () => {
     if (closed || asking !== undefined || !runDir) return;
     const g = queue.shift();
     if (!g) return;
     asking = g.n;
+    if (g.checkpoint) return askCheckpoint(g, g.checkpoint, "\n");
     const details = g.details === undefined ? "" : `${jsonForTerminal(g.details)}\n`;
     ensure().question(`\n${details}Approve "${one(g.title)}"? [y/N] `, (answer) => {
       if (asking !== g.n) return;
       asking = undefined;
       const yes = /^\s*y(es)?\s*$/i.test(answer);
-      sendControl(runDir!, { type: yes ? "approve" : "reject", gate: g.n, by: localUser() }).catch((e) =>
-        output.write(`weft: cannot send the answer: ${forTerminal((e as Error).message)}\n`),
-      );
+      void send({ type: yes ? "approve" : "reject", gate: g.n, by: localUser() });
+      next();
+    });
+  };
+  // A14: a checkpoint asks by its kind; Enter takes its default where the default is an answer
+  // of that kind; an answer that does not fit asks again.
+  const askCheckpoint = (g: (typeof queue)[number], c: CheckpointSpec, lead: string) => {
+    const d = c.default;
+    let question: string;
+    if (c.kind === "confirm") {
+      question = `${one(g.title)} ${d === true ? "[Y/n]" : d === false ? "[y/N]" : "[y/n]"} `;
+    } else if (c.kind === "input") {
+      question = `${one(g.title)}${typeof d === "string" ? ` [${one(d)}]` : ""}: `;
+    } else {
+      const choices = c.choices ?? [];
+      const list = choices.map((x, i) => `  ${i + 1}. ${one(x)}\n`).join("");
+      const dflt = typeof d === "string" && choices.includes(d) ? ` [${one(d)}]` : "";
+      question = `${one(g.title)}\n${list}choose 1-${choices.length}${dflt}: `;
+    }
+    ensure().question(`${lead}${question}`, (typed) => {
+      if (asking !== g.n) return;
+      const request = checkpointRequest(c, typed, g.n);
+      const fits = request && answerValue({ gate: g.n, title: g.title, checkpoint: c }, request);
+      if (!request || typeof fits === "string") {
+        askCheckpoint(g, c, c.kind === "confirm" ? "answer y or n: " : "that is not one of the choices: ");
+        return;
+      }
+      asking = undefined;
+      void send(request);
       next();
     });
   };
@@ -175,6 +221,25 @@ export function withGatePrompt(inner: Reporter, input = process.stdin, output = 
       await inner.close?.();
     },
   };
+}
+
+/** What a line typed at a checkpoint's prompt answers, or undefined when it is no answer of its kind. */
+export function checkpointRequest(
+  c: CheckpointSpec,
+  typed: string,
+  gate: number,
+): Extract<ControlRequest, { type: "approve" | "reject" }> | undefined {
+  const t = typed.trim();
+  const by = localUser();
+  if (c.kind === "confirm") {
+    const yes = /^y(es)?$/i.test(t) || (t === "" && c.default === true);
+    const no = /^no?$/i.test(t) || (t === "" && c.default === false);
+    return yes ? { type: "approve", gate, by } : no ? { type: "reject", gate, by } : undefined;
+  }
+  if (t === "" && typeof c.default === "string") return { type: "approve", gate, by, answer: c.default };
+  if (c.kind === "select" && t === "") return undefined;
+  // An input's text is taken as typed (spaces too); a choice by its text or number.
+  return { type: "approve", gate, by, answer: c.kind === "input" ? typed : t };
 }
 
 /** The prompt is for a person at a terminal: both ends a TTY, and not `--json`. */

@@ -14,7 +14,7 @@ import { detachedArgs, detachedChildReporter, startDetached } from "./detach.js"
 import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
 import { collectRepeated, type ForkFlags, forkCommand } from "./fork-command.js";
-import { answerCommand, interactiveReporter } from "./gate-commands.js";
+import { answerCommand, interactiveReporter, promptsAllowed } from "./gate-commands.js";
 import { cleanCommand, lsCommand, showCommand } from "./inspect-commands.js";
 import { guardOutputStreams } from "./output.js";
 import type { PlanFlags } from "./plan-command.js";
@@ -90,6 +90,8 @@ async function main(argv: string[]): Promise<number> {
           args: parseArgsFlag(flags.args),
           settings: settingsFromFlags(flags),
           reporter: detachedChildReporter(interactiveReporter(flags)),
+          // A14: checkpoint() waits only where this terminal's prompt can answer it.
+          interactive: promptsAllowed(flags.json),
           resume: flags.resume,
         }),
       flags,
@@ -112,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
           args: parseArgsFlag(flags.args),
           settings: settingsFromFlags(flags),
           reporter: interactiveReporter(flags),
+          interactive: promptsAllowed(flags.json),
         }),
       flags,
     );
@@ -148,9 +151,15 @@ async function main(argv: string[]): Promise<number> {
         `${type} the gate a run waits at (gate: its number or title; none: the one waiting); works while the run's process is gone too`,
       )
       .option("--reason <text>", "why, recorded with the answer")
-      .action(async (runId: string, gate: string | undefined, flags: { reason?: string }) => {
-        code = await answerCommand(type, runId, gate, flags);
-      });
+      .option(
+        "--answer <text>",
+        "a checkpoint's answer: its text (kind input) or one of its choices, or the choice's number from 1 (kind select)",
+      )
+      .action(
+        async (runId: string, gate: string | undefined, flags: { reason?: string; answer?: string }) => {
+          code = await answerCommand(type, runId, gate, flags);
+        },
+      );
   }
 
   program

@@ -24,9 +24,12 @@ export type ControlRequest =
   | { type: "stop-agent"; agent: number | string }
   /** C08: no new agents; running ones finish; the run ends `paused`. */
   | { type: "pause" }
-  /** A14: answer a gate, by its title or number (absent: the one gate waiting). */
-  | { type: "approve"; gate?: string | number; by?: string; reason?: string }
-  | { type: "reject"; gate?: string | number; by?: string; reason?: string };
+  /**
+   * A14: answer a gate, by its title or number (absent: the one gate waiting); `answer` is a
+   * checkpoint's text or choice (kind "input" or "select").
+   */
+  | { type: "approve"; gate?: string | number; by?: string; reason?: string; answer?: string }
+  | { type: "reject"; gate?: string | number; by?: string; reason?: string; answer?: string };
 
 export interface ControlMessage {
   /** Unique and sortable: the send time, then random characters. */

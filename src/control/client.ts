@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { open, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { answeredWord } from "../engine/gate-text.js";
 import type { RunStatus, RunSummary } from "../report/events.js";
 import { liveOwner } from "../store/lock.js";
 import { type ControlRequest, consumeControl, controlDir, sendControl } from "./channel.js";
@@ -67,6 +68,9 @@ export interface Answer {
   title?: string;
   by?: string;
   reason?: string;
+  /** A14: a checkpoint's answer. */
+  checkpoint?: boolean;
+  value?: unknown;
 }
 
 /** The owner's record of request `msg` (control, gate.answered or gate.refused), read from `offset`. */
@@ -101,7 +105,7 @@ function words(a: Answer): { ok: boolean; outcome: string } {
   if (a.type === "gate.answered") {
     return {
       ok: true,
-      outcome: `gate #${a.gate} "${a.title}" ${a.approved ? "approved" : "rejected"} by ${a.by}${a.reason ? `: ${a.reason}` : ""}`,
+      outcome: `${a.checkpoint ? "checkpoint" : "gate"} #${a.gate} "${a.title}" ${answeredWord({ approved: a.approved === true, value: a.value })} by ${a.by}${a.reason ? `: ${a.reason}` : ""}`,
     };
   }
   return { ok: false, outcome: a.reason ?? "refused" };

@@ -12,13 +12,25 @@
  * gate waiting now (or be the only one waiting); otherwise it is refused with a message. One sent
  * before this process started (while nobody owned the run) was meant for a gate waiting in the
  * previous execution: it is bound to that gate's hash and held until the gate is reached again.
+ *
+ * `checkpoint(prompt, {default, headless, kind, choices, timeoutMs})` (the Pi ports' question to a
+ * person) is a gate too, with the same hash rules, records and answers, and a value: `confirm`
+ * resolves true (approve) or false (reject); `input` to the text of `weft approve --answer`;
+ * `select` to one of its choices (`--answer` gives the choice or its number from 1). Where nobody
+ * can answer (the run has no terminal prompt: stdin not a TTY, --json, --detach, MCP, the library
+ * without `interactive`), it does not wait: it resolves `default ?? true` at once, recorded with
+ * by "headless", or with `headless: "abort"` fails the run. `timeoutMs` bounds the wait for a
+ * person the same way: then `default ?? true` (by "timeout"), or the run fails with "abort".
  */
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { ControlMessage } from "../control/channel.js";
+import type { ControlMessage, ControlRequest } from "../control/channel.js";
 import type { RunEvent, RunStatus } from "../report/events.js";
 import { readJournal } from "../store/journal.js";
 import { canonicalJson, OccurrenceCounter } from "./cache-key.js";
+import { answerHint, type CheckpointSpec } from "./gate-text.js";
+
+export type { CheckpointSpec } from "./gate-text.js";
 
 export interface GateInfo {
   /** Gates are numbered from 1 in the order the script calls gate(), in each execution. */
@@ -27,6 +39,8 @@ export interface GateInfo {
   details?: unknown;
   /** ISO time the gate began to wait. */
   since: string;
+  /** Set when it is a checkpoint() (A14). */
+  checkpoint?: CheckpointSpec;
 }
 
 export interface GateWaitingRecord {
@@ -36,6 +50,7 @@ export interface GateWaitingRecord {
   details?: unknown;
   hash: string;
   at: string;
+  checkpoint?: CheckpointSpec;
 }
 
 export interface GateAnsweredRecord {
@@ -49,6 +64,9 @@ export interface GateAnsweredRecord {
   reason?: string;
   /** The control request that carried the answer. */
   msg?: string;
+  /** A14: a checkpoint's answer, and what checkpoint() resolved to. */
+  checkpoint?: true;
+  value?: unknown;
 }
 
 /** An answer on the channel that was not applied, and why (the sender reads it back). */
@@ -119,8 +137,36 @@ export function answerable(state: GateState): GateWaitingRecord[] {
   return [...state.waiting.values()].sort((a, b) => a.gate - b.gate);
 }
 
-export const describeGate = (g: { gate?: number; n?: number; title: string }) =>
-  `#${g.gate ?? g.n} "${g.title}"`;
+export const describeGate = (g: { gate?: number; n?: number; title: string; checkpoint?: unknown }) =>
+  `${g.checkpoint ? "checkpoint " : ""}#${g.gate ?? g.n} "${g.title}"`;
+
+/**
+ * What an approve or reject makes of a gate or checkpoint: the value the script gets, or why the
+ * request does not fit (the CLI checks this before sending, the owner again before applying).
+ */
+export function answerValue(
+  gate: { gate: number; title: string; checkpoint?: CheckpointSpec },
+  req: Extract<ControlRequest, { type: "approve" | "reject" }>,
+  runId = "<run>",
+): { value: unknown } | string {
+  const c = gate.checkpoint;
+  const answer = req.type === "approve" ? req.answer : undefined;
+  if (req.type === "reject" && req.answer !== undefined) return "a rejection takes no --answer";
+  if (!c || c.kind === "confirm") {
+    if (answer !== undefined)
+      return `${describeGate(gate)} is a yes/no question: approve or reject it, without --answer`;
+    return { value: req.type === "approve" };
+  }
+  if (req.type === "reject") return { value: false };
+  if (answer === undefined)
+    return `${describeGate(gate)} asks for an answer: ${answerHint(runId, gate.gate, c)}`;
+  if (c.kind === "input") return { value: answer };
+  const choices = c.choices ?? [];
+  if (choices.includes(answer)) return { value: answer };
+  const k = /^\s*(\d+)\s*$/.exec(answer);
+  if (k && Number(k[1]) >= 1 && Number(k[1]) <= choices.length) return { value: choices[Number(k[1]) - 1] };
+  return `${JSON.stringify(answer)} is not a choice of ${describeGate(gate)}: ${choices.map((x, i) => `${i + 1}. ${x}`).join(", ")}`;
+}
 
 /**
  * Pick the gate an answer names: by number, by title, or the one waiting when none is named.
@@ -147,9 +193,35 @@ export function selectGate<T extends { gate: number; title: string }>(
   return `no gate titled "${which}" is waiting (waiting: ${list()})`;
 }
 
+/** checkpoint()'s request as the sandbox sends it, checked again here: the sandbox is the other side of a wall. */
+function checkpointArgs(json: string): ({ prompt: string } & Partial<CheckpointSpec>) | string {
+  let a: Record<string, unknown>;
+  try {
+    a = JSON.parse(json);
+  } catch {
+    return "not JSON";
+  }
+  if (a === null || typeof a !== "object" || Array.isArray(a)) return "not an object";
+  if (typeof a.prompt !== "string" || a.prompt === "") return "no prompt";
+  if (a.kind !== undefined && a.kind !== "confirm" && a.kind !== "input" && a.kind !== "select")
+    return "kind";
+  if (a.headless !== undefined && a.headless !== "default" && a.headless !== "abort") return "headless";
+  if (a.choices !== undefined && !(Array.isArray(a.choices) && a.choices.every((c) => typeof c === "string")))
+    return "choices";
+  if (a.kind === "select" && !(Array.isArray(a.choices) && a.choices.length > 0)) return "choices";
+  if (
+    a.timeoutMs !== undefined &&
+    !(typeof a.timeoutMs === "number" && a.timeoutMs > 0 && a.timeoutMs <= 2147483647)
+  )
+    return "timeoutMs";
+  return a as { prompt: string } & Partial<CheckpointSpec>;
+}
+
 interface Live extends GateWaitingRecord {
   /** The sandbox call waiting for the answer. */
   id: number;
+  /** A checkpoint's timeoutMs. */
+  timer?: NodeJS.Timeout;
 }
 
 export interface GateDeps {
@@ -162,8 +234,15 @@ export interface GateDeps {
   /** Append to the journal and wait until it is on disk. */
   record(r: GateRecord): Promise<void>;
   emit(e: RunEvent): void;
-  /** Answer the script's pending gate() call. */
-  deliver(id: number, approved: boolean): void;
+  /** Answer the script's pending gate() or checkpoint() call with this JSON value. */
+  deliver(id: number, valueJson: string): void;
+  /** A14: a person can answer here (the run has a terminal prompt); else checkpoints do not wait. */
+  interactive: boolean;
+  /** Requests on the channel now (to see, before deciding a checkpoint cannot be answered, whether one is). */
+  pending(): ControlMessage[];
+  /** End the run failed with this message (a checkpoint with headless: "abort" nobody can answer). */
+  fail(message: string): void;
+  runId: string;
   /** Remove a request from the channel once it is recorded. */
   consume(msgId: string): Promise<void>;
   /** The set of waiting gates changed: the run's status and run.json follow. */
@@ -189,7 +268,13 @@ export class Gates {
   get waiting(): GateInfo[] {
     return [...this.live.values()]
       .sort((a, b) => a.gate - b.gate)
-      .map((g) => ({ n: g.gate, title: g.title, details: g.details, since: g.at }));
+      .map((g) => ({
+        n: g.gate,
+        title: g.title,
+        details: g.details,
+        since: g.at,
+        ...(g.checkpoint ? { checkpoint: g.checkpoint } : {}),
+      }));
   }
 
   get count(): number {
@@ -214,8 +299,74 @@ export class Gates {
     const { title, details } = JSON.parse(argsJson) as { title: string; details?: unknown };
     const n = ++this.calls;
     const what = canonicalJson({ details: details ?? null, title });
+    const hash = this.hashOf(what);
+    const recorded = this.state.answers.get(hash);
+    if (recorded) {
+      this.replay(id, n, title, recorded);
+      return;
+    }
+    this.wait({ type: "gate.waiting", gate: n, title, details, hash, at: new Date().toISOString(), id });
+  }
+
+  /**
+   * A14: the script called checkpoint(); `argsJson` is `{prompt, default?, headless?, kind?,
+   * choices?, timeoutMs?}` checked by the sandbox. Every option is part of the hash (as in the
+   * port): a changed default or kind asks again instead of reusing an answer to another question.
+   */
+  openCheckpoint(id: number, argsJson: string): void {
+    const a = checkpointArgs(argsJson);
+    if (typeof a === "string") {
+      // The sandbox checks these; a request that is not one means the sandbox is not ours (S06).
+      this.deps.fail(`weft: the script's sandbox sent a checkpoint() request weft cannot read: ${a}`);
+      return;
+    }
+    const spec: CheckpointSpec = {
+      kind: a.kind ?? "confirm",
+      headless: a.headless ?? "default",
+      ...(a.choices ? { choices: a.choices } : {}),
+      ...(a.default !== undefined ? { default: a.default } : {}),
+      ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}),
+    };
+    const n = ++this.calls;
+    const what = canonicalJson({
+      checkpoint: {
+        prompt: a.prompt,
+        kind: spec.kind,
+        choices: spec.choices ?? null,
+        default: spec.default ?? null,
+        headless: spec.headless,
+        timeoutMs: spec.timeoutMs ?? null,
+      },
+    });
+    const hash = this.hashOf(what);
+    const recorded = this.state.answers.get(hash);
+    if (recorded) {
+      this.replay(id, n, a.prompt, recorded);
+      return;
+    }
+    const gate: Live = {
+      type: "gate.waiting",
+      gate: n,
+      title: a.prompt,
+      hash,
+      at: new Date().toISOString(),
+      checkpoint: spec,
+      id,
+    };
+    // An answer sent to this very checkpoint while nobody ran the run is taken even here.
+    if (!this.deps.interactive && !this.answerWaitsFor(hash)) {
+      void this.unattended(gate, "headless");
+      return;
+    }
+    this.wait(gate);
+    if (spec.timeoutMs !== undefined) {
+      gate.timer = setTimeout(() => void this.unattended(gate, "timeout"), spec.timeoutMs);
+    }
+  }
+
+  private hashOf(what: string): string {
     const occurrence = this.counter.next(createHash("sha256").update(what).digest("hex"));
-    const hash = createHash("sha256")
+    return createHash("sha256")
       .update(
         canonicalJson({
           gate: what,
@@ -224,32 +375,98 @@ export class Gates {
         }),
       )
       .digest("hex");
-    const recorded = this.state.answers.get(hash);
-    if (recorded) {
-      // Bound to this very script, title, details and occurrence: answered already.
-      this.deps.emit({
-        type: "gate.answered",
-        n,
-        title,
-        approved: recorded.approved,
-        by: recorded.by,
-        reason: recorded.reason,
-        answeredAt: recorded.at,
-        replayed: true,
-      });
-      this.deps.deliver(id, recorded.approved);
-      return;
-    }
-    const at = new Date().toISOString();
-    const gate: Live = { type: "gate.waiting", gate: n, title, details, hash, at, id };
-    this.live.set(hash, gate);
+  }
+
+  /** Bound to this very script, title, details and occurrence: answered already. */
+  private replay(id: number, n: number, title: string, recorded: GateAnsweredRecord): void {
+    this.deps.emit({
+      type: "gate.answered",
+      n,
+      title,
+      approved: recorded.approved,
+      by: recorded.by,
+      reason: recorded.reason,
+      answeredAt: recorded.at,
+      replayed: true,
+      ...(recorded.checkpoint ? { value: recorded.value } : {}),
+    });
+    this.deps.deliver(id, JSON.stringify(recorded.checkpoint ? (recorded.value ?? null) : recorded.approved));
+  }
+
+  private wait(gate: Live): void {
+    const { id: _id, timer: _t, ...rec } = gate;
+    this.live.set(gate.hash, gate);
     this.deps.onChange();
-    this.deps.emit({ type: "gate.waiting", n, title, details, hash, since: at });
-    const { id: _id, ...rec } = gate;
+    this.deps.emit({
+      type: "gate.waiting",
+      n: gate.gate,
+      title: gate.title,
+      details: gate.details,
+      hash: gate.hash,
+      since: gate.at,
+      ...(gate.checkpoint ? { checkpoint: gate.checkpoint } : {}),
+    });
     void this.deps
       .record(rec)
       .catch(() => {})
-      .then(() => this.takeHeld(hash));
+      .then(() => this.takeHeld(gate.hash));
+  }
+
+  /** A request on the channel from before this execution that answers the gate with this hash. */
+  private answerWaitsFor(hash: string): boolean {
+    if (this.held.has(hash)) return true;
+    const earlier = answerable(this.state);
+    return this.deps.pending().some((m) => {
+      if (m.request.type !== "approve" && m.request.type !== "reject") return false;
+      if (Date.parse(m.at) >= this.deps.startedAt) return false;
+      const g = selectGate(earlier, m.request.gate);
+      return typeof g !== "string" && g.hash === hash;
+    });
+  }
+
+  /** A checkpoint nobody answers: nobody can (headless), or nobody did in its timeoutMs. */
+  private async unattended(gate: Live, why: "headless" | "timeout"): Promise<void> {
+    const c = gate.checkpoint!;
+    if (why === "timeout" && !this.live.delete(gate.hash)) return;
+    if (c.headless === "abort") {
+      this.deps.fail(
+        why === "headless"
+          ? `checkpoint "${gate.title}" needs a person's answer and nobody can answer this run (stdin is not a terminal, or --json, --detach, MCP; headless: "abort"): resume it in a terminal with weft resume ${this.deps.runId}`
+          : `checkpoint "${gate.title}" was not answered within ${c.timeoutMs} ms (timeoutMs; headless: "abort")`,
+      );
+      return;
+    }
+    const value = c.default ?? true;
+    const rec: GateAnsweredRecord = {
+      type: "gate.answered",
+      gate: gate.gate,
+      title: gate.title,
+      hash: gate.hash,
+      approved: true,
+      by: why,
+      at: new Date().toISOString(),
+      checkpoint: true,
+      value,
+    };
+    this.state.answers.set(gate.hash, rec);
+    await this.deps.record(rec);
+    if (why === "timeout") this.afterAnswer();
+    this.deps.emit({
+      type: "gate.answered",
+      n: gate.gate,
+      title: gate.title,
+      approved: true,
+      by: why,
+      answeredAt: rec.at,
+      replayed: false,
+      value,
+    });
+    this.deps.deliver(gate.id, JSON.stringify(value));
+  }
+
+  private afterAnswer(): void {
+    this.deps.onChange();
+    if (this.live.size === 0) for (const done of this.clearWaiters.splice(0)) done();
   }
 
   /** An approve or reject request from the channel. Resolves once it is recorded (or held). */
@@ -274,7 +491,10 @@ export class Gates {
     }
     const waiting = [...this.live.values()].sort((a, b) => a.gate - b.gate);
     const picked = selectGate(waiting, req.gate);
-    if (typeof picked !== "string") return this.apply(picked, msg);
+    if (typeof picked !== "string") {
+      await this.apply(picked, msg);
+      return;
+    }
     await this.refuse(msg, picked);
   }
 
@@ -282,8 +502,14 @@ export class Gates {
    * The run ends. Held requests whose gate was never reached again are refused when the script
    * ran to an end without it (the script or the details changed); otherwise they stay on disk.
    */
+  /** The run is ending: a checkpoint's timeoutMs must not answer it now (the gate stays waiting). */
+  stopTimers(): void {
+    for (const g of this.live.values()) clearTimeout(g.timer);
+  }
+
   async finish(status: RunStatus): Promise<void> {
     for (const done of this.clearWaiters.splice(0)) done();
+    this.stopTimers();
     if (status !== "completed") return;
     for (const list of this.held.values()) {
       for (const m of list) {
@@ -301,14 +527,25 @@ export class Gates {
     const gate = this.live.get(hash);
     if (!list || list.length === 0 || !gate) return;
     this.held.delete(hash);
-    const [first, ...rest] = list;
-    await this.apply(gate, first!);
-    for (const m of rest) await this.refuse(m, `gate ${describeGate(gate)} was answered already`);
+    // The first that fits answers it (a checkpoint refuses an answer that is not one of its choices).
+    let answered = false;
+    for (const m of list) {
+      if (answered) await this.refuse(m, `gate ${describeGate(gate)} was answered already`);
+      else answered = await this.apply(gate, m);
+    }
   }
 
-  private async apply(gate: Live, msg: ControlMessage): Promise<void> {
+  /** Whether the request answered the gate. */
+  private async apply(gate: Live, msg: ControlMessage): Promise<boolean> {
     const req = msg.request as Extract<ControlMessage["request"], { type: "approve" | "reject" }>;
-    if (!this.live.delete(gate.hash)) return;
+    if (!this.live.has(gate.hash)) return false;
+    const answer = answerValue(gate, req, this.deps.runId);
+    if (typeof answer === "string") {
+      await this.refuse(msg, answer);
+      return false;
+    }
+    if (!this.live.delete(gate.hash)) return false;
+    clearTimeout(gate.timer);
     const approved = req.type === "approve";
     const rec: GateAnsweredRecord = {
       type: "gate.answered",
@@ -320,6 +557,7 @@ export class Gates {
       at: new Date().toISOString(),
       reason: req.reason,
       msg: msg.id,
+      ...(gate.checkpoint ? { checkpoint: true as const, value: answer.value } : {}),
     };
     this.state.answers.set(gate.hash, rec);
     // On disk before the script sees it; then the request leaves the channel.
@@ -335,9 +573,11 @@ export class Gates {
       reason: rec.reason,
       answeredAt: rec.at,
       replayed: false,
+      ...(gate.checkpoint ? { value: answer.value } : {}),
     });
-    this.deps.deliver(gate.id, approved);
+    this.deps.deliver(gate.id, JSON.stringify(answer.value));
     if (this.live.size === 0) for (const done of this.clearWaiters.splice(0)) done();
+    return true;
   }
 
   private async refuse(msg: ControlMessage, why: string): Promise<void> {

@@ -12,6 +12,7 @@ import {
   type ControlMessage,
   type ControlWatcher,
   consumeControl,
+  pendingControlSync,
   watchControl,
 } from "../control/channel.js";
 import { controlRecord, describeRequest } from "../control/records.js";
@@ -81,6 +82,8 @@ export interface RunInit {
   env?: NodeJS.ProcessEnv;
   /** U11: the execution's trace, when one is exported. */
   trace?: AgentTrace;
+  /** A14: a person answers this run's gates here (a terminal prompt), so checkpoint() waits. */
+  interactive?: boolean;
 }
 
 const LARGE_RUN = 25;
@@ -227,8 +230,12 @@ export class Run {
       startedAt: this.t0,
       record: (r) => this.record(r),
       emit: (e) => this.emit(e),
-      deliver: (id, approved) => this.sandbox?.deliver({ id, ok: true, value: approved ? "true" : "false" }),
+      deliver: (id, value) => this.sandbox?.deliver({ id, ok: true, value }),
       consume: (msgId) => consumeControl(init.runDir, msgId),
+      interactive: init.interactive === true,
+      pending: () => pendingControlSync(init.runDir),
+      fail: (message) => void this.end("failed", undefined, message),
+      runId: init.runId,
       onChange: () => this.onGatesChange(),
     });
     this.done = new Promise((resolve) => {
@@ -789,6 +796,10 @@ export class Run {
       if (!this.ending) this.gates.open(id, argsJson);
       return;
     }
+    if (name === "checkpoint") {
+      if (!this.ending) this.gates.openCheckpoint(id, argsJson);
+      return;
+    }
     if (name === "workflow") {
       this.onWorkflow(id, argsJson);
       return;
@@ -1174,6 +1185,7 @@ export class Run {
   private async end(status: RunStatus, resultJson?: string, error?: string): Promise<void> {
     if (this.ending) return;
     this.ending = true;
+    this.gates.stopTimers();
     this.sandbox?.stop();
     this.clearTimers();
     this.scheduler.close();

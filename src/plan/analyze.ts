@@ -110,6 +110,13 @@ export const DEFAULT_FAN_OUT = 8;
 export const DEFAULT_TOKENS_PER_AGENT = 50_000;
 
 const ITERATORS = new Set(["map", "flatMap", "forEach"]);
+/** A14: the Pi ports' helpers that start agents of their own (not literal agent() calls), and checkpoint(). */
+const HELPER_NOTES: Record<string, string> = {
+  verify: "the Pi ports' verify(): starts `reviewers` agents (default 2), not counted here",
+  judgePanel: "the Pi ports' judgePanel(): starts `judges` agents (default 3) per attempt, not counted here",
+  completenessCheck: "the Pi ports' completenessCheck(): starts one agent, not counted here",
+  checkpoint: "asks a person (where nobody can answer, takes its default at once)",
+};
 const isFunction = (n: AnyNode | undefined) =>
   n?.type === "ArrowFunctionExpression" ||
   n?.type === "FunctionExpression" ||
@@ -154,7 +161,8 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
       const name = calleeName(n);
       if (name === "agent") agentCalls.push(n);
       else if (name === "phase") phaseCalls.push(n);
-      else if (name === "workflow" || name === "integrate") otherCalls.push(n);
+      else if (name === "workflow" || name === "integrate" || (name && HELPER_NOTES[name]))
+        otherCalls.push(n);
     }
   });
 
@@ -464,10 +472,14 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
       line: c.loc.start.line as number,
       call: text(c),
       note:
-        calleeName(c) === "workflow"
+        HELPER_NOTES[calleeName(c)!] ??
+        (calleeName(c) === "workflow"
           ? "a nested workflow: its agents are not counted here (plan that script on its own)"
-          : "applies worktree agents' patches to the working tree",
+          : "applies worktree agents' patches to the working tree"),
     }));
+  // A14: helpers start agents the count does not see: the figure is no longer exact.
+  if (otherCalls.some((c) => /^(verify|judgePanel|completenessCheck)$/.test(calleeName(c) ?? "")))
+    total.exact = false;
   const tokensPerAgent = opts.tokensPerAgent ?? DEFAULT_TOKENS_PER_AGENT;
   return {
     path: script.displayPath,
@@ -486,6 +498,9 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
         "retries, schema repairs and verify repairs (each one more start of an agent)",
         "early returns and thrown errors (every call is counted as reached)",
         ...(others.some((o) => o.call.startsWith("workflow")) ? ["agents of nested workflow() calls"] : []),
+        ...(others.some((o) => /^(verify|judgePanel|completenessCheck)\b/.test(o.call))
+          ? ["agents started by verify(), judgePanel() and completenessCheck()"]
+          : []),
       ],
     },
     args: { given: scope.argsGiven, value: opts.args },

@@ -4,6 +4,7 @@
  */
 import type { ControlRequest } from "../control/channel.js";
 import type { Usage } from "../drivers/types.js";
+import type { CheckpointSpec } from "../engine/gate-text.js";
 
 export interface AgentRef {
   n: number;
@@ -51,6 +52,8 @@ export interface GateView {
   details?: unknown;
   /** ISO time it began to wait. */
   since: string;
+  /** A14: a checkpoint(), and what it asks. */
+  checkpoint?: CheckpointSpec;
 }
 
 export interface RunLimits {
@@ -104,7 +107,16 @@ export type RunEvent =
       error?: string;
     } & AgentRef)
   | { type: "agent.refused"; label?: string; reason: string }
-  | { type: "gate.waiting"; n: number; title: string; details?: unknown; hash: string; since: string }
+  | {
+      type: "gate.waiting";
+      n: number;
+      title: string;
+      details?: unknown;
+      hash: string;
+      since: string;
+      /** A14: a checkpoint(), and what it asks. */
+      checkpoint?: CheckpointSpec;
+    }
   | {
       type: "gate.answered";
       n: number;
@@ -115,6 +127,8 @@ export type RunEvent =
       answeredAt: string;
       /** Answered from the journal (an earlier execution recorded this very gate's answer). */
       replayed: boolean;
+      /** A14: what a checkpoint() resolved to. */
+      value?: unknown;
     }
   /** C04, C05, C08: a control request the run took (stop, stop-agent, pause), and what came of it. */
   | { type: "control"; request: ControlRequest; from: string; ok: boolean; outcome: string }

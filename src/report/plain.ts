@@ -1,6 +1,7 @@
 /** Plain progress lines, for logs and anything that is not a terminal (U02). */
 import type { Writable } from "node:stream";
 import type { Usage } from "../drivers/types.js";
+import { answeredWord, answerHint } from "../engine/gate-text.js";
 import type { Reporter, RunEvent, RunLimits, RunSummary } from "./events.js";
 import { LineSink } from "./sink.js";
 import { forTerminalUnder as block, forTerminal, forTerminalLine as one } from "./terminal-text.js";
@@ -141,7 +142,7 @@ export class PlainReporter implements Reporter {
         // A14: where to answer it from, when nobody is at this terminal.
         const id = this.runId ?? "<run>";
         this.sink.line(
-          `? gate #${e.n} "${one(e.title)}" waits: weft approve ${id} ${e.n} / weft reject ${id} ${e.n}`,
+          `? ${e.checkpoint ? "checkpoint" : "gate"} #${e.n} "${one(e.title)}" waits: ${one(answerHint(id, e.n, e.checkpoint))}`,
         );
         // JSON escapes C0 characters, not DEL, C1 or the bidi controls: `one` takes those.
         if (e.details !== undefined) this.sink.line(`  details: ${one(JSON.stringify(e.details))}`);
@@ -149,7 +150,7 @@ export class PlainReporter implements Reporter {
       }
       case "gate.answered":
         this.sink.line(
-          `  gate #${e.n} "${one(e.title)}" ${e.approved ? "approved" : "rejected"} by ${one(e.by)}${e.reason ? `: ${one(e.reason)}` : ""}${e.replayed ? " (recorded earlier)" : ""}`,
+          `  ${"value" in e ? "checkpoint" : "gate"} #${e.n} "${one(e.title)}" ${one(answeredWord(e))} by ${one(e.by)}${e.reason ? `: ${one(e.reason)}` : ""}${e.replayed ? " (recorded earlier)" : ""}`,
         );
         break;
       case "run.finished": {

@@ -17,13 +17,15 @@
  *
  * Protocol (strings only):
  *   send("call", prompt, optsJson, id)       an agent() call
- *   send("op", name, argsJson, id)           integrate(), workflow(), gate()
+ *   send("op", name, argsJson, id)           integrate(), workflow(), gate(), checkpoint()
  *   send("phase" | "log" | "warn", text)
  *   send("done", json result) / send("error", json {name, message, stack})
  * The host calls the returned `deliver(json)` with a batch:
  *   {results: [{id, ok, value?, error?: {name, message}}], spent: {tokens, agents, costUsd}}
  * where `value` is the result itself (the host splices each result's JSON in without re-encoding).
  */
+import { HELPERS_SOURCE } from "./bootstrap-helpers.js";
+
 export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
   "use strict";
   // ---- built-ins, captured before the script can replace them ----
@@ -699,11 +701,13 @@ export const BOOTSTRAP_SOURCE = String.raw`(function (send, init) {
     costUsd: counter("costUsd", settings.maxCostUsd),
   });
 
+  // The Pi ports' helpers and checkpoint(), made of the functions above (bootstrap-helpers.ts).
+${HELPERS_SOURCE}
   define(G, "agent", agent);
   define(G, "parallel", parallel);
   define(G, "integrate", integrate);
   define(G, "workflow", workflow);
-  define(G, "gate", gate);
+  define(G, "gate", gateEntry);
   define(G, "pipeline", pipeline);
   define(G, "phase", phase);
   define(G, "setTimeout", function setTimeout(callback, ms, ...extra) { return setTimeout_(callback, ms, ...extra); });

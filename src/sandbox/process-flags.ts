@@ -8,7 +8,14 @@ import { fileURLToPath } from "node:url";
 
 /** The files the sandbox process loads: its entry, the modules it imports, and the package.json
  * that says they are ES modules. Nothing else is readable in it. */
-const FILES = ["process-entry.js", "port.js", "worker.js", "bootstrap-source.js", "../script/wrapper.js"];
+const FILES = [
+  "process-entry.js",
+  "port.js",
+  "worker.js",
+  "bootstrap-source.js",
+  "bootstrap-helpers.js",
+  "../script/wrapper.js",
+];
 
 export interface SandboxCommand {
   /** The program to start, and the arguments before the entry (fork's execPath and execArgv). */

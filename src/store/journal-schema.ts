@@ -210,7 +210,15 @@ const RECORDS: Record<string, Fields> = {
   phase: { title: string },
   log: { message: string, level: oneOf("info", "warn") },
   "run.finished": { status: runStatus, result: opt(anything), error: opt(string), at: string },
-  "gate.waiting": { gate: index, title: string, details: opt(anything), hash: string, at: string },
+  "gate.waiting": {
+    gate: index,
+    title: string,
+    details: opt(anything),
+    hash: string,
+    at: string,
+    // A14: a checkpoint() rather than a gate(): its kind, choices, default, headless, timeoutMs.
+    checkpoint: opt(object),
+  },
   "gate.answered": {
     gate: index,
     title: string,
@@ -220,6 +228,9 @@ const RECORDS: Record<string, Fields> = {
     at: string,
     reason: opt(string),
     msg: opt(string),
+    // A14: what a checkpoint() resolved to (any JSON value).
+    checkpoint: opt(bool),
+    value: opt(anything),
   },
   "gate.refused": { msg: string, reason: string, at: string },
   control: {

@@ -294,3 +294,24 @@ test("U06 planWorkflow (library): a source string, args, and a stated fan-out de
     /first statement/,
   );
 });
+
+test("A14 PI weft plan lists the Pi ports' helpers that start agents, and the count is no longer exact", async () => {
+  const dir = project({
+    "wf.js": `${meta("quality")}const draft = await agent("draft it")
+const v = await verify(draft, { reviewers: 3 })
+const best = await judgePanel([draft, "other"])
+const gaps = await completenessCheck(args, [draft])
+const ok = await checkpoint("Ship it?")
+return { v, best, gaps, ok }
+`,
+  });
+  const p = await plan(dir, "wf.js");
+  expect(p.others.map((o: any) => [o.line, o.note])).toEqual([
+    [3, "the Pi ports' verify(): starts `reviewers` agents (default 2), not counted here"],
+    [4, "the Pi ports' judgePanel(): starts `judges` agents (default 3) per attempt, not counted here"],
+    [5, "the Pi ports' completenessCheck(): starts one agent, not counted here"],
+    [6, "asks a person (where nobody can answer, takes its default at once)"],
+  ]);
+  expect(p.estimate.agents).toMatchObject({ n: 1, exact: false });
+  expect(p.estimate.notCounted).toContain("agents started by verify(), judgePanel() and completenessCheck()");
+});

@@ -4,6 +4,7 @@
  * Pure, so that tests read exactly what a person would see.
  */
 import { defaults } from "../../config/settings.js";
+import { answerHint } from "../../engine/gate-text.js";
 import type { RunLimits } from "../events.js";
 import { forTerminalLine as one } from "../terminal-text.js";
 import { compact, cut, duration, usd } from "./format.js";
@@ -100,12 +101,15 @@ function header(m: TreeModel, now: number): Line[] {
   const b = budgetLine(m.run.limits, t.started, t.generated, t.costUsd);
   if (b) lines.push(b);
   const id = r.id ?? "<run>";
-  for (const [n, title] of [...m.gates].slice(0, 3)) {
+  for (const [n, { title, checkpoint }] of [...m.gates].slice(0, 3)) {
+    // A14: a checkpoint asking for text or a choice is answered with --answer.
+    const hint = checkpoint && checkpoint.kind !== "confirm" ? one(answerHint(id, n, checkpoint)) : undefined;
     lines.push([
       { text: "? ", color: "yellow", bold: true },
-      { text: `gate #${n} "${title}" waits: ` },
-      { text: `weft approve ${id} ${n}`, bold: true },
-      { text: ` / weft reject ${id} ${n}` },
+      { text: `${checkpoint ? "checkpoint" : "gate"} #${n} "${title}" waits: ` },
+      ...(hint
+        ? [{ text: hint, bold: true }]
+        : [{ text: `weft approve ${id} ${n}`, bold: true }, { text: ` / weft reject ${id} ${n}` }]),
     ]);
   }
   return lines;

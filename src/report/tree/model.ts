@@ -7,6 +7,7 @@
  * C09: every text from the script or an agent (titles, labels, activity, errors, messages) is made
  * safe for the terminal here, once, as it comes in: the frame then styles clean text only.
  */
+import { answeredWord, answerHint, type CheckpointSpec } from "../../engine/gate-text.js";
 import type { RunEvent, RunLimits, RunStatus, RunSummary } from "../events.js";
 import { forTerminalUnder as block, forTerminalLine as one } from "../terminal-text.js";
 
@@ -125,7 +126,8 @@ export class TreeModel {
   current?: PhaseRow;
   /** Running agents only: a finished agent leaves this map. */
   private readonly live = new Map<number, AgentRow>();
-  readonly gates = new Map<number, string>();
+  /** Gates and checkpoints waiting, by number: the title (made safe) and what a checkpoint asks. */
+  readonly gates = new Map<number, { title: string; checkpoint?: CheckpointSpec }>();
   finished?: Finished;
   /** Lines for above the tree (warnings, logs, refusals, failures), taken by drain(). */
   private pending: string[] = [];
@@ -194,11 +196,11 @@ export class TreeModel {
         break;
       case "gate.waiting": {
         const title = one(e.title);
-        this.gates.set(e.n, title);
+        this.gates.set(e.n, { title, checkpoint: e.checkpoint });
         if (!this.finished) this.run.status = "waiting";
         const id = this.run.id ?? "<run>";
         this.pending.push(
-          `? gate #${e.n} "${title}" waits: weft approve ${id} ${e.n} / weft reject ${id} ${e.n}`,
+          `? ${e.checkpoint ? "checkpoint" : "gate"} #${e.n} "${title}" waits: ${one(answerHint(id, e.n, e.checkpoint))}`,
         );
         break;
       }
@@ -206,7 +208,7 @@ export class TreeModel {
         this.gates.delete(e.n);
         if (this.gates.size === 0 && this.run.status === "waiting") this.run.status = "running";
         this.pending.push(
-          `  gate #${e.n} "${one(e.title)}" ${e.approved ? "approved" : "rejected"} by ${one(e.by)}${e.reason ? `: ${one(e.reason)}` : ""}`,
+          `  ${"value" in e ? "checkpoint" : "gate"} #${e.n} "${one(e.title)}" ${one(answeredWord(e))} by ${one(e.by)}${e.reason ? `: ${one(e.reason)}` : ""}`,
         );
         break;
       case "run.finished":
