@@ -140,7 +140,10 @@ async function editorTypes(
     await writeFile(path, dts);
     say(`${old === undefined ? "wrote   " : "updated "} ${TYPES_COPY} (the workflow API's types)`);
   }
-  await write(join(".weft", "workflows", "tsconfig.json"), `${JSON.stringify(WORKFLOWS_TSCONFIG, null, 2)}\n`);
+  await write(
+    join(".weft", "workflows", "tsconfig.json"),
+    `${JSON.stringify(WORKFLOWS_TSCONFIG, null, 2)}\n`,
+  );
 }
 
 async function registerMcp(
@@ -176,10 +179,14 @@ async function registerMcp(
     return;
   }
   if (host === "codex") {
-    say(`\nAdd weft's MCP server to ${snippet.file} (your own file; weft does not edit it); it runs ${which}:\n`);
+    say(
+      `\nAdd weft's MCP server to ${snippet.file} (your own file; weft does not edit it); it runs ${which}:\n`,
+    );
     process.stdout.write(snippet.text);
     return;
   }
   say(`\n${snippet.text.trimEnd()}`);
-  say(`The skill runs weft as \`${launchLine({ command: launch.command, args: launch.args.slice(0, -1) })}\` (${launch.why}).`);
+  say(
+    `The skill runs weft as \`${launchLine({ command: launch.command, args: launch.args.slice(0, -1) })}\` (${launch.why}).`,
+  );
 }

@@ -40,5 +40,7 @@ export function mcpLaunch(env: NodeJS.ProcessEnv = process.env, cwd = process.cw
 
 /** The command as a shell line, for messages. */
 export function launchLine(l: Pick<McpLaunch, "command" | "args">): string {
-  return [l.command, ...l.args].map((a) => (/^[\w./@:=+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`)).join(" ");
+  return [l.command, ...l.args]
+    .map((a) => (/^[\w./@:=+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))
+    .join(" ");
 }

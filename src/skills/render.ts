@@ -84,7 +84,10 @@ export async function renderSkill(host: SkillHost, how: McpLaunch = mcpLaunch())
  * How each host starts weft's MCP server: a command that names this weft (see mcp-launch.ts);
  * nothing here depends on a registry release.
  */
-export function mcpSnippet(host: SkillHost, launch: McpLaunch = mcpLaunch()): { file?: string; text: string } {
+export function mcpSnippet(
+  host: SkillHost,
+  launch: McpLaunch = mcpLaunch(),
+): { file?: string; text: string } {
   const server = { command: launch.command, args: launch.args };
   switch (host) {
     case "claude":
