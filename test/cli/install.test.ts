@@ -29,7 +29,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const VERSION = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version as string;
 
 /** The command lines of the README's "## Install" section, by code block, comments cut. */
-export function installBlocks(readme: string): string[][] {
+function installBlocks(readme: string): string[][] {
   const start = readme.indexOf("\n## Install\n");
   if (start < 0) throw new Error('README has no "## Install" section');
   const end = readme.indexOf("\n## ", start + 1);
