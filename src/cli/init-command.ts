@@ -37,9 +37,10 @@ const WORKFLOW_DTS = fileURLToPath(new URL("../../workflow.d.ts", import.meta.ur
  */
 const TYPES_COPY = join(".weft", "types", "weftkit", "workflow.d.ts");
 /**
- * The editor and tsc configuration of saved workflows. `types: []` keeps the type root from
- * being read as a list of libraries (every folder in it would have to be one); the reference
- * directive still resolves there. allowJs: .js workflows get the completions too.
+ * The editor and tsc configuration of saved workflows. An explicit `types` keeps tsc from
+ * reading every folder of the type root as a library of its own (`weftkit` has no index.d.ts)
+ * and gives every script the API without a reference line; `/// <reference types=
+ * "weftkit/workflow" />` resolves there too. allowJs: .js workflows get the completions.
  */
 const WORKFLOWS_TSCONFIG = {
   compilerOptions: {
@@ -168,12 +169,23 @@ async function registerMcp(
       }
     }
     config.mcpServers ??= {};
-    if (config.mcpServers.weft && !force) {
-      say("kept     .mcp.json (it already registers weft; --force to overwrite)");
+    const old = config.mcpServers.weft as { command?: unknown; args?: unknown } | undefined;
+    // What earlier versions wrote: weftkit is not on the registry, so it never started.
+    const npx =
+      old?.command === "npx" && JSON.stringify(old.args) === JSON.stringify(["-y", "weftkit", "mcp"]);
+    if (old && !force && !npx) {
+      const same = old.command === launch.command && JSON.stringify(old.args) === JSON.stringify(launch.args);
+      say(
+        same
+          ? "kept     .mcp.json (it already registers weft this way)"
+          : `kept     .mcp.json (it registers weft another way; --force to write ${which})`,
+      );
     } else {
       config.mcpServers.weft = { command: launch.command, args: launch.args };
       await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
-      say(`wrote    .mcp.json (MCP server weft for Claude Code): ${which}`);
+      say(
+        `${npx ? "replaced .mcp.json's `npx -y weftkit mcp` (not on the registry)" : "wrote    .mcp.json"} (MCP server weft for Claude Code): ${which}`,
+      );
     }
     process.stdout.write(`\n${snippet.text}`);
     return;

@@ -186,6 +186,25 @@ describe("weft init: the MCP command names this weft (U05)", () => {
     expect(pi.stdout).toContain("The skill runs weft as `weft` (the weft on PATH");
   });
 
+  test("U05 an .mcp.json of an earlier weft (npx -y weftkit mcp, which never started) is replaced; the user's own kept", async () => {
+    const dir = project({
+      ".mcp.json": JSON.stringify({
+        mcpServers: { weft: { command: "npx", args: ["-y", "weftkit", "mcp"] } },
+      }),
+    });
+    const PATH = pathWith(join(dir, "bin"));
+    const r = await weft(["init", "--skill", "claude"], dir, { PATH });
+    expect(r.stdout).toContain("replaced .mcp.json's `npx -y weftkit mcp` (not on the registry)");
+    expect(JSON.parse(read(dir, ".mcp.json")).mcpServers.weft.command).toBe("node");
+    const own = { command: "/opt/weft/bin/weft", args: ["mcp"] };
+    writeFileSync(join(dir, ".mcp.json"), JSON.stringify({ mcpServers: { weft: own } }));
+    const kept = await weft(["init", "--skill", "claude"], dir, { PATH });
+    expect(kept.stdout).toContain(
+      "kept     .mcp.json (it registers weft another way; --force to write `node ",
+    );
+    expect(JSON.parse(read(dir, ".mcp.json")).mcpServers.weft).toEqual(own);
+  });
+
   test("U05 another program called weft on PATH is not taken for this one: the command names this CLI", async () => {
     const dir = project();
     const bin = join(dir, "bin");

@@ -16,6 +16,7 @@ import {
   readFileSync,
   realpathSync,
   renameSync,
+  rmSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -178,6 +179,8 @@ test("U01 U05 the README's install section, word for word, puts weft on PATH; th
     expect(out).not.toContain("TS2688");
     expect(out).toMatch(/typed\.ts\(3,\d+\): error TS2322/);
   } finally {
-    renameSync(`${clone}-gone`, clone);
+    // Three copies of weft and its dependencies: hundreds of MB each time the test runs.
+    for (const d of [`${clone}-gone`, clone, linked, packed, projA, proj])
+      rmSync(d, { recursive: true, force: true });
   }
 }, 1_200_000);
