@@ -1,7 +1,7 @@
 // Count the lines of several files, one agent each, in parallel.
 // The "agent" here is any program that reads the prompt on stdin; with the command below it is
 // `tail` + `wc`, so this runs on any machine:
-//   npx weft run examples/count-lines.js --command 'tail -n 1 | xargs wc -l'
+//   weft run examples/count-lines.js --command 'tail -n 1 | xargs wc -l'
 // For a workflow meant for a real coding agent, see examples/review.js (--driver claude, codex, ...).
 export const meta = {
   name: "count-lines",

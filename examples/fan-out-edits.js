@@ -2,7 +2,7 @@
 // write scope and a check, then integrate the patches into the working tree.
 // Run it in a git repository with a clean working tree; here the "agent" is sed, which reads
 // the file name as the last line of its prompt and puts a header on that file:
-//   npx weft run examples/fan-out-edits.js --args '{"files":["a.txt","b.txt"]}' \
+//   weft run examples/fan-out-edits.js --args '{"files":["a.txt","b.txt"]}' \
 //     --command 'f=$(tail -n 1); sed -i "1i # edited by weft" "$f"'
 // With a coding agent instead: --command 'claude -p' (or codex), and a prompt that says what to do.
 export const meta = {

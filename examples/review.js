@@ -1,7 +1,7 @@
 // Review a change from three angles at once, then merge what they found. Meant for a real coding
 // agent, read-only: each reviewer reads the repository and runs git itself.
-//   npx weft run examples/review.js --driver claude            (or codex, pi, opencode, gemini)
-//   npx weft run examples/review.js --args '{"range":"main..HEAD"}'
+//   weft run examples/review.js --driver claude            (or codex, pi, opencode, gemini)
+//   weft run examples/review.js --args '{"range":"main..HEAD"}'
 export const meta = {
   name: "review",
   description: "Review a git range for correctness, security and tests in parallel, then merge the findings",

@@ -1,6 +1,7 @@
 /**
  * `weft doctor` (D03): which agent CLIs this machine has, their versions, which driver a run
- * would use and why, and what is missing. Exit code 0 when a run could start, 1 when not.
+ * would use and why, and what is missing. Exit code 0 when a run could start (a driver is chosen
+ * and its program found, or a command set for the command driver), 1 when not.
  */
 import { execFile } from "node:child_process";
 import { cpus } from "node:os";
@@ -28,6 +29,10 @@ export interface DoctorReport {
   /** The driver `weft run` would use, and why; or why none. */
   driver?: string;
   driverWhy?: string;
+  /** The command driver's command, when one is set, and where it came from. */
+  command?: { value: string; from: string };
+  /** Whether a run could start now: a driver is chosen and its program is there. */
+  usable: boolean;
   problem?: string;
   git?: string;
 }
@@ -54,17 +59,35 @@ export async function doctorReport(cwd = process.cwd(), env = process.env): Prom
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
     clis,
+    usable: false,
   };
+  const src = settings.sources;
+  if (s.command) report.command = { value: s.command, from: src.command.where };
   try {
     report.driver = chooseDriverName(s, env);
-    const src = settings.sources;
     report.driverWhy = s.driver
       ? `setting driver, from ${src.driver.where}`
       : s.command
         ? `setting command, from ${src.command.where}`
         : "the first agent CLI found on PATH";
   } catch (e) {
-    report.problem = (e as Error).message;
+    // This is doctor's own report: no "run weft doctor" in it.
+    report.problem = (e as Error).message.replace(/\s*`weft doctor`[^.]*\./, "");
+  }
+  // A named driver is not yet a run that can start: its program must be there (or, for the
+  // command driver, a command set).
+  const d = report.driver;
+  if (d === "command") {
+    report.usable = report.command !== undefined;
+    if (!report.usable) {
+      report.problem =
+        'the command driver needs a command: set --command "<program>", WEFT_COMMAND, or "command" in .weft/config.json';
+    }
+  } else if (d !== undefined) {
+    const row = clis.find((c) => c.driver === d);
+    report.usable = row?.path !== undefined;
+    if (!row) report.problem = `unknown driver "${d}"`;
+    else if (!row.path) report.problem = `${row.bin} is not on PATH; install with \`${row.install}\``;
   }
   report.git = await new Promise((done) =>
     execFile("git", ["--version"], { env }, (err, out) => done(err ? undefined : `${out}`.trim())),
@@ -74,7 +97,7 @@ export async function doctorReport(cwd = process.cwd(), env = process.env): Prom
 
 export async function doctorCommand(flags: { json?: boolean }): Promise<number> {
   const r = await doctorReport();
-  const usable = r.driver !== undefined;
+  const usable = r.usable;
   if (flags.json) {
     process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     return usable ? 0 : 1;
@@ -87,8 +110,14 @@ export async function doctorCommand(flags: { json?: boolean }): Promise<number> 
     else if (c.error) out.push(`  ${name}  ${c.path}: found, but \`--version\` failed: ${c.error}`);
     else out.push(`  ${name}  ${c.version}  (${c.path})`);
   }
-  out.push("  command   runs any program you give with --command (always available)", "");
-  if (r.driver) out.push(`Runs use: ${r.driver} (${r.driverWhy})`);
+  out.push(
+    r.command
+      ? `  ${"command".padEnd(w)}  set to \`${r.command.value}\` (from ${r.command.from})`
+      : `  ${"command".padEnd(w)}  not set: --command "<program>" runs any program that reads the prompt on stdin`,
+    "",
+  );
+  if (r.driver && r.usable) out.push(`Runs use: ${r.driver} (${r.driverWhy})`);
+  else if (r.driver) out.push(`Runs would use: ${r.driver} (${r.driverWhy}), but cannot start: ${r.problem}`);
   else out.push(`Runs use: nothing yet. ${r.problem}`);
   out.push(
     r.git ? `git: ${r.git} (for isolation: "worktree")` : 'git: not found (needed for isolation: "worktree")',

@@ -3,17 +3,12 @@
  * workflows, agents, ignore rules), and with `--skill` the authoring guide in the host's own
  * skill format and place, plus how that host reaches weft's MCP server.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { UsageError } from "../api/errors.js";
-import {
-  MCP_COMMAND,
-  mcpSnippet,
-  renderSkill,
-  SKILL_HOSTS,
-  type SkillHost,
-  skillPath,
-} from "../skills/render.js";
+import { launchLine, type McpLaunch, mcpLaunch } from "../skills/mcp-launch.js";
+import { mcpSnippet, renderSkill, SKILL_HOSTS, type SkillHost, skillPath } from "../skills/render.js";
 
 /** JSON has no comments: keys starting with "//" are skipped by the settings loader. */
 const CONFIG = {
@@ -27,8 +22,38 @@ const CONFIG = {
   "//drivers": 'per backend: { "claude": { "model": "...", "args": [], "env": {} } }',
 };
 
-/** Runs and worktrees are not the project's content; workflows, agents and config are. */
-const IGNORE = ["runs/", "worktrees/"];
+/**
+ * What weft writes for itself is not the project's content: runs, worktrees, the inline scripts
+ * MCP launches (`scripts/`) and the output of detached runs before their run exists (`detached/`).
+ * Workflows, agents, config and the editor types are, and stay committable.
+ */
+const IGNORE = ["runs/", "worktrees/", "scripts/", "detached/"];
+
+/** The ambient types of workflow scripts, shipped in the package next to dist/. */
+const WORKFLOW_DTS = fileURLToPath(new URL("../../workflow.d.ts", import.meta.url));
+/**
+ * Where `weft init` copies them: a type root, so `/// <reference types="weftkit/workflow" />`
+ * resolves without weftkit in node_modules (a global install has none there).
+ */
+const TYPES_COPY = join(".weft", "types", "weftkit", "workflow.d.ts");
+/**
+ * The editor and tsc configuration of saved workflows. An explicit `types` keeps tsc from
+ * reading every folder of the type root as a library of its own (`weftkit` has no index.d.ts)
+ * and gives every script the API without a reference line; `/// <reference types=
+ * "weftkit/workflow" />` resolves there too. allowJs: .js workflows get the completions.
+ */
+const WORKFLOWS_TSCONFIG = {
+  compilerOptions: {
+    typeRoots: ["../types"],
+    types: ["weftkit/workflow"],
+    target: "es2022",
+    module: "esnext",
+    moduleResolution: "bundler",
+    allowJs: true,
+    noEmit: true,
+    strict: true,
+  },
+};
 
 async function exists(path: string): Promise<boolean> {
   return readFile(path).then(
@@ -55,13 +80,22 @@ export async function initCommand(flags: { skill?: string; force?: boolean }): P
     say(`wrote    ${rel}`);
   };
   try {
-    for (const sub of ["workflows", "agents"]) await mkdir(join(cwd, ".weft", sub), { recursive: true });
-    say("created  .weft/workflows/ .weft/agents/");
+    for (const sub of ["workflows", "agents"]) {
+      const dir = join(cwd, ".weft", sub);
+      const there = await stat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      );
+      if (!there) await mkdir(dir, { recursive: true });
+      say(`${there ? "kept    " : "created "} .weft/${sub}/`);
+    }
     await write(join(".weft", "config.json"), `${JSON.stringify(CONFIG, null, 2)}\n`);
     await ignoreRules(cwd, say);
+    await editorTypes(cwd, write, say);
     if (host) {
-      await write(skillPath(host), await renderSkill(host));
-      await registerMcp(cwd, host, flags.force === true, say);
+      const launch = mcpLaunch();
+      await write(skillPath(host), await renderSkill(host, launch));
+      await registerMcp(cwd, host, launch, flags.force === true, say);
     }
   } catch (e) {
     if (e instanceof UsageError) throw e;
@@ -80,7 +114,7 @@ async function ignoreRules(cwd: string, say: (l: string) => void): Promise<void>
   const lines = (old ?? "").split("\n").map((l) => l.trim());
   if (old === undefined || old.trim() === "*") {
     await writeFile(path, `${IGNORE.join("\n")}\n`);
-    say("wrote    .weft/.gitignore (runs/, worktrees/)");
+    say(`wrote    .weft/.gitignore (${IGNORE.join(", ")})`);
     return;
   }
   const missing = IGNORE.filter((r) => !lines.includes(r));
@@ -89,13 +123,39 @@ async function ignoreRules(cwd: string, say: (l: string) => void): Promise<void>
   say(`added    ${missing.join(", ")} to .weft/.gitignore`);
 }
 
+/**
+ * U05: the copy of this weft's workflow.d.ts follows the weft that ran init (a stale copy would
+ * complete another version's API), so it is refreshed whenever it differs; the tsconfig is the
+ * user's to edit and is kept.
+ */
+async function editorTypes(
+  cwd: string,
+  write: (rel: string, text: string) => Promise<void>,
+  say: (l: string) => void,
+): Promise<void> {
+  const dts = await readFile(WORKFLOW_DTS, "utf8");
+  const path = join(cwd, TYPES_COPY);
+  const old = await readFile(path, "utf8").catch(() => undefined);
+  if (old !== dts) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, dts);
+    say(`${old === undefined ? "wrote   " : "updated "} ${TYPES_COPY} (the workflow API's types)`);
+  }
+  await write(
+    join(".weft", "workflows", "tsconfig.json"),
+    `${JSON.stringify(WORKFLOWS_TSCONFIG, null, 2)}\n`,
+  );
+}
+
 async function registerMcp(
   cwd: string,
   host: SkillHost,
+  launch: McpLaunch,
   force: boolean,
   say: (l: string) => void,
 ): Promise<void> {
-  const snippet = mcpSnippet(host);
+  const snippet = mcpSnippet(host, launch);
+  const which = `\`${launchLine(launch)}\` (${launch.why})`;
   if (host === "claude") {
     // .mcp.json is Claude Code's project file and may list other servers: add ours, keep the rest.
     const path = join(cwd, ".mcp.json");
@@ -109,20 +169,36 @@ async function registerMcp(
       }
     }
     config.mcpServers ??= {};
-    if (config.mcpServers.weft && !force) {
-      say("kept     .mcp.json (it already registers weft; --force to overwrite)");
+    const old = config.mcpServers.weft as { command?: unknown; args?: unknown } | undefined;
+    // What earlier versions wrote: weftkit is not on the registry, so it never started.
+    const npx =
+      old?.command === "npx" && JSON.stringify(old.args) === JSON.stringify(["-y", "weftkit", "mcp"]);
+    if (old && !force && !npx) {
+      const same = old.command === launch.command && JSON.stringify(old.args) === JSON.stringify(launch.args);
+      say(
+        same
+          ? "kept     .mcp.json (it already registers weft this way)"
+          : `kept     .mcp.json (it registers weft another way; --force to write ${which})`,
+      );
     } else {
-      config.mcpServers.weft = MCP_COMMAND;
+      config.mcpServers.weft = { command: launch.command, args: launch.args };
       await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
-      say("wrote    .mcp.json (MCP server weft for Claude Code)");
+      say(
+        `${npx ? "replaced .mcp.json's `npx -y weftkit mcp` (not on the registry)" : "wrote    .mcp.json"} (MCP server weft for Claude Code): ${which}`,
+      );
     }
     process.stdout.write(`\n${snippet.text}`);
     return;
   }
   if (host === "codex") {
-    say(`\nAdd weft's MCP server to ${snippet.file} (your own file; weft does not edit it):\n`);
+    say(
+      `\nAdd weft's MCP server to ${snippet.file} (your own file; weft does not edit it); it runs ${which}:\n`,
+    );
     process.stdout.write(snippet.text);
     return;
   }
   say(`\n${snippet.text.trimEnd()}`);
+  say(
+    `The skill runs weft as \`${launchLine({ command: launch.command, args: launch.args.slice(0, -1) })}\` (${launch.why}).`,
+  );
 }

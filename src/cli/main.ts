@@ -4,10 +4,13 @@
 /** The `weft` command: a thin layer over the library (U01, U10). */
 // First: it starts the sandbox process while the modules below load.
 import "./early-sandbox.js";
+import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
+import { UsageError } from "../api/errors.js";
 import { startResume, startWorkflow } from "../api/run-workflow.js";
 import { VERSION } from "../version.js";
 import { resolveScriptArg } from "../workflows/lookup.js";
+import { cleanAllCommand } from "./clean-all.js";
 import { configCommand } from "./config-command.js";
 import { attachCommand, logsCommand, pauseCommand, statusCommand, stopCommand } from "./control-commands.js";
 import { detachedArgs, detachedChildReporter, startDetached } from "./detach.js";
@@ -52,6 +55,12 @@ function settingOptions(cmd: Command): Command {
       "--idle-timeout-ms <ms>",
       "restart an agent silent this long, up to 5 times (default 600000; stallMs per call)",
     )
+    .option("--kill-grace-ms <ms>", "time between SIGTERM and SIGKILL when stopping an agent (default 5000)")
+    .option(
+      "--verify-repairs <n>",
+      "times a worktree agent gets a failing verify's output to fix (default 2)",
+    )
+    .option("--verify-timeout-ms <ms>", "limit for one verify command (default 600000)")
     .option(
       "--integrate",
       "apply finished worktree agents' patches to the working tree when the run completes",
@@ -236,10 +245,14 @@ async function main(argv: string[]): Promise<number> {
     });
 
   program
-    .command("clean <run>")
+    .command("clean [run]")
     .description("remove the git worktrees and branches a run kept")
-    .action(async (runId: string) => {
-      code = await cleanCommand(runId);
+    .option("--all", "every run's that no process is driving (finished, stopped, paused or crashed)")
+    .action(async (runId: string | undefined, flags: { all?: boolean }) => {
+      if (flags.all && runId !== undefined) throw new UsageError("give a run or --all, not both");
+      if (flags.all) code = await cleanAllCommand(process.cwd(), join(process.cwd(), ".weft"));
+      else if (runId === undefined) throw new UsageError("weft clean needs a run, or --all");
+      else code = await cleanCommand(runId);
     });
 
   program

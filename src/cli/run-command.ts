@@ -1,5 +1,7 @@
 /** `weft run` and `weft resume`: thin layers over startWorkflow / startResume. */
 
+import { readdir } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { UsageError } from "../api/errors.js";
 import type { RunHandle, WorkflowResult } from "../api/run-workflow.js";
 import { parseSetting, type SettingKey, type Settings } from "../config/settings.js";
@@ -26,6 +28,9 @@ export interface RunFlags {
   scriptTimeMs?: string;
   idleTimeoutMs?: string;
   otel?: string;
+  killGraceMs?: string;
+  verifyRepairs?: string;
+  verifyTimeoutMs?: string;
   json?: boolean;
   resume?: string;
   integrate?: boolean;
@@ -43,6 +48,9 @@ const SETTING_FLAGS: SettingKey[] = [
   "retries",
   "scriptTimeMs",
   "idleTimeoutMs",
+  "killGraceMs",
+  "verifyRepairs",
+  "verifyTimeoutMs",
   "integrate",
   "otel",
 ];
@@ -104,6 +112,22 @@ export function reporterFor(flags: RunFlags): Reporter {
   };
 }
 
+/**
+ * W02: worktrees with changes that were not integrated stay for inspection; the summary says so
+ * and how to remove them, or they pile up unseen in `.weft/worktrees/`.
+ */
+async function keptWorktreesLine(result: WorkflowResult): Promise<void> {
+  const dir = join(dirname(dirname(result.runDir)), "worktrees", result.runId);
+  const kept = await readdir(dir).then(
+    (es) => es.length,
+    () => 0,
+  );
+  if (kept === 0) return;
+  process.stderr.write(
+    `kept ${kept} worktree${kept === 1 ? "" : "s"} with agents' changes in .weft/worktrees/${result.runId}/: \`weft clean ${result.runId}\` removes them and their branches\n`,
+  );
+}
+
 /** The signals that stop a run as Ctrl-C does (C04). */
 export const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
@@ -138,6 +162,7 @@ export async function driveRun(start: () => Promise<RunHandle>, flags: RunFlags)
       process.stderr.write(`weft: ${result.lockLost}\n`);
       return EXIT.usage;
     }
+    await keptWorktreesLine(result);
     if (!flags.json && result.summary.result !== undefined && result.status !== "failed") {
       // C09: exact into a pipe; made safe for a terminal.
       process.stdout.write(`${resultText(result.summary.result, process.stdout)}\n`);

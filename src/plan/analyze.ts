@@ -73,6 +73,8 @@ export interface FanOut {
   count: Count;
   /** Agent calls written inside it. */
   agents: number[];
+  /** Line of the parallel() call that runs the thunks this site makes, when one does. */
+  parallel?: number;
 }
 
 export interface Plan {
@@ -191,7 +193,8 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
 
   // Fan-out sites, found from the agent calls up: only sites with agents under them matter.
   const sites = new Map<AnyNode, FanOut>();
-  const siteOf = (node: AnyNode, kind: FanOutKind, over: AnyNode | undefined): FanOut => {
+  /** `counted`: the expression whose length is the count, when not `over` itself (Array.from). */
+  const siteOf = (node: AnyNode, kind: FanOutKind, over: AnyNode | undefined, counted = over): FanOut => {
     let site = sites.get(node);
     if (!site) {
       site = {
@@ -199,8 +202,8 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
         kind,
         over: over ? text(over) : text(node.test ?? node),
         origin: over ? value(over).origin : { kind: "loop" },
-        count: over
-          ? countOf(over, node.loc.start.line)
+        count: counted
+          ? countOf(counted, node.loc.start.line)
           : assumed(`the ${kind} at line ${node.loc.start.line}`),
         agents: [],
       };
@@ -296,7 +299,8 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
           callee.object.name === "Array" &&
           p.arguments[1] === child
         )
-          site = siteOf(p, "Array.from", p.arguments[0]);
+          // `Array.from({ length: 20 }, fn)` makes as many items as the list it builds: count that.
+          site = siteOf(p, "Array.from", p.arguments[0], p);
         else if (calleeName(p) === "pipeline" && p.arguments.indexOf(child) >= 1)
           site = siteOf(p, "pipeline", p.arguments[0]);
       }
@@ -316,11 +320,18 @@ export function planScript(script: LoadedScript, opts: PlanOptions = {}): Plan {
       }
       if (calleeName(p) === "parallel") {
         const arg = p.arguments[0];
-        const s = siteOf(p, "parallel", arg);
-        if (arg?.type === "ArrayExpression")
-          s.count = { n: arg.elements.length, exact: true, assumptions: [] };
-        lines.unshift(s.line);
-        onSite?.(s);
+        const inner = arg === child ? sites.get(child) : undefined;
+        if (inner) {
+          // `parallel(xs.map((x) => () => agent(...)))`: one fan-out, the map's (which knows
+          // what it iterates), run by parallel(); listed once.
+          inner.parallel = p.loc.start.line;
+        } else {
+          const s = siteOf(p, "parallel", arg);
+          if (arg?.type === "ArrayExpression")
+            s.count = { n: arg.elements.length, exact: true, assumptions: [] };
+          lines.unshift(s.line);
+          onSite?.(s);
+        }
       }
       const branch = (p.type === "IfStatement" || p.type === "ConditionalExpression") && p.test !== child;
       const test = branch ? value(p.test) : undefined;

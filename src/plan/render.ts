@@ -60,7 +60,7 @@ export function renderPlan(plan: Plan): string {
               ? "a loop"
               : `\`${f.origin.source}\``;
     out.push(
-      `- line ${f.line}: ${f.kind} over \`${f.over}\`: ${what}; ${countText(f.count)} ${f.kind === "parallel" ? "thunks" : "items"}${f.count.exact ? "" : " (assumed)"}; agent calls ${f.agents.map((n) => `#${n}`).join(", ")}`,
+      `- line ${f.line}: ${f.kind} over \`${f.over}\`: ${what}; ${countText(f.count)} ${f.kind === "parallel" ? "thunks" : "items"}${f.count.exact ? "" : " (assumed)"}; agent calls ${f.agents.map((n) => `#${n}`).join(", ")}${f.parallel !== undefined ? `; run by parallel() at line ${f.parallel}` : ""}`,
     );
   }
   for (const o of plan.others) out.push(`- line ${o.line}: \`${o.call}\`: ${o.note}`);

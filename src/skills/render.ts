@@ -18,6 +18,7 @@ import { basename, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadScriptFile } from "../script/load.js";
 import { isScriptPath, RECIPES_DIR } from "../workflows/lookup.js";
+import { launchLine, type McpLaunch, mcpLaunch } from "./mcp-launch.js";
 
 export type SkillHost = "claude" | "codex" | "pi";
 export const SKILL_HOSTS: SkillHost[] = ["claude", "codex", "pi"];
@@ -62,8 +63,15 @@ async function recipesSection(): Promise<string> {
   return items.length > 0 ? `The recipes shipped with this version:\n\n${items.join("\n")}` : "";
 }
 
-export async function renderSkill(host: SkillHost): Promise<string> {
-  const launch = read(host === "pi" ? "launch-cli.md" : "launch-mcp.md").trim();
+/**
+ * The guide for one host. Pi runs weft from its shell: its commands name the weft on PATH when
+ * that is this one, else `node <this CLI>` (as the MCP command does for the other hosts).
+ */
+export async function renderSkill(host: SkillHost, how: McpLaunch = mcpLaunch()): Promise<string> {
+  const weft = launchLine({ command: how.command, args: how.args.slice(0, -1) });
+  const launch = read(host === "pi" ? "launch-cli.md" : "launch-mcp.md")
+    .trim()
+    .replaceAll("{{WEFT}}", weft);
   const body = read("guide.md")
     .replace("{{LAUNCH}}", launch)
     .replace("{{RECIPES}}", await recipesSection())
@@ -72,20 +80,26 @@ export async function renderSkill(host: SkillHost): Promise<string> {
   return `---\nname: ${SKILL_NAME}\ndescription: ${JSON.stringify(SKILL_DESCRIPTION)}\n---\n\n${body}`;
 }
 
-/** How each host starts weft's MCP server. `npx -y weftkit` works installed or not. */
-export const MCP_COMMAND = { command: "npx", args: ["-y", "weftkit", "mcp"] };
-
-export function mcpSnippet(host: SkillHost): { file?: string; text: string } {
+/**
+ * How each host starts weft's MCP server: a command that names this weft (see mcp-launch.ts);
+ * nothing here depends on a registry release.
+ */
+export function mcpSnippet(
+  host: SkillHost,
+  launch: McpLaunch = mcpLaunch(),
+): { file?: string; text: string } {
+  const server = { command: launch.command, args: launch.args };
   switch (host) {
     case "claude":
       return {
         file: ".mcp.json",
-        text: `${JSON.stringify({ mcpServers: { weft: MCP_COMMAND } }, null, 2)}\n`,
+        text: `${JSON.stringify({ mcpServers: { weft: server } }, null, 2)}\n`,
       };
     case "codex":
+      // A JSON string is a TOML basic string: the same escapes, so any path is quoted right.
       return {
         file: "~/.codex/config.toml",
-        text: `[mcp_servers.weft]\ncommand = "${MCP_COMMAND.command}"\nargs = [${MCP_COMMAND.args.map((a) => `"${a}"`).join(", ")}]\n# codex exec cannot ask before an MCP tool call and refuses it without this:\ndefault_tools_approval_mode = "approve"\n# codex's tool timeout is 60 s by default; workflow_wait may block longer:\ntool_timeout_sec = 600\n`,
+        text: `[mcp_servers.weft]\ncommand = ${JSON.stringify(server.command)}\nargs = [${server.args.map((a) => JSON.stringify(a)).join(", ")}]\n# codex exec cannot ask before an MCP tool call and refuses it without this:\ndefault_tools_approval_mode = "approve"\n# codex's tool timeout is 60 s by default; workflow_wait may block longer:\ntool_timeout_sec = 600\n`,
       };
     case "pi":
       return {

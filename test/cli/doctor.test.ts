@@ -58,7 +58,11 @@ describe("D03 choosing a backend", () => {
     expect(r.stdout).toMatch(/codex\s+codex-cli 1\.2\.3/);
     expect(r.stdout).toContain("Runs use: codex (the first agent CLI found on PATH)");
     const chosen = await weft(["doctor"], dir, { PATH, WEFT_DRIVER: "gemini" });
-    expect(chosen.stdout).toContain("Runs use: gemini (setting driver, from WEFT_DRIVER)");
+    // gemini is not there: the source is still named, and no run could start.
+    expect(chosen.stdout).toContain(
+      "Runs would use: gemini (setting driver, from WEFT_DRIVER), but cannot start: gemini is not on PATH",
+    );
+    expect(chosen.code).toBe(1);
   });
 
   test("D03 with no CLI on PATH and no driver chosen, weft says what to install, and doctor exits 1", async () => {
@@ -85,5 +89,46 @@ describe("D03 choosing a backend", () => {
       .map((l) => JSON.parse(l))
       .find((e) => e.type === "run.started");
     expect(started.driver).toBe("pi");
+  });
+
+  test("D03 doctor exits 0 when a run could start: a command set counts, with no agent CLI on PATH", async () => {
+    const dir = project();
+    const PATH = fakeClis(dir, []);
+    const envs: Record<string, string>[] = [
+      { WEFT_COMMAND: "cat" },
+      { WEFT_DRIVER: "command", WEFT_COMMAND: "cat" },
+    ];
+    for (const env of envs) {
+      const r = await weft(["doctor"], dir, { PATH, ...env });
+      expect(r.code, r.stdout).toBe(0);
+      expect(r.stdout).toMatch(/command\s+set to `cat` \(from WEFT_COMMAND\)/);
+      expect(r.stdout).toMatch(/Runs use: command \(setting (command|driver), from WEFT_(COMMAND|DRIVER)\)/);
+      const j = JSON.parse((await weft(["doctor", "--json"], dir, { PATH, ...env })).stdout);
+      expect(j).toMatchObject({ driver: "command", usable: true, command: { value: "cat" } });
+    }
+    // From the project's config file too.
+    mkdirSync(join(dir, ".weft"), { recursive: true });
+    writeFileSync(join(dir, ".weft", "config.json"), JSON.stringify({ command: "tail -n 1" }));
+    expect((await weft(["doctor"], dir, { PATH })).code).toBe(0);
+  });
+
+  test("D03 doctor exits 1 when the chosen driver cannot start, and never tells the user to run doctor", async () => {
+    const dir = project();
+    const PATH = fakeClis(dir, []);
+    const missing = await weft(["doctor"], dir, { PATH, WEFT_DRIVER: "codex" });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain(
+      "cannot start: codex is not on PATH; install with `npm install -g @openai/codex`",
+    );
+    const noCommand = await weft(["doctor"], dir, { PATH, WEFT_DRIVER: "command" });
+    expect(noCommand.code).toBe(1);
+    expect(noCommand.stdout).toContain("the command driver needs a command");
+    expect(noCommand.stdout).toMatch(/command\s+not set: --command "<program>"/);
+    const none = await weft(["doctor"], dir, { PATH });
+    expect(none.code).toBe(1);
+    for (const r of [missing, noCommand, none]) expect(r.stdout).not.toContain("weft doctor");
+    const j = JSON.parse((await weft(["doctor", "--json"], dir, { PATH })).stdout);
+    expect(j.usable).toBe(false);
+    expect(j.problem).not.toContain("weft doctor");
   });
 });

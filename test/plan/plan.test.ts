@@ -33,10 +33,7 @@ describe("weft plan on the bundled recipes", () => {
         [tpl("‹`review: #{lens}`›"), 4, true],
         ["merge", 1, true],
       ],
-      fanOuts: [
-        ["parallel", "literal", 4, true],
-        ["map", "literal", 4, true],
-      ],
+      fanOuts: [["map", "literal", 4, true]],
       estimate: [5, true],
     });
     // The lenses' default is read from the script, and it says so.
@@ -62,10 +59,7 @@ describe("weft plan on the bundled recipes", () => {
         ["find files", 1, false],
         ["‹file›", 8, false],
       ],
-      fanOuts: [
-        ["parallel", "args", 8, false],
-        ["map", "args", 8, false],
-      ],
+      fanOuts: [["map", "args", 8, false]],
       estimate: [9, false],
     });
     expect(unknown.estimate.agents.assumptions).toEqual(
@@ -93,15 +87,15 @@ describe("weft plan on the bundled recipes", () => {
   test("U06 every recipe plans: meta, phases in order, literal agent calls with lines, an estimate", async () => {
     const dir = project();
     const expected: Record<string, { phases: string[]; agents: number; fanOut: string[] }> = {
-      "review-fix-verify": { phases: ["Review", "Fix", "Integrate"], agents: 2, fanOut: ["parallel", "map"] },
+      "review-fix-verify": { phases: ["Review", "Fix", "Integrate"], agents: 2, fanOut: ["map"] },
       "scout-act-verify": { phases: ["Scout", "Act", "Verify"], agents: 3, fanOut: [] },
-      "split-by-sections": { phases: ["Split", "Work", "Integrate"], agents: 2, fanOut: ["parallel", "map"] },
+      "split-by-sections": { phases: ["Split", "Work", "Integrate"], agents: 2, fanOut: ["map"] },
       "research-synthesis": {
         phases: ["Research", "Synthesis", "Check", "Report"],
         agents: 4,
-        fanOut: ["parallel", "map", "parallel", "map"],
+        fanOut: ["map", "map"],
       },
-      "options-sprint": { phases: ["Draft", "Choose", "Refine"], agents: 3, fanOut: ["parallel", "map"] },
+      "options-sprint": { phases: ["Draft", "Choose", "Refine"], agents: 3, fanOut: ["map"] },
     };
     for (const [name, want] of Object.entries(expected)) {
       const p = await plan(dir, recipe(name));
@@ -117,7 +111,7 @@ describe("weft plan on the bundled recipes", () => {
     const sprint = await plan(dir, recipe("options-sprint"), ["--args", '{"problem":"p","count":5}']);
     expect(sprint.estimate.agents).toMatchObject({ n: 7, exact: true });
     const research = await plan(dir, recipe("research-synthesis"), ["--args", '{"questions":["a","b"]}']);
-    expect(research.fanOuts[2].origin).toMatchObject({ kind: "agent" });
+    expect(research.fanOuts[1].origin).toMatchObject({ kind: "agent" });
     expect(research.estimate.agents).toMatchObject({ n: 2 + 1 + 8 + 1, exact: false });
   });
 
@@ -161,17 +155,48 @@ return 1
       [8, 5, false, null],
       [10, 5, false, null],
     ]);
-    expect(p.fanOuts.map((f: any) => [f.line, f.kind, f.origin.kind])).toEqual([
-      [5, "parallel", "literal"],
-      [5, "map", "literal"],
-      [8, "for-of", "agent"],
-      [10, "loop", "loop"],
+    expect(p.fanOuts.map((f: any) => [f.line, f.kind, f.origin.kind, f.parallel ?? null])).toEqual([
+      [5, "map", "literal", 5],
+      [8, "for-of", "agent", null],
+      [10, "loop", "loop", null],
     ]);
     expect(p.estimate.agents).toMatchObject({ n: 15, exact: false });
     expect(p.estimate.agents.assumptions).toEqual([
       "line 8: the result of the agent() at line 7: assumed 5 items (--fan-out)",
       "the loop at line 10: assumed 5 iterations (--fan-out)",
     ]);
+  });
+
+  test("U06 Array.from({ length: 20 }, ...) counts 20, and parallel() over a fan-out lists that site once", async () => {
+    const dir = project({
+      "wf.js": `${meta("from")}const out = await parallel(Array.from({ length: 20 }, (_, i) => () => agent("task " + i)))
+const n = 3
+await parallel(Array.from({ length: n }).map((_, i) => () => agent("more " + i)))
+await parallel([() => agent("a"), () => agent("b")])
+return out
+`,
+    });
+    const p = await plan(dir, "wf.js");
+    expect(p.fanOuts.map((f: any) => [f.line, f.kind, f.count.n, f.count.exact, f.parallel ?? null])).toEqual(
+      [
+        [2, "Array.from", 20, true, 2],
+        [4, "map", 3, true, 4],
+        [5, "parallel", 2, true, null],
+      ],
+    );
+    expect(p.agents.map((a: any) => [a.runs.n, a.runs.exact])).toEqual([
+      [20, true],
+      [3, true],
+      [1, true],
+      [1, true],
+    ]);
+    expect(p.estimate.agents).toMatchObject({ n: 25, exact: true });
+    const text = (await weft(["plan", "wf.js"], dir)).stdout;
+    expect(text.match(/^- line 2: /gm)).toHaveLength(1);
+    expect(text).toMatch(
+      /- line 2: Array\.from over `\{ length: 20 \}`: .*; 20 items; agent calls #1; run by parallel\(\) at line 2/,
+    );
+    expect(text).toContain("- agents: 25 (exact");
   });
 
   test("U06 a script error is reported as file:line and plans nothing", async () => {
