@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { CliDriverConfig } from "../drivers/cli-driver.js";
 import type { PriceTable } from "../drivers/prices.js";
+import { claudeCodeSettings } from "./claude-code.js";
 
 export interface Settings {
   driver?: string;
@@ -37,7 +38,8 @@ export interface Settings {
 }
 
 export type SettingKey = keyof Settings;
-export type Source = "flag" | "env" | "run" | "project" | "user" | "default";
+/** `claude`: Claude Code's own settings (claude-code.ts), below every weft layer. */
+export type Source = "flag" | "env" | "run" | "project" | "user" | "claude" | "default";
 
 type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool" | "drivers" | "prices";
 const KINDS: Record<SettingKey, Kind> = {
@@ -184,22 +186,28 @@ function parseDrivers(raw: unknown, where: string): Record<string, CliDriverConf
         continue;
       }
       const ok =
-        k === "bin" || k === "model"
+        k === "bin" || k === "model" || k === "effort"
           ? typeof v === "string" && v !== ""
-          : k === "args"
-            ? Array.isArray(v) && v.every((a) => typeof a === "string")
-            : k === "env"
-              ? v !== null &&
-                typeof v === "object" &&
-                !Array.isArray(v) &&
-                Object.values(v).every((x) => typeof x === "string")
-              : undefined;
+          : k === "forceModel"
+            ? typeof v === "boolean"
+            : k === "args"
+              ? Array.isArray(v) && v.every((a) => typeof a === "string")
+              : k === "env"
+                ? v !== null &&
+                  typeof v === "object" &&
+                  !Array.isArray(v) &&
+                  Object.values(v).every((x) => typeof x === "string")
+                : undefined;
       if (ok === undefined)
-        throw new SettingsError(`${at}: unknown key "${k}" (known: bin, args, env, model, prices)`);
+        throw new SettingsError(
+          `${at}: unknown key "${k}" (known: bin, args, env, model, effort, forceModel, prices)`,
+        );
       if (!ok) {
         const want = {
           bin: "a program name or path",
           model: "a model name",
+          effort: "an effort level",
+          forceModel: "true or false",
           args: "an array of strings",
           env: "an object of strings",
         }[k];
@@ -219,6 +227,8 @@ export interface Layer {
 export interface Resolved {
   settings: Settings;
   sources: Record<SettingKey, { source: Source; where: string }>;
+  /** Values inside an object setting that came from elsewhere than its row says (`drivers.claude.model`). */
+  details: Record<string, { source: Source; where: string; value: unknown }>;
   warnings: string[];
 }
 
@@ -313,5 +323,37 @@ export function resolveSettings(input: ResolveInput): Resolved {
       break;
     }
   }
-  return { settings: settings as unknown as Settings, sources, warnings };
+  const details: Resolved["details"] = {};
+  applyClaudeCode(input.cwd, env, settings as unknown as Settings, sources, details, warnings);
+  return { settings: settings as unknown as Settings, sources, details, warnings };
+}
+
+/**
+ * Claude Code's settings (claude-code.ts), each only where no weft layer set the value. The model
+ * and effort are the claude driver's defaults: a Claude model name means nothing to another
+ * backend. The concurrency cap is the run's, whatever the backend.
+ */
+function applyClaudeCode(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  settings: Settings,
+  sources: Resolved["sources"],
+  details: Resolved["details"],
+  warnings: string[],
+): void {
+  const cc = claudeCodeSettings(cwd, env, warnings);
+  if (cc.concurrency && sources.concurrency.source === "default") {
+    settings.concurrency = cc.concurrency.n;
+    sources.concurrency = { source: "claude", where: cc.concurrency.where };
+  }
+  const claude = { ...settings.drivers.claude };
+  const fill = (key: "model" | "effort" | "forceModel", value: unknown, where: string) => {
+    if (claude[key] !== undefined) return;
+    (claude as Record<string, unknown>)[key] = value;
+    details[`drivers.claude.${key}`] = { source: "claude", where, value };
+  };
+  if (cc.model) fill("model", cc.model.value, cc.model.where);
+  if (cc.effort) fill("effort", cc.effort.value, cc.effort.where);
+  if (cc.forceModel) fill("forceModel", true, cc.forceModel.where);
+  if (Object.keys(details).length > 0) settings.drivers = { ...settings.drivers, claude };
 }
