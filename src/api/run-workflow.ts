@@ -16,6 +16,8 @@ import {
 } from "../engine/records.js";
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
+import { planScript } from "../plan/analyze.js";
+import { largeRunWarning } from "../plan/large-run.js";
 import { StateTracker } from "../report/artifacts/write.js";
 import { eventLog, teeReporter } from "../report/event-log.js";
 import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
@@ -97,6 +99,16 @@ function storedSettings(resolved: Resolved): Record<string, unknown> {
     }
   }
   return out;
+}
+
+/** The large-run warning from `weft plan`'s estimate; a script the planner cannot read gets none. */
+function estimateWarning(script: LoadedScript, argsJson: string | undefined): string | undefined {
+  try {
+    const args = argsJson === undefined ? undefined : JSON.parse(argsJson);
+    return largeRunWarning(planScript(script, { args, argsGiven: argsJson !== undefined }).estimate);
+  } catch {
+    return undefined;
+  }
 }
 
 function argsJsonOf(args: unknown): string | undefined {
@@ -237,6 +249,11 @@ async function launch(
     log = eventLog(o.runDir);
     const reporter = teeReporter(o.reporter ?? { event() {} }, log);
     for (const w of p.resolved.warnings) reporter.event({ type: "warning", message: w });
+    // Before a fresh run starts, as Claude Code warns: a resume or fork reuses agents already paid for.
+    if (!o.replay?.started && !o.seed) {
+      const large = estimateWarning(o.script, o.argsJson);
+      if (large) reporter.event({ type: "warning", message: large });
+    }
     const run = new Run({
       runId: o.runId,
       name: o.name,
