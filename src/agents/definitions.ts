@@ -20,9 +20,11 @@
  */
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
-import { basename, extname, join } from "node:path";
+import { basename, extname, isAbsolute, join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
+import { claudeConfigDir } from "../config/claude-code.js";
+import { pluginPart } from "../config/claude-plugins.js";
 import type { Permissions } from "../drivers/types.js";
 
 export type DefinitionFormat = "weft" | "claude" | "codex";
@@ -63,9 +65,14 @@ export const PLACES: Place[] = [
   { format: "codex", dir: join(".codex", "agents"), ext: ".toml" },
 ];
 
+/** The project's folders, then the user's Claude Code agents (`~/.claude/agents`, absolute). */
+function placesOf(env: NodeJS.ProcessEnv): Place[] {
+  return [...PLACES, { format: "claude", dir: join(claudeConfigDir(env), "agents"), ext: ".md" }];
+}
+
 /** The files weft reads for `name`, as shown in the error for a type nobody defines. */
-export function placesFor(name: string): string[] {
-  return PLACES.map((p) => join(p.dir, `${name}${p.ext}`));
+export function placesFor(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  return placesOf(env).map((p) => join(p.dir, `${name}${p.ext}`));
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -236,23 +243,36 @@ function readText(path: string): string | undefined {
 export class AgentDefinitions {
   private readonly cache = new Map<string, AgentDefinition | undefined>();
 
-  constructor(private readonly cwd: string) {}
+  constructor(
+    private readonly cwd: string,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
 
   find(name: string): AgentDefinition | undefined {
     if (this.cache.has(name)) return this.cache.get(name);
-    const def = SAFE_NAME.test(name) ? this.lookup(name) : undefined;
+    const def = SAFE_NAME.test(name) ? this.lookup(name, placesOf(this.env)) : this.inPlugin(name);
     this.cache.set(name, def);
     return def;
   }
 
-  private lookup(name: string): AgentDefinition | undefined {
-    for (const place of PLACES) {
+  /** U03: `<plugin>:<name>`, a Claude Code plugin's agent (its `agents/`), as Claude Code names it. */
+  private inPlugin(qualified: string): AgentDefinition | undefined {
+    const part = pluginPart(qualified, this.cwd, this.env);
+    if (!part || !SAFE_NAME.test(part.name)) return undefined;
+    const def = this.lookup(part.name, [
+      { format: "claude", dir: join(part.plugin.dir, "agents"), ext: ".md" },
+    ]);
+    return def && { ...def, name: qualified };
+  }
+
+  private lookup(name: string, places: Place[]): AgentDefinition | undefined {
+    for (const place of places) {
       const rel = join(place.dir, `${name}${place.ext}`);
-      let text = readText(join(this.cwd, rel));
+      const dir = isAbsolute(place.dir) ? place.dir : join(this.cwd, place.dir);
+      let text = readText(join(dir, `${name}${place.ext}`));
       let file = rel;
       if (text === undefined && place.format !== "weft") {
         // Claude Code and Codex name an agent by the `name` inside the file.
-        const dir = join(this.cwd, place.dir);
         let names: string[] = [];
         try {
           names = readdirSync(dir)
