@@ -3,7 +3,7 @@
  */
 import { cpus } from "node:os";
 import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
-import { type Resolved, resolveSettings, type Settings } from "../config/settings.js";
+import { projectConfigPath, type Resolved, resolveSettings, type Settings } from "../config/settings.js";
 import { isGroupAlive, killGroup, leaseStillOurs } from "../drivers/process.js";
 import { chooseDriverName, createDriver } from "../drivers/registry.js";
 import type { Driver } from "../drivers/types.js";
@@ -16,6 +16,7 @@ import {
 } from "../engine/records.js";
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
+import { HookRunner } from "../hooks/runner.js";
 import { planScript } from "../plan/analyze.js";
 import { largeRunWarning } from "../plan/large-run.js";
 import { StateTracker } from "../report/artifacts/write.js";
@@ -94,6 +95,8 @@ function guardRecursion(env: NodeJS.ProcessEnv): void {
 function storedSettings(resolved: Resolved): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(resolved.sources)) {
+    // Hooks are the user's, read afresh by every execution; never replayed from the journal.
+    if (k === "hooks") continue;
     if (v.source === "flag" || v.source === "env" || v.source === "run") {
       out[k] = (resolved.settings as unknown as Record<string, unknown>)[k];
     }
@@ -211,6 +214,7 @@ async function launch(
 ): Promise<RunHandle> {
   let journal: JournalWriter | undefined;
   let log: Reporter | undefined;
+  let hooks: HookRunner | undefined;
   try {
     const ext = extname(o.script.displayPath) || (o.script.isTs ? ".ts" : ".js");
     const copy = await saveScriptCopy(o.runDir, `script${ext}`, o.script.source);
@@ -247,7 +251,33 @@ async function launch(
     for (const r of o.seed ?? []) journal.write(r);
     // U01: every run keeps its event stream in events.jsonl, for `weft logs` and `weft attach`.
     log = eventLog(o.runDir);
-    const reporter = teeReporter(o.reporter ?? { event() {} }, log);
+    const inner = teeReporter(o.reporter ?? { event() {} }, log);
+    // Hooks see the events every surface sees; they never hold up the run (hooks/runner.ts).
+    hooks = new HookRunner({
+      hooks: p.resolved.settings.hooks,
+      runId: o.runId,
+      runDir: o.runDir,
+      cwd: p.cwd,
+      env: p.env,
+      timeoutMs: p.resolved.settings.hookTimeoutMs,
+      graceMs: p.resolved.settings.killGraceMs,
+      projectConfig: projectConfigPath(p.cwd),
+      warn: (message) => inner.event({ type: "warning", message }),
+    });
+    const runHooks = hooks;
+    const reporter: Reporter = {
+      event(e) {
+        try {
+          inner.event(e);
+        } finally {
+          runHooks.event(e);
+        }
+      },
+      async close() {
+        await runHooks.close();
+        await inner.close?.();
+      },
+    };
     for (const w of p.resolved.warnings) reporter.event({ type: "warning", message: w });
     // Before a fresh run starts, as Claude Code warns: a resume or fork reuses agents already paid for.
     if (!o.replay?.started && !o.seed) {
@@ -330,6 +360,7 @@ async function launch(
         return done;
       },
       killNow: () => {
+        hooks?.killNow();
         artifacts.stop();
         run.killNow();
         o.lock.releaseSync();

@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { CliDriverConfig } from "../drivers/cli-driver.js";
 import type { PriceTable } from "../drivers/prices.js";
+import { type Hooks, mergeHooks, parseHooks } from "../hooks/config.js";
 import { claudeCodeSettings } from "./claude-code.js";
 
 export interface Settings {
@@ -35,13 +36,17 @@ export interface Settings {
   drivers: Record<string, CliDriverConfig>;
   /** USD per million tokens by model, over the built-in table (C06, D07). */
   prices: PriceTable;
+  /** Shell commands run on run events (hooks/), every layer's together; never from a run's stored settings. */
+  hooks: Hooks;
+  /** The longest one hook command may run. */
+  hookTimeoutMs: number;
 }
 
 export type SettingKey = keyof Settings;
 /** `claude`: Claude Code's own settings (claude-code.ts), below every weft layer. */
 export type Source = "flag" | "env" | "run" | "project" | "user" | "claude" | "default";
 
-type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool" | "drivers" | "prices";
+type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool" | "drivers" | "prices" | "hooks";
 const KINDS: Record<SettingKey, Kind> = {
   driver: "string",
   command: "string",
@@ -60,6 +65,8 @@ const KINDS: Record<SettingKey, Kind> = {
   integrate: "bool",
   drivers: "drivers",
   prices: "prices",
+  hooks: "hooks",
+  hookTimeoutMs: "posInt",
 };
 /** Settings whose value is an object: layers merge by key, the higher layer's entry winning. */
 const OBJECT_KINDS: ReadonlySet<Kind> = new Set(["drivers", "prices"]);
@@ -86,6 +93,9 @@ export function defaults(cpus: number): Settings {
     integrate: false,
     drivers: {},
     prices: {},
+    hooks: {},
+    // As Claude Code's command hooks.
+    hookTimeoutMs: 60_000,
   };
 }
 
@@ -105,6 +115,7 @@ export function parseSetting(key: SettingKey, raw: unknown, where: string): Sett
     throw new SettingsError(`${where}: ${key} must be true or false, got ${JSON.stringify(raw)}`);
   }
   if (kind === "drivers") return parseDrivers(raw, where);
+  if (kind === "hooks") return parseHooks(raw, where);
   if (kind === "prices") return parsePrices(raw, where, key);
   if (kind === "string") {
     if (typeof raw !== "string" || raw === "")
@@ -252,6 +263,11 @@ function readConfigFile(path: string, source: Source): Layer | undefined {
   return { source, where: path, values: values as Layer["values"] };
 }
 
+/** The project's config file: one agents with edit permission can write (README "Security model"). */
+export function projectConfigPath(cwd: string): string {
+  return join(cwd, ".weft", "config.json");
+}
+
 export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
   const base = env.XDG_CONFIG_HOME || join(homedir(), ".config");
   return join(base, "weft", "config.json");
@@ -278,7 +294,7 @@ export function resolveSettings(input: ResolveInput): Resolved {
   }
   layers.push({ source: "env", where: "environment", values: fromEnv });
   if (input.stored) layers.push({ source: "run", where: "the run's stored settings", values: input.stored });
-  const project = readConfigFile(join(input.cwd, ".weft", "config.json"), "project");
+  const project = readConfigFile(projectConfigPath(input.cwd), "project");
   if (project) layers.push(project);
   const user = readConfigFile(userConfigPath(env), "user");
   if (user) layers.push(user);
@@ -297,6 +313,17 @@ export function resolveSettings(input: ResolveInput): Resolved {
   const sources = {} as Resolved["sources"];
   for (const key of SETTING_KEYS) {
     sources[key] = { source: "default", where: "default" };
+    if (key === "hooks") {
+      // Every layer's hooks run; a run's stored settings never add any (its journal is a file
+      // agents can write, and hooks run commands as the user).
+      const from = [...layers].reverse().filter((l) => l.source !== "run" && l.values.hooks !== undefined);
+      const where = (l: Layer) =>
+        l.source === "env" ? envName(key) : l.source === "flag" ? flagName(key) : l.where;
+      settings.hooks = mergeHooks(from.map((l) => parseHooks(l.values.hooks, where(l))));
+      if (from.length > 0)
+        sources.hooks = { source: from[from.length - 1]!.source, where: from.map(where).join(" + ") };
+      continue;
+    }
     if (OBJECT_KINDS.has(KINDS[key])) {
       // Lowest layer first, so a higher layer's entry for a driver or model replaces the lower one.
       const merged: Record<string, unknown> = {};
