@@ -101,6 +101,13 @@ function storedSettings(resolved: Resolved): Record<string, unknown> {
       out[k] = (resolved.settings as unknown as Record<string, unknown>)[k];
     }
   }
+  // Claude Code's values (drivers.claude.model...) are read afresh like the config files.
+  const claude = (out.drivers as Settings["drivers"] | undefined)?.claude;
+  if (claude) {
+    const own = { ...claude } as Record<string, unknown>;
+    for (const path of Object.keys(resolved.details)) delete own[path.replace(/^drivers\.claude\./, "")];
+    out.drivers = { ...(out.drivers as Settings["drivers"]), claude: own };
+  }
   return out;
 }
 

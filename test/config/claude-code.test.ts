@@ -207,3 +207,23 @@ test("U09 CC Claude Code's model is the claude driver's only: another backend ne
   });
   expect(Object.keys(r.settings.drivers)).toEqual(["claude"]);
 });
+
+test("U09 CC Claude Code's values are not stored with a run: a resume reads them afresh", async () => {
+  const dir = project({ "home/.claude/settings.json": ccEnv({ CLAUDE_CODE_SUBAGENT_MODEL: "haiku" }) });
+  const bin = fakeClaude(dir);
+  writeFileSync(join(dir, "flow.js"), `${meta()}return JSON.parse(await agent("plain"))\n`);
+  const r = await weft(["run", "flow.js", "--driver", "claude"], dir, {
+    HOME: join(dir, "home"),
+    WEFT_DRIVERS: json({ claude: { bin } }),
+  });
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout)).toContain("haiku");
+  const id = /^run (\S+)/m.exec(r.stderr)![1]!;
+  const started = readFileSync(join(dir, ".weft", "runs", id, "journal.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((x) => x.type === "run.started");
+  expect(started.settings.drivers).toEqual({ claude: { bin } });
+  expect(started.settings.concurrency).toBeUndefined();
+});
