@@ -17,8 +17,7 @@ import {
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
 import { HookRunner } from "../hooks/runner.js";
-import { planScript } from "../plan/analyze.js";
-import { largeRunWarning } from "../plan/large-run.js";
+import { estimateWarning } from "../plan/large-run.js";
 import { StateTracker } from "../report/artifacts/write.js";
 import { eventLog, teeReporter } from "../report/event-log.js";
 import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
@@ -109,16 +108,6 @@ function storedSettings(resolved: Resolved): Record<string, unknown> {
     out.drivers = { ...(out.drivers as Settings["drivers"]), claude: own };
   }
   return out;
-}
-
-/** The large-run warning from `weft plan`'s estimate; a script the planner cannot read gets none. */
-function estimateWarning(script: LoadedScript, argsJson: string | undefined): string | undefined {
-  try {
-    const args = argsJson === undefined ? undefined : JSON.parse(argsJson);
-    return largeRunWarning(planScript(script, { args, argsGiven: argsJson !== undefined }).estimate);
-  } catch {
-    return undefined;
-  }
 }
 
 function argsJsonOf(args: unknown): string | undefined {

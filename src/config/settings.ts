@@ -32,14 +32,14 @@ export interface Settings {
   verifyTimeoutMs: number;
   /** Integrate finished worktree agents' patches when the run completes (W04; also `meta.integrate`). */
   integrate: boolean;
-  /** Per-driver settings: program, extra args and environment, default model, prices (D03). */
-  drivers: Record<string, CliDriverConfig>;
-  /** USD per million tokens by model, over the built-in table (C06, D07). */
-  prices: PriceTable;
   /** Shell commands run on run events (hooks/), every layer's together; never from a run's stored settings. */
   hooks: Hooks;
   /** The longest one hook command may run. */
   hookTimeoutMs: number;
+  /** Per-driver settings: program, extra args and environment, default model, prices (D03). */
+  drivers: Record<string, CliDriverConfig>;
+  /** USD per million tokens by model, over the built-in table (C06, D07). */
+  prices: PriceTable;
 }
 
 export type SettingKey = keyof Settings;
@@ -63,10 +63,10 @@ const KINDS: Record<SettingKey, Kind> = {
   verifyRepairs: "nonNegInt",
   verifyTimeoutMs: "posInt",
   integrate: "bool",
-  drivers: "drivers",
-  prices: "prices",
   hooks: "hooks",
   hookTimeoutMs: "posInt",
+  drivers: "drivers",
+  prices: "prices",
 };
 /** Settings whose value is an object: layers merge by key, the higher layer's entry winning. */
 const OBJECT_KINDS: ReadonlySet<Kind> = new Set(["drivers", "prices"]);
@@ -91,11 +91,11 @@ export function defaults(cpus: number): Settings {
     verifyRepairs: 2,
     verifyTimeoutMs: 10 * 60_000,
     integrate: false,
-    drivers: {},
-    prices: {},
     hooks: {},
     // As Claude Code's command hooks.
     hookTimeoutMs: 60_000,
+    drivers: {},
+    prices: {},
   };
 }
 
