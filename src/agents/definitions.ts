@@ -33,6 +33,8 @@ import { homedir } from "node:os";
 import { basename, extname, isAbsolute, join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { parse as parseYaml } from "yaml";
+import { claudeConfigDir } from "../config/claude-code.js";
+import { pluginPart } from "../config/claude-plugins.js";
 import type { Permissions } from "../drivers/types.js";
 import { builtinDefinition } from "./builtin.js";
 import { FrontMatterError, frontMatterText, lineByLine, readFrontMatter } from "./front-matter.js";
@@ -87,8 +89,13 @@ export function piUserAgents(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.PI_CODING_AGENT_DIR || join(env.HOME || homedir(), ".pi", "agent"), "agents");
 }
 
+/** The project's folders, then the user's Claude Code agents (`~/.claude/agents`), then pi's. */
 function placesOf(env: NodeJS.ProcessEnv): Place[] {
-  return [...PLACES, { format: "pi", dir: piUserAgents(env), ext: ".md" }];
+  return [
+    ...PLACES,
+    { format: "claude", dir: join(claudeConfigDir(env), "agents"), ext: ".md" },
+    { format: "pi", dir: piUserAgents(env), ext: ".md" },
+  ];
 }
 
 /** The files weft reads for `name`, as shown in the error for a type nobody defines. */
@@ -320,20 +327,30 @@ export class AgentDefinitions {
 
   constructor(
     private readonly cwd: string,
-    env: NodeJS.ProcessEnv = process.env,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     this.places = placesOf(env);
   }
 
   find(name: string): AgentDefinition | undefined {
     if (this.cache.has(name)) return this.cache.get(name);
-    const def = SAFE_NAME.test(name) ? (this.lookup(name) ?? builtinDefinition(name)) : undefined;
+    const def = SAFE_NAME.test(name) ? (this.lookup(name) ?? builtinDefinition(name)) : this.inPlugin(name);
     this.cache.set(name, def);
     return def;
   }
 
-  private lookup(name: string): AgentDefinition | undefined {
-    for (const place of this.places) {
+  /** U03: `<plugin>:<name>`, a Claude Code plugin's agent (its `agents/`), as Claude Code names it. */
+  private inPlugin(qualified: string): AgentDefinition | undefined {
+    const part = pluginPart(qualified, this.cwd, this.env);
+    if (!part || !SAFE_NAME.test(part.name)) return undefined;
+    const def = this.lookup(part.name, [
+      { format: "claude", dir: join(part.plugin.dir, "agents"), ext: ".md" },
+    ]);
+    return def && { ...def, name: qualified };
+  }
+
+  private lookup(name: string, places: Place[] = this.places): AgentDefinition | undefined {
+    for (const place of places) {
       const dir = isAbsolute(place.dir) ? place.dir : join(this.cwd, place.dir);
       let text = readText(join(dir, `${name}${place.ext}`));
       let file = join(place.dir, `${name}${place.ext}`);

@@ -3,7 +3,7 @@
  */
 import { cpus } from "node:os";
 import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
-import { type Resolved, resolveSettings, type Settings } from "../config/settings.js";
+import { projectConfigPath, type Resolved, resolveSettings, type Settings } from "../config/settings.js";
 import { isGroupAlive, killGroup, leaseStillOurs } from "../drivers/process.js";
 import { chooseDriverName, createDriver } from "../drivers/registry.js";
 import type { Driver } from "../drivers/types.js";
@@ -16,6 +16,8 @@ import {
 } from "../engine/records.js";
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
+import { HookRunner } from "../hooks/runner.js";
+import { estimateWarning } from "../plan/large-run.js";
 import { StateTracker } from "../report/artifacts/write.js";
 import { eventLog, teeReporter } from "../report/event-log.js";
 import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
@@ -100,9 +102,18 @@ function guardRecursion(env: NodeJS.ProcessEnv): void {
 function storedSettings(resolved: Resolved): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(resolved.sources)) {
+    // Hooks are the user's, read afresh by every execution; never replayed from the journal.
+    if (k === "hooks") continue;
     if (v.source === "flag" || v.source === "env" || v.source === "run") {
       out[k] = (resolved.settings as unknown as Record<string, unknown>)[k];
     }
+  }
+  // Claude Code's values (drivers.claude.model...) are read afresh like the config files.
+  const claude = (out.drivers as Settings["drivers"] | undefined)?.claude;
+  if (claude) {
+    const own = { ...claude } as Record<string, unknown>;
+    for (const path of Object.keys(resolved.details)) delete own[path.replace(/^drivers\.claude\./, "")];
+    out.drivers = { ...(out.drivers as Settings["drivers"]), claude: own };
   }
   return out;
 }
@@ -213,6 +224,7 @@ async function launch(
 ): Promise<RunHandle> {
   let journal: JournalWriter | undefined;
   let log: Reporter | undefined;
+  let hooks: HookRunner | undefined;
   try {
     const ext = extname(o.script.displayPath) || (o.script.isTs ? ".ts" : ".js");
     const copy = await saveScriptCopy(o.runDir, `script${ext}`, o.script.source);
@@ -255,14 +267,45 @@ async function launch(
       ? (await import("../trace/otel.js")).createRunTracing({ target, env: p.env })
       : undefined;
     const user = o.reporter ?? { event() {} };
-    const reporter = teeReporter(user, tracing ? teeReporter(log, tracing) : log);
+    const inner = teeReporter(user, tracing ? teeReporter(log, tracing) : log);
     // Before the reporters close: a failed export is told as a warning, never fails the run.
     const flushTrace = async () => {
       const warning = await tracing?.flush();
       if (warning) user.event({ type: "warning", message: `tracing: ${warning}` });
     };
+    // Hooks see the events every surface sees; they never hold up the run (hooks/runner.ts).
+    hooks = new HookRunner({
+      hooks: p.resolved.settings.hooks,
+      runId: o.runId,
+      runDir: o.runDir,
+      cwd: p.cwd,
+      env: p.env,
+      timeoutMs: p.resolved.settings.hookTimeoutMs,
+      graceMs: p.resolved.settings.killGraceMs,
+      projectConfig: projectConfigPath(p.cwd),
+      warn: (message) => inner.event({ type: "warning", message }),
+    });
+    const runHooks = hooks;
+    const reporter: Reporter = {
+      event(e) {
+        try {
+          inner.event(e);
+        } finally {
+          runHooks.event(e);
+        }
+      },
+      async close() {
+        await runHooks.close();
+        await inner.close?.();
+      },
+    };
     for (const w of [...p.resolved.warnings, ...(o.argsWarnings ?? [])]) {
       reporter.event({ type: "warning", message: w });
+    }
+    // Before a fresh run starts, as Claude Code warns: a resume or fork reuses agents already paid for.
+    if (!o.replay?.started && !o.seed) {
+      const large = estimateWarning(o.script, o.argsJson);
+      if (large) reporter.event({ type: "warning", message: large });
     }
     const run = new Run({
       runId: o.runId,
@@ -345,6 +388,7 @@ async function launch(
         return done;
       },
       killNow: () => {
+        hooks?.killNow();
         artifacts.stop();
         run.killNow();
         o.lock.releaseSync();

@@ -17,6 +17,10 @@ export async function configCommand(flags: { json?: boolean }): Promise<number> 
     source: src.source,
     where: src.where,
   }));
+  // Values inside an object setting from another source (Claude Code's model for the claude driver).
+  for (const [key, d] of Object.entries(resolved.details)) {
+    rows.push({ key, value: d.value, source: d.source, where: d.where });
+  }
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ settings: rows, warnings: resolved.warnings }, null, 2)}\n`);
     return 0;

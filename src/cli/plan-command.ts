@@ -3,6 +3,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { UsageError } from "../api/errors.js";
 import { DEFAULT_FAN_OUT, DEFAULT_TOKENS_PER_AGENT, planScript } from "../plan/analyze.js";
+import { largeRunWarning } from "../plan/large-run.js";
 import { planPackets, renderPlan } from "../plan/render.js";
 import { forTerminal } from "../report/terminal-text.js";
 import { loadScriptFile } from "../script/load.js";
@@ -49,7 +50,10 @@ export async function planCommand(scriptArg: string, flags: PlanFlags): Promise<
     }
     process.stderr.write(`wrote ${packets.length} packet(s) to ${shownPath(cwd, dir)}\n`);
   }
+  const large = largeRunWarning(plan.estimate);
+  if (large) process.stderr.write(`! ${large}\n`);
   // C09: the plan quotes the script's titles, labels and prompts.
-  process.stdout.write(flags.json ? `${JSON.stringify(plan, null, 2)}\n` : forTerminal(renderPlan(plan)));
+  const out = flags.json ? { ...plan, warnings: large ? [large] : [] } : undefined;
+  process.stdout.write(out ? `${JSON.stringify(out, null, 2)}\n` : forTerminal(renderPlan(plan)));
   return 0;
 }

@@ -35,11 +35,11 @@ export async function listWorkflowsCommand(flags: { json?: boolean }): Promise<n
     // C09: the description and when-to-use are the scripts' text.
     process.stdout.write(
       forTerminal(
-        `${e.name.padEnd(width)}  ${e.source.padEnd(7)}  ${what}${alias}${e.shadowed ? "  (shadowed)" : ""}\n`,
+        `${e.name.padEnd(width)}  ${e.source.padEnd(11)}  ${what}${alias}${e.shadowed ? "  (shadowed)" : ""}\n`,
       ),
     );
-    if (e.whenToUse) process.stdout.write(forTerminal(`${" ".repeat(width + 11)}when: ${e.whenToUse}\n`));
-    process.stdout.write(`${" ".repeat(width + 11)}${shownPath(cwd, e.path)}\n`);
+    if (e.whenToUse) process.stdout.write(forTerminal(`${" ".repeat(width + 15)}when: ${e.whenToUse}\n`));
+    process.stdout.write(`${" ".repeat(width + 15)}${shownPath(cwd, e.path)}\n`);
   }
   return 0;
 }

@@ -7,6 +7,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { CliDriverConfig } from "../drivers/cli-driver.js";
 import type { PriceTable } from "../drivers/prices.js";
+import { type Hooks, mergeHooks, parseHooks } from "../hooks/config.js";
+import { claudeCodeSettings } from "./claude-code.js";
 
 export interface Settings {
   driver?: string;
@@ -30,6 +32,10 @@ export interface Settings {
   verifyTimeoutMs: number;
   /** Integrate finished worktree agents' patches when the run completes (W04; also `meta.integrate`). */
   integrate: boolean;
+  /** Shell commands run on run events (hooks/), every layer's together; never from a run's stored settings. */
+  hooks: Hooks;
+  /** The longest one hook command may run. */
+  hookTimeoutMs: number;
   /** Per-driver settings: program, extra args and environment, default model, prices (D03). */
   drivers: Record<string, CliDriverConfig>;
   /** USD per million tokens by model, over the built-in table (C06, D07). */
@@ -39,9 +45,10 @@ export interface Settings {
 }
 
 export type SettingKey = keyof Settings;
-export type Source = "flag" | "env" | "run" | "project" | "user" | "default";
+/** `claude`: Claude Code's own settings (claude-code.ts), below every weft layer. */
+export type Source = "flag" | "env" | "run" | "project" | "user" | "claude" | "default";
 
-type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool" | "drivers" | "prices";
+type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool" | "drivers" | "prices" | "hooks";
 const KINDS: Record<SettingKey, Kind> = {
   driver: "string",
   command: "string",
@@ -58,6 +65,8 @@ const KINDS: Record<SettingKey, Kind> = {
   verifyRepairs: "nonNegInt",
   verifyTimeoutMs: "posInt",
   integrate: "bool",
+  hooks: "hooks",
+  hookTimeoutMs: "posInt",
   drivers: "drivers",
   prices: "prices",
   otel: "string",
@@ -86,6 +95,9 @@ export function defaults(cpus: number): Settings {
     verifyRepairs: 2,
     verifyTimeoutMs: 10 * 60_000,
     integrate: false,
+    hooks: {},
+    // As Claude Code's command hooks.
+    hookTimeoutMs: 60_000,
     drivers: {},
     prices: {},
   };
@@ -107,6 +119,7 @@ export function parseSetting(key: SettingKey, raw: unknown, where: string): Sett
     throw new SettingsError(`${where}: ${key} must be true or false, got ${JSON.stringify(raw)}`);
   }
   if (kind === "drivers") return parseDrivers(raw, where);
+  if (kind === "hooks") return parseHooks(raw, where);
   if (kind === "prices") return parsePrices(raw, where, key);
   if (kind === "string") {
     if (typeof raw !== "string" || raw === "")
@@ -188,22 +201,28 @@ function parseDrivers(raw: unknown, where: string): Record<string, CliDriverConf
         continue;
       }
       const ok =
-        k === "bin" || k === "model"
+        k === "bin" || k === "model" || k === "effort"
           ? typeof v === "string" && v !== ""
-          : k === "args"
-            ? Array.isArray(v) && v.every((a) => typeof a === "string")
-            : k === "env"
-              ? v !== null &&
-                typeof v === "object" &&
-                !Array.isArray(v) &&
-                Object.values(v).every((x) => typeof x === "string")
-              : undefined;
+          : k === "forceModel"
+            ? typeof v === "boolean"
+            : k === "args"
+              ? Array.isArray(v) && v.every((a) => typeof a === "string")
+              : k === "env"
+                ? v !== null &&
+                  typeof v === "object" &&
+                  !Array.isArray(v) &&
+                  Object.values(v).every((x) => typeof x === "string")
+                : undefined;
       if (ok === undefined)
-        throw new SettingsError(`${at}: unknown key "${k}" (known: bin, args, env, model, prices)`);
+        throw new SettingsError(
+          `${at}: unknown key "${k}" (known: bin, args, env, model, effort, forceModel, prices)`,
+        );
       if (!ok) {
         const want = {
           bin: "a program name or path",
           model: "a model name",
+          effort: "an effort level",
+          forceModel: "true or false",
           args: "an array of strings",
           env: "an object of strings",
         }[k];
@@ -223,6 +242,8 @@ export interface Layer {
 export interface Resolved {
   settings: Settings;
   sources: Record<SettingKey, { source: Source; where: string }>;
+  /** Values inside an object setting that came from elsewhere than its row says (`drivers.claude.model`). */
+  details: Record<string, { source: Source; where: string; value: unknown }>;
   warnings: string[];
 }
 
@@ -244,6 +265,11 @@ function readConfigFile(path: string, source: Source): Layer | undefined {
     throw new SettingsError(`${path} must hold a JSON object of settings`);
   }
   return { source, where: path, values: values as Layer["values"] };
+}
+
+/** The project's config file: one agents with edit permission can write (README "Security model"). */
+export function projectConfigPath(cwd: string): string {
+  return join(cwd, ".weft", "config.json");
 }
 
 export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -272,7 +298,7 @@ export function resolveSettings(input: ResolveInput): Resolved {
   }
   layers.push({ source: "env", where: "environment", values: fromEnv });
   if (input.stored) layers.push({ source: "run", where: "the run's stored settings", values: input.stored });
-  const project = readConfigFile(join(input.cwd, ".weft", "config.json"), "project");
+  const project = readConfigFile(projectConfigPath(input.cwd), "project");
   if (project) layers.push(project);
   const user = readConfigFile(userConfigPath(env), "user");
   if (user) layers.push(user);
@@ -291,6 +317,17 @@ export function resolveSettings(input: ResolveInput): Resolved {
   const sources = {} as Resolved["sources"];
   for (const key of SETTING_KEYS) {
     sources[key] = { source: "default", where: "default" };
+    if (key === "hooks") {
+      // Every layer's hooks run; a run's stored settings never add any (its journal is a file
+      // agents can write, and hooks run commands as the user).
+      const from = [...layers].reverse().filter((l) => l.source !== "run" && l.values.hooks !== undefined);
+      const where = (l: Layer) =>
+        l.source === "env" ? envName(key) : l.source === "flag" ? flagName(key) : l.where;
+      settings.hooks = mergeHooks(from.map((l) => parseHooks(l.values.hooks, where(l))));
+      if (from.length > 0)
+        sources.hooks = { source: from[from.length - 1]!.source, where: from.map(where).join(" + ") };
+      continue;
+    }
     if (OBJECT_KINDS.has(KINDS[key])) {
       // Lowest layer first, so a higher layer's entry for a driver or model replaces the lower one.
       const merged: Record<string, unknown> = {};
@@ -318,7 +355,39 @@ export function resolveSettings(input: ResolveInput): Resolved {
     }
   }
   structuredOutputRetries(env, settings, sources, warnings);
-  return { settings: settings as unknown as Settings, sources, warnings };
+  const details: Resolved["details"] = {};
+  applyClaudeCode(input.cwd, env, settings as unknown as Settings, sources, details, warnings);
+  return { settings: settings as unknown as Settings, sources, details, warnings };
+}
+
+/**
+ * Claude Code's settings (claude-code.ts), each only where no weft layer set the value. The model
+ * and effort are the claude driver's defaults: a Claude model name means nothing to another
+ * backend. The concurrency cap is the run's, whatever the backend.
+ */
+function applyClaudeCode(
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  settings: Settings,
+  sources: Resolved["sources"],
+  details: Resolved["details"],
+  warnings: string[],
+): void {
+  const cc = claudeCodeSettings(cwd, env, warnings);
+  if (cc.concurrency && sources.concurrency.source === "default") {
+    settings.concurrency = cc.concurrency.n;
+    sources.concurrency = { source: "claude", where: cc.concurrency.where };
+  }
+  const claude = { ...settings.drivers.claude };
+  const fill = (key: "model" | "effort" | "forceModel", value: unknown, where: string) => {
+    if (claude[key] !== undefined) return;
+    (claude as Record<string, unknown>)[key] = value;
+    details[`drivers.claude.${key}`] = { source: "claude", where, value };
+  };
+  if (cc.model) fill("model", cc.model.value, cc.model.where);
+  if (cc.effort) fill("effort", cc.effort.value, cc.effort.where);
+  if (cc.forceModel) fill("forceModel", true, cc.forceModel.where);
+  if (Object.keys(details).length > 0) settings.drivers = { ...settings.drivers, claude };
 }
 
 /**

@@ -32,10 +32,26 @@ export interface CliDriverConfig {
   env?: Record<string, string>;
   /** The model for agents whose call names none; absent: the CLI's own default. */
   model?: string;
+  /** The effort for agents whose call names none (Claude Code's CLAUDE_CODE_EFFORT_LEVEL lands here). */
+  effort?: string;
+  /**
+   * `model` for every agent of this driver, whatever the call or its agent type says (Claude
+   * Code's CLAUDE_CODE_SUBAGENT_MODEL_FORCE); without `model`, calls' models are dropped and the
+   * CLI's own default runs, as Claude Code then runs its session model.
+   */
+  forceModel?: boolean;
   /** Between SIGTERM and SIGKILL when stopping the group (C04); default 5000. */
   killGraceMs?: number;
   /** Prices per million tokens for this driver's models, over the `prices` setting (the engine prices usage). */
   prices?: PriceTable;
+}
+
+/** The driver's default model and effort for a call that names none, or its forced model. */
+function withDefaults(given: AgentTask, config: CliDriverConfig): AgentTask {
+  const model = config.forceModel ? config.model : (given.model ?? config.model);
+  const effort = given.effort ?? config.effort;
+  if (model === given.model && effort === given.effort) return given;
+  return { ...given, model, effort };
 }
 
 /** What a CLI's stream said, filled in by its driver's event reader. */
@@ -140,8 +156,7 @@ export abstract class CliDriver implements Driver {
   ): Promise<void> {}
 
   async run(given: AgentTask, ctx: DriverRunContext): Promise<AgentOutcome> {
-    const task =
-      given.model === undefined && this.config.model ? { ...given, model: this.config.model } : given;
+    const task = withDefaults(given, this.config);
     if (ctx.signal.aborted) return { status: "stopped", usage: zeroUsage() };
     const dir = join(task.runDir, "tasks", `${task.index}-${task.attempt}`);
     await Promise.all([

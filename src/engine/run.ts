@@ -621,6 +621,14 @@ export class Run {
     // C03: `weft status` says when a resume can work.
     const reset = usageResetAt(reason);
     if (reset) this.summary.usageResetAt = reset;
+    this.emit({
+      type: "breaker",
+      n: job.n,
+      label: job.opts.label,
+      driver: job.driver.name,
+      reason,
+      usageResetAt: reset,
+    });
     this.holdNewWork(`breaker tripped, no new agents start: ${this.breaker}`);
   }
 

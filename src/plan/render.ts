@@ -1,5 +1,7 @@
 /** A plan as text (what `weft plan` prints and `plan.md` holds) and as work packets. */
+
 import type { Count, Plan, PlanAgent, PlanOption } from "./analyze.js";
+import { largeRunWarning } from "./large-run.js";
 import { type PacketData, renderPacket } from "./packet.js";
 
 const num = (n: number) => n.toLocaleString("en-US");
@@ -71,6 +73,8 @@ export function renderPlan(plan: Plan): string {
     `- agents: ${countText(e.agents)}${e.agents.exact ? " (exact, if every call is reached)" : " (estimate)"}`,
   );
   out.push(`- tokens: ~${num(e.tokens)} (${num(e.tokensPerAgent)} per agent: ${e.tokensPerAgentSource})`);
+  const large = largeRunWarning(e);
+  if (large) out.push(`- warning: ${large}`);
   if (e.agents.assumptions.length > 0) {
     out.push("- assumptions:");
     for (const a of e.agents.assumptions) out.push(`  - ${a}`);

@@ -107,6 +107,8 @@ export type RunEvent =
       error?: string;
     } & AgentRef)
   | { type: "agent.refused"; label?: string; reason: string }
+  /** C03: a failure every agent would hit tripped the breaker; nothing new starts, the run will pause. */
+  | { type: "breaker"; n: number; label?: string; driver: string; reason: string; usageResetAt?: string }
   | {
       type: "gate.waiting";
       n: number;

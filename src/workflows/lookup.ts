@@ -2,20 +2,26 @@
  * Saved workflows (SPEC U03): where `weft run <name>` and `workflow(name)` look, in order, and
  * what each folder holds. `meta` is read with the script loader, which parses without running.
  */
+import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { homedir } from "node:os";
-import { basename, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../api/errors.js";
+import { claudeConfigDir } from "../config/claude-code.js";
+import { enabledPlugins } from "../config/claude-plugins.js";
 import { type LoadedScript, loadScriptFile } from "../script/load.js";
 
-export type WorkflowSource = "project" | "user" | "claude" | "recipes";
+/** `claude`: a project's `.claude/workflows`; `claude-user`: `~/.claude/workflows`; `plugin`: a Claude Code plugin's. */
+export type WorkflowSource = "project" | "user" | "claude" | "claude-user" | "plugin" | "recipes";
 
 export interface WorkflowFolder {
   source: WorkflowSource;
   dir: string;
   /** `.claude/workflows` belongs to Claude Code: weft reads it and never writes there. */
   readOnly: boolean;
+  /** A plugin's workflows answer to `<prefix>:<name>` only, as Claude Code names them. */
+  prefix?: string;
 }
 
 export interface WorkflowEntry {
@@ -48,14 +54,47 @@ export function userWorkflowsDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CONFIG_HOME || join(homedir(), ".config"), "weft", "workflows");
 }
 
+/** The folder and its parents up to the git root (the first with `.git`); only the folder outside git. */
+function upToGitRoot(cwd: string): string[] {
+  const dirs: string[] = [];
+  for (let d = resolve(cwd); ; d = dirname(d)) {
+    dirs.push(d);
+    if (existsSync(join(d, ".git"))) return dirs;
+    if (dirname(d) === d) return [resolve(cwd)];
+  }
+}
+
+/**
+ * In lookup order: weft's own folders, then Claude Code's (as Claude Code looks: `.claude/workflows`
+ * of the folder and each parent up to the git root, the closest first; the user's; enabled
+ * plugins'), then the recipes.
+ */
 export function workflowFolders(cwd: string, env: NodeJS.ProcessEnv): WorkflowFolder[] {
   return [
     { source: "project", dir: join(cwd, ".weft", "workflows"), readOnly: false },
     { source: "user", dir: userWorkflowsDir(env), readOnly: false },
-    { source: "claude", dir: join(cwd, ".claude", "workflows"), readOnly: true },
+    ...upToGitRoot(cwd).map(
+      (d): WorkflowFolder => ({ source: "claude", dir: join(d, ".claude", "workflows"), readOnly: true }),
+    ),
+    { source: "claude-user", dir: join(claudeConfigDir(env), "workflows"), readOnly: true },
+    ...enabledPlugins(cwd, env).map(
+      (p): WorkflowFolder => ({
+        source: "plugin",
+        dir: join(p.dir, "workflows"),
+        readOnly: true,
+        prefix: p.name,
+      }),
+    ),
     { source: "recipes", dir: RECIPES_DIR, readOnly: true },
   ];
 }
+
+const named = (folder: WorkflowFolder, name: string) => (folder.prefix ? `${folder.prefix}:${name}` : name);
+
+/** Claude Code's built-in workflows, which weft does not ship: a clear word instead of "not found". */
+const CLAUDE_BUILTINS: Record<string, string> = {
+  "deep-research": `"deep-research" is Claude Code's own built-in workflow (/deep-research: web searches across several angles, sources cross-checked, a cited report); weft does not ship it. weft's nearest recipe is research-synthesis (questions researched by read-only agents, a synthesis of checkable claims, each claim checked): workflow("research-synthesis", { questions: ["..."] }) in a script, or weft run research-synthesis --args '{"questions":["..."]}'. A workflow of your own named deep-research (in .weft/workflows or .claude/workflows) is found first.`,
+};
 
 /** A path as a person in `cwd` would write it: relative when inside, absolute otherwise. */
 export function shownPath(cwd: string, path: string): string {
@@ -75,12 +114,12 @@ async function scriptFiles(dir: string): Promise<string[]> {
 }
 
 async function entryOf(cwd: string, folder: WorkflowFolder, path: string): Promise<WorkflowEntry> {
-  const name = basename(path, extname(path));
+  const name = named(folder, basename(path, extname(path)));
   try {
     const s = await loadScriptFile(shownPath(cwd, path), cwd);
     return {
       name,
-      metaName: s.meta.name,
+      metaName: s.meta.name === undefined ? undefined : named(folder, s.meta.name),
       description: s.meta.description,
       whenToUse: s.meta.whenToUse,
       source: folder.source,
@@ -126,8 +165,10 @@ export async function findWorkflow(
   env: NodeJS.ProcessEnv,
 ): Promise<{ path: string; source: WorkflowSource } | undefined> {
   for (const folder of workflowFolders(cwd, env)) {
+    // A plugin's workflows answer only to their qualified name, others never to one.
+    if (folder.prefix ? !name.startsWith(`${folder.prefix}:`) : false) continue;
     const files = await scriptFiles(folder.dir);
-    const byBase = files.find((p) => basename(p, extname(p)) === name);
+    const byBase = files.find((p) => named(folder, basename(p, extname(p))) === name);
     if (byBase) return { path: byBase, source: folder.source };
     for (const p of files) {
       const e = await entryOf(cwd, folder, p);
@@ -140,8 +181,10 @@ export async function findWorkflow(
 /** `weft run <name>` with nothing found: where weft looked and what is there. */
 export async function notFoundMessage(name: string, cwd: string, env: NodeJS.ProcessEnv): Promise<string> {
   const where = workflowFolders(cwd, env)
-    .map((f) => `  ${shownPath(cwd, f.dir)} (${f.source})`)
+    .map((f) => `  ${shownPath(cwd, f.dir)} (${f.source}${f.prefix ? `, as ${f.prefix}:<name>` : ""})`)
     .join("\n");
+  const builtin = CLAUDE_BUILTINS[name];
+  if (builtin) return builtin;
   const names = [...new Set((await listWorkflows(cwd, env)).filter((e) => !e.error).map((e) => e.name))];
   return `no workflow named "${name}" (and no file of that name). Looked in, in order:\n${where}\n${
     names.length > 0 ? `Workflows available: ${names.join(", ")}` : "No saved workflows were found."
