@@ -61,6 +61,7 @@ function settingOptions(cmd: Command): Command {
       "times a worktree agent gets a failing verify's output to fix (default 2)",
     )
     .option("--verify-timeout-ms <ms>", "limit for one verify command (default 600000)")
+    .option("--hook-timeout-ms <ms>", "limit for one hook command (default 60000; see hooks)")
     .option(
       "--integrate",
       "apply finished worktree agents' patches to the working tree when the run completes",

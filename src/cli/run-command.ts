@@ -31,6 +31,7 @@ export interface RunFlags {
   killGraceMs?: string;
   verifyRepairs?: string;
   verifyTimeoutMs?: string;
+  hookTimeoutMs?: string;
   json?: boolean;
   resume?: string;
   integrate?: boolean;
@@ -51,6 +52,7 @@ const SETTING_FLAGS: SettingKey[] = [
   "killGraceMs",
   "verifyRepairs",
   "verifyTimeoutMs",
+  "hookTimeoutMs",
   "integrate",
   "otel",
 ];

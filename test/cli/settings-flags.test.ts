@@ -21,7 +21,11 @@ function readmeSettings(): { flags: string[]; filesOnly: string[] } {
   expect(split, "the Settings section names the file-only settings").toBeGreaterThan(0);
   const keys = (text: string) => [...text.matchAll(/`([a-z][A-Za-z]+)`/g)].map((m) => m[1]!);
   const flags = keys(section.slice(section.indexOf("Keys are camelCase"), split));
-  const filesOnly = keys(section.slice(split)).filter((k) => !k.startsWith("WEFT"));
+  // The file-only keys are named in that paragraph; what follows (Claude Code's table) is not weft's.
+  const end = section.indexOf("\n\n", split);
+  const filesOnly = keys(section.slice(split, end < 0 ? undefined : end)).filter(
+    (k) => !k.startsWith("WEFT"),
+  );
   return { flags, filesOnly };
 }
 
