@@ -34,12 +34,23 @@ export interface Settings {
   drivers: Record<string, CliDriverConfig>;
   /** USD per million tokens by model, over the built-in table (C06, D07). */
   prices: PriceTable;
+  /**
+   * R03: which cached answers a resume serves. "writers" (default): every call whose key
+   * matches, unless a writer it recorded ran again; "prefix" (Claude Code's rule): the calls
+   * before the first one that misses the cache. Flag `--resume-mode` (`--resume` names a run).
+   */
+  resume: ResumeMode;
+  /** C03: on a usage limit with a known reset within 24 h, wait for it and go on instead of pausing. */
+  waitForUsageReset: boolean;
 }
+
+export type ResumeMode = "writers" | "prefix";
+export const RESUME_MODES: readonly ResumeMode[] = ["writers", "prefix"];
 
 export type SettingKey = keyof Settings;
 export type Source = "flag" | "env" | "run" | "project" | "user" | "default";
 
-type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool" | "drivers" | "prices";
+type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool" | "drivers" | "prices" | "resumeMode";
 const KINDS: Record<SettingKey, Kind> = {
   driver: "string",
   command: "string",
@@ -58,6 +69,8 @@ const KINDS: Record<SettingKey, Kind> = {
   integrate: "bool",
   drivers: "drivers",
   prices: "prices",
+  resume: "resumeMode",
+  waitForUsageReset: "bool",
 };
 /** Settings whose value is an object: layers merge by key, the higher layer's entry winning. */
 const OBJECT_KINDS: ReadonlySet<Kind> = new Set(["drivers", "prices"]);
@@ -84,6 +97,8 @@ export function defaults(cpus: number): Settings {
     integrate: false,
     drivers: {},
     prices: {},
+    resume: "writers",
+    waitForUsageReset: false,
   };
 }
 
@@ -92,7 +107,9 @@ export class SettingsError extends Error {
 }
 
 export const envName = (key: string) => `WEFT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** `--resume <run>` names the run to resume, so the `resume` setting's flag is `--resume-mode`. */
+export const flagName = (key: string) =>
+  key === "resume" ? "--resume-mode" : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** Parse one value of a setting; `where` names its origin for the error message. */
 export function parseSetting(key: SettingKey, raw: unknown, where: string): Settings[SettingKey] {
@@ -103,6 +120,12 @@ export function parseSetting(key: SettingKey, raw: unknown, where: string): Sett
     throw new SettingsError(`${where}: ${key} must be true or false, got ${JSON.stringify(raw)}`);
   }
   if (kind === "drivers") return parseDrivers(raw, where);
+  if (kind === "resumeMode") {
+    if (RESUME_MODES.includes(raw as ResumeMode)) return raw as ResumeMode;
+    throw new SettingsError(
+      `${where}: ${key} must be one of ${RESUME_MODES.map((m) => JSON.stringify(m)).join(", ")}, got ${JSON.stringify(raw)}`,
+    );
+  }
   if (kind === "prices") return parsePrices(raw, where, key);
   if (kind === "string") {
     if (typeof raw !== "string" || raw === "")

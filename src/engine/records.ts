@@ -6,6 +6,7 @@ import type { GroupLease } from "../drivers/process.js";
 import type { Usage } from "../drivers/types.js";
 import type { RunStatus } from "../report/events.js";
 import { emptyGateState, foldGate, type GateRecord, type GateState } from "./gates.js";
+import type { Ranges } from "./writers.js";
 
 export interface RunStartedRecord {
   type: "run.started";
@@ -64,6 +65,14 @@ export interface AgentFinishedRecord {
   worktree?: { branch: string; start: string };
   patch?: string;
   files?: { status: string; path: string }[];
+  /** R03: the agent's writer number, when it is a writer (set for any status it finished with). */
+  writer?: number;
+  /**
+   * R03: the frontier of writers that had finished when the call was made, as ranges of writer
+   * numbers (see writers.ts). Absent when there were none, and in journals written before the
+   * writer rule: either way the call recorded no writer.
+   */
+  after?: Ranges;
   /** In memory only: the result's JSON text, when a reader has it (the resume stringifies `result`). */
   resultJson?: string;
 }
@@ -95,6 +104,8 @@ export interface Replay {
   integrated: Set<number>;
   /** Gate answers and the gates the last execution left waiting (A14). */
   gates: GateState;
+  /** R03: the highest writer number recorded (finished agents of any status). */
+  maxWriter: number;
 }
 
 export function buildReplay(records: JournalRecord[]): Replay {
@@ -104,6 +115,7 @@ export function buildReplay(records: JournalRecord[]): Replay {
     liveGroups: [],
     integrated: new Set(),
     gates: emptyGateState(),
+    maxWriter: 0,
   };
   const groups = new Map<number, GroupLease[]>();
   for (const r of records) {
@@ -129,6 +141,7 @@ export function buildReplay(records: JournalRecord[]): Replay {
         if (r.n > replay.maxIndex) replay.maxIndex = r.n;
         groups.delete(r.n);
         if (r.status === "completed") replay.cache.set(r.key, r);
+        if (r.writer !== undefined && r.writer > replay.maxWriter) replay.maxWriter = r.writer;
         break;
       case "run.finished":
         replay.finished = r;

@@ -37,6 +37,7 @@ import { Gates } from "./gates.js";
 import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
 import type { AgentFinishedRecord, ForkedFrom, JournalRecord, Replay } from "./records.js";
 import { Scheduler } from "./scheduler.js";
+import { WriterClock } from "./writers.js";
 
 interface WorktreeOutcome {
   wt: Worktree;
@@ -94,6 +95,12 @@ interface LiveAgent {
 export class Run {
   private readonly scheduler: Scheduler;
   private readonly counter = new OccurrenceCounter();
+  /** R03: which writers have finished, and which cached writers this execution served. */
+  private readonly writers: WriterClock;
+  /** R03 `resume: "prefix"`: a call missed the cache, so every later call runs again. */
+  private missed = false;
+  /** R03: the first call re-run because a writer before it ran again is said once, not per call. */
+  private staleSaid = false;
   private readonly agentTypes: AgentTypes;
   private readonly files: AgentFiles;
   /**
@@ -193,6 +200,9 @@ export class Run {
     this.agentTypes = new AgentTypes(init.cwd);
     this.files = new AgentFiles(join(init.runDir, "agents"));
     this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
+    const cachedWriters: number[] = [];
+    for (const r of init.replay?.cache.values() ?? []) if (r.writer !== undefined) cachedWriters.push(r.writer);
+    this.writers = new WriterClock(init.replay?.maxWriter, cachedWriters);
     this.summary = {
       id: init.runId,
       name: init.name,
@@ -426,11 +436,31 @@ export class Run {
     return undefined;
   }
 
+  /**
+   * R03: the recorded agent for this call, unless its answer could be stale: in the default
+   * mode, a writer it recorded was not served from the cache in this execution (it ran again,
+   * its key changed, or the script no longer calls it); `resume: "prefix"` skips that check,
+   * since there the first miss already makes every later call run again.
+   */
+  private cached(job: AgentJob): AgentFinishedRecord | undefined {
+    const hit = this.init.replay?.cache.get(job.key);
+    if (!hit || this.init.settings.resume === "prefix" || this.writers.fresh(hit.after)) return hit;
+    if (!this.staleSaid) {
+      this.staleSaid = true;
+      const which = job.opts.label ?? `the call of agent ${hit.n}`;
+      const message = `${which} runs again although its answer is cached: a writer that had finished before it was made ran again in this execution (R03; calls after it that saw that writer run again too)`;
+      this.note({ type: "log", message, level: "info" });
+      this.emit({ type: "log", message });
+    }
+    return undefined;
+  }
+
   private onCall(id: number, prompt: string, optsJson: string): void {
     // After the breaker the call stays unanswered: the run pauses, and a resume makes it again.
     if (this.stopping || this.ending || this.breaker || this.pauseRequest) return;
     let job: AgentJob;
     let cacheable: boolean;
+    let start: string | undefined;
     try {
       const parsed = parseOptions(optsJson === "{}" ? {} : (JSON.parse(optsJson) as Record<string, unknown>));
       for (const k of parsed.unknown) this.warnOnce(`agent() option "${k}" is unknown and ignored`);
@@ -449,8 +479,11 @@ export class Run {
             'agent() option "isolation": write "worktree" as a literal in the script, so that weft prepares the repository before the run',
           );
         }
-        // R03: the same prompt on a different tree is a different call.
-        keyed = { ...keyed, isolation: `worktree@${this.init.workspace.start}` as "worktree" };
+        // R03: the same prompt on a different tree is a different call. The tree is the one
+        // of the moment of the call (the worktree starts from it even if an integration lands
+        // while the agent waits in the queue), so the key names the tree the agent sees.
+        start = this.init.workspace.start;
+        keyed = { ...keyed, isolation: `worktree@${start}` as "worktree" };
       }
       const key = this.counter.next(callHash(prompt, keyed));
       cacheable = opts.cache !== false;
@@ -465,6 +498,13 @@ export class Run {
         retries: opts.retries ?? s.retries ?? driver.defaultRetries ?? 3,
         repairs: opts.repairs ?? s.repairs,
         verify: opts.verify,
+        start,
+        // R03: a writer can change the shared working tree: not isolated, and allowed to edit
+        // (edit is the default), or on the command driver, which cannot be held to read-only.
+        writer:
+          opts.isolation !== "worktree" &&
+          (driver.name === "command" || (opts.permissions ?? "edit") !== "read-only"),
+        after: this.writers.frontier,
       };
     } catch (e) {
       const err = e as Error;
@@ -472,8 +512,10 @@ export class Run {
       return;
     }
 
-    const hit = cacheable ? this.init.replay?.cache.get(job.key) : undefined;
+    const hit = cacheable && !this.missed ? this.cached(job) : undefined;
+    if (!hit && this.init.settings.resume === "prefix") this.missed = true;
     if (hit) {
+      if (hit.writer !== undefined) this.writers.serve(hit.writer, hit.after);
       // R04: a cached worktree agent does not run again; its recorded patch stands for it.
       if (hit.patch) {
         this.patches.set(hit.n, {
@@ -562,6 +604,9 @@ export class Run {
     this.summary.agents.running!--;
     this.summary.agents[end.status] = (this.summary.agents[end.status] ?? 0) + 1;
     this.addUsage(end.usage);
+    // R03: numbered now, before its answer can reach the script, so every call made after it
+    // records it. A writer that never started (stopped in the queue) changed nothing.
+    if (job.writer && end.attempts > 0) job.writerNo = this.writers.finish(job.after ?? []);
     // The concurrency slot is free once the agent is done; waiting for the journal's sync happens
     // outside it, so one fdatasync covers every agent that finished meanwhile.
     const recording = this.recordEnd(id, job, end, startedAt, Date.now() - t, tree);
@@ -641,7 +686,7 @@ export class Run {
     const ws = this.init.workspace!;
     let wt: Worktree;
     try {
-      wt = await ws.create(job.n);
+      wt = await ws.create(job.n, job.start);
     } catch (e) {
       return {
         end: {
@@ -792,6 +837,8 @@ export class Run {
       worktree: tree ? { branch: tree.wt.branch, start: tree.wt.start } : undefined,
       patch: tree?.files.length ? `patches/${job.n}.patch` : undefined,
       files: tree?.files,
+      writer: job.writerNo,
+      after: job.after?.length ? job.after : undefined,
       // Last, so a resume can take its text without parsing it (records.ts cheapRecord).
       result: end.status === "completed" ? end.value : undefined,
     };
