@@ -37,6 +37,7 @@ import { Gates } from "./gates.js";
 import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
 import type { AgentFinishedRecord, ForkedFrom, JournalRecord, Replay } from "./records.js";
 import { Scheduler } from "./scheduler.js";
+import { UsageWait, usageWaitMs } from "./usage-wait.js";
 import { WriterClock } from "./writers.js";
 
 interface WorktreeOutcome {
@@ -128,6 +129,8 @@ export class Run {
   private exhausted = false;
   /** Why the breaker tripped (C03): nothing new starts, and the run ends paused. */
   private breaker?: string;
+  /** C03 `waitForUsageReset`: agent starts held until a usage limit resets. */
+  private readonly usageWait = new UsageWait();
   /** C08: who asked for the pause; like the breaker, nothing new starts and the run ends paused. */
   private pauseRequest?: string;
   /** C05: agents queued or running now, by number, with their own stop (see agentSignal). */
@@ -566,6 +569,8 @@ export class Run {
   private async execute(id: number, job: AgentJob): Promise<void> {
     // A14: while a gate waits, nothing new starts; agents already running go on.
     if (this.gates.count > 0) await this.gates.clear(this.stopAll.signal);
+    // C03: while a usage limit has not reset, nothing new starts either.
+    while (this.usageWait.active && !this.stopAll.signal.aborted) await this.usageWait.cleared(this.stopAll.signal);
     const slot = this.live.get(job.n);
     if (this.stopping || this.ending || this.breaker || this.pauseRequest || !slot) return;
     // R05: an owner that lost the lock (frozen, taken over, continued) starts nothing more.
@@ -612,7 +617,51 @@ export class Run {
     const recording = this.recordEnd(id, job, end, startedAt, Date.now() - t, tree);
     this.recording.add(recording);
     void recording.finally(() => this.recording.delete(recording));
-    if (end.fatal && !this.breaker) this.tripBreaker(job, end.error ?? "the backend refused");
+    if (end.fatal && !this.breaker && !this.waitForReset(id, job, end.error ?? "")) {
+      this.tripBreaker(job, end.error ?? "the backend refused");
+    }
+  }
+
+  /**
+   * C03 `waitForUsageReset`: a usage limit that says when it resets (within 24 h) holds every
+   * start until then instead of tripping the breaker; then the run goes on, and this agent's
+   * call runs again as a new agent (its failure is recorded; the script never saw it). False
+   * when the setting is off or the reset is unknown or too far: the breaker pauses the run.
+   */
+  private waitForReset(id: number, job: AgentJob, reason: string): boolean {
+    if (!this.init.settings.waitForUsageReset || this.stopping || this.ending || this.pauseRequest) return false;
+    const reset = usageResetAt(reason);
+    const ms = usageWaitMs(reset);
+    if (ms === undefined || reset === undefined) return false;
+    const at = Date.now() + ms;
+    const which = job.opts.label ?? `#${job.n}`;
+    if (!this.usageWait.active || at > Date.parse(this.summary.usageResetAt ?? "")) {
+      this.summary.usageResetAt = reset;
+      this.dirty = true;
+      const message = `usage limit (agent ${which}, ${job.driver.name}): waiting until ${reset} for it to reset, then the run goes on (setting waitForUsageReset); no new agents start meanwhile`;
+      this.note({ type: "log", message, level: "warn" });
+      this.emit({ type: "warning", message });
+      this.usageWait.hold(at, () => {
+        if (this.ending) return;
+        delete this.summary.usageResetAt;
+        this.dirty = true;
+        const done = `usage limit reset at ${reset}: the run goes on`;
+        this.note({ type: "log", message: done, level: "info" });
+        this.emit({ type: "log", message: done });
+      });
+    }
+    this.requeue(id, job);
+    return true;
+  }
+
+  /** C03: the call of an agent that hit a usage limit, as a new agent that starts after the wait. */
+  private requeue(id: number, failed: AgentJob): void {
+    const job: AgentJob = { ...failed, n: this.nextIndex++, cwd: undefined, writerNo: undefined };
+    this.spent.agents++;
+    this.summary.agents.queued!++;
+    this.dirty = true;
+    this.live.set(job.n, { job });
+    this.scheduler.submit(() => this.execute(id, job));
   }
 
   /**
@@ -1147,6 +1196,8 @@ export class Run {
   private async end(status: RunStatus, resultJson?: string, error?: string): Promise<void> {
     if (this.ending) return;
     this.ending = true;
+    // C03: a stop during a wait for a usage reset ends it; a resume waits (or pauses) again.
+    this.usageWait.cancel();
     this.sandbox?.stop();
     this.scheduler.close();
     // Agents the script no longer waits for (or a stopping run) are stopped; R06: never failed.
