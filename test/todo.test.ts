@@ -4,8 +4,6 @@ import { test } from "vitest";
 test.todo("U08 weft ui dashboard");
 test.todo("X01 weft worker and --queue on Redis");
 test.todo("X02 workers run tasks in their own checkout");
-test.todo("R03 a cached call runs again when a writer recorded before it runs again; resume: prefix");
-test.todo("C03 waitForUsageReset sleeps until the usage limit resets and continues");
 test.todo("C01 stallMs per call; a stalled agent restarts up to 5 times, then agent() throws");
 test.todo(
   "D09 the command driver takes read-only and full as WEFT_PERMISSIONS; a read-only worktree agent with a diff fails",

@@ -204,7 +204,8 @@ export class Run {
     this.files = new AgentFiles(join(init.runDir, "agents"));
     this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
     const cachedWriters: number[] = [];
-    for (const r of init.replay?.cache.values() ?? []) if (r.writer !== undefined) cachedWriters.push(r.writer);
+    for (const r of init.replay?.cache.values() ?? [])
+      if (r.writer !== undefined) cachedWriters.push(r.writer);
     this.writers = new WriterClock(init.replay?.maxWriter, cachedWriters);
     this.summary = {
       id: init.runId,
@@ -570,7 +571,8 @@ export class Run {
     // A14: while a gate waits, nothing new starts; agents already running go on.
     if (this.gates.count > 0) await this.gates.clear(this.stopAll.signal);
     // C03: while a usage limit has not reset, nothing new starts either.
-    while (this.usageWait.active && !this.stopAll.signal.aborted) await this.usageWait.cleared(this.stopAll.signal);
+    while (this.usageWait.active && !this.stopAll.signal.aborted)
+      await this.usageWait.cleared(this.stopAll.signal);
     const slot = this.live.get(job.n);
     if (this.stopping || this.ending || this.breaker || this.pauseRequest || !slot) return;
     // R05: an owner that lost the lock (frozen, taken over, continued) starts nothing more.
@@ -629,7 +631,8 @@ export class Run {
    * when the setting is off or the reset is unknown or too far: the breaker pauses the run.
    */
   private waitForReset(id: number, job: AgentJob, reason: string): boolean {
-    if (!this.init.settings.waitForUsageReset || this.stopping || this.ending || this.pauseRequest) return false;
+    if (!this.init.settings.waitForUsageReset || this.stopping || this.ending || this.pauseRequest)
+      return false;
     const reset = usageResetAt(reason);
     const ms = usageWaitMs(reset);
     if (ms === undefined || reset === undefined) return false;

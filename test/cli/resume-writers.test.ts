@@ -219,7 +219,10 @@ return out\n`;
     expect(starts(dir)).toEqual(["two, edited", "three", "four"]);
     // A cache: false call is a miss too.
     clearLog(dir);
-    writeFileSync(join(dir, "wf.js"), script("two, edited").replace('{ permissions: "edit" }', '{ cache: p !== "one" }'));
+    writeFileSync(
+      join(dir, "wf.js"),
+      script("two, edited").replace('{ permissions: "edit" }', '{ cache: p !== "one" }'),
+    );
     r = await runScript(dir, "wf.js", ["--resume", id]);
     expect(r.code, r.stderr).toBe(0);
     expect(starts(dir)).toEqual(["one", "two, edited", "three", "four"]);
@@ -250,6 +253,66 @@ return [a, b]\n`;
       expect(r.code, r.stderr).toBe(0);
       expect(starts(dir)).toEqual(expected);
     }
+  });
+});
+
+describe("R03 R07 the recorded writers in the journal", () => {
+  test("R03 a journal from before the writer rule (no writer, no after) resumes: its calls recorded no writer", async () => {
+    const dir = project({ "wf.js": WRITER_READER });
+    const first = await runScript(dir, "wf.js", ["--args", '{"v":1}']);
+    expect(first.code, first.stderr).toBe(0);
+    const id = runIdOf(first);
+    const path = join(dir, ".weft", "runs", id, "journal.jsonl");
+    const old = readFileSync(path, "utf8")
+      .replace(/"writer":\d+,/g, "")
+      .replace(/"after":\[\[\d+,\d+\]\],/g, "");
+    expect(old).not.toMatch(/"writer"|"after"/);
+    writeFileSync(path, old);
+    clearLog(dir);
+    const r = await weft(["resume", id, "--args", '{"v":2}'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    // As before the rule: the changed writer runs, the reader is served.
+    expect(starts(dir)).toEqual(["fix X for 2"]);
+  });
+
+  test("R07 damaged writer numbers and ranges are refused with the line; a huge range is never served", async () => {
+    const dir = project({ "wf.js": WRITER_READER });
+    const first = await runScript(dir, "wf.js", ["--args", '{"v":1}']);
+    expect(first.code, first.stderr).toBe(0);
+    const id = runIdOf(first);
+    const path = join(dir, ".weft", "runs", id, "journal.jsonl");
+    const text = readFileSync(path, "utf8");
+    const lines = text.split("\n").filter(Boolean);
+    const reader = lines.findIndex((l) => l.includes('"after":'));
+    expect(reader).toBeGreaterThan(0);
+    for (const [bad, says] of [
+      [
+        '"after":[[2,1]]',
+        '"after" should be a list of ranges of writer numbers (item 1: a range [first, last]',
+      ],
+      ['"after":[[0,1]]', '"after" should be a list of ranges of writer numbers'],
+      ['"after":"1-2"', '"after" should be a list of ranges of writer numbers'],
+      ['"writer":0', '"writer" should be a writer number'],
+      ['"writer":1e300', '"writer" should be a writer number'],
+    ]) {
+      const damaged = lines.map((l, i) =>
+        i === reader
+          ? l
+              .replace(/"after":\[\[\d+,\d+\]\]/, bad!)
+              .replace(/"writer":\d+/, bad!.startsWith('"writer"') ? bad! : "$&")
+          : l,
+      );
+      writeFileSync(path, `${damaged.join("\n")}\n`);
+      const r = await weft(["resume", id], dir);
+      expect(r.code, bad).toBe(2);
+      expect(r.stderr).toContain(`damaged at line ${reader + 1}: agent.finished: ${says}`);
+    }
+    // The largest range a record may name costs nothing to check, and is not served.
+    writeFileSync(path, text.replace(/"after":\[\[\d+,\d+\]\]/, `"after":[[1,${2 ** 40}]]`));
+    clearLog(dir);
+    const r = await weft(["resume", id], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(starts(dir)).toEqual(["run the tests and report"]);
   });
 });
 
