@@ -84,7 +84,8 @@ export type JournalRecord =
   | { type: "agent.spawned"; n: number; attempt: number; pgid: number; startTime?: string }
   | AgentFinishedRecord
   | { type: "agent.refused"; label?: string; reason: string; at: string }
-  | { type: "integrated"; n: number }
+  /** R03: `writer` numbers the integration, which changes the shared working tree as a writer does. */
+  | { type: "integrated"; n: number; writer?: number }
   | { type: "phase"; title: string }
   | { type: "log"; message: string; level: "info" | "warn" }
   | { type: "run.finished"; status: RunStatus; result?: unknown; error?: string; at: string }
@@ -104,8 +105,10 @@ export interface Replay {
   integrated: Set<number>;
   /** Gate answers and the gates the last execution left waiting (A14). */
   gates: GateState;
-  /** R03: the highest writer number recorded (finished agents of any status). */
+  /** R03: the highest writer number recorded (finished agents of any status, integrations). */
   maxWriter: number;
+  /** R03: the writer number of each recorded integration, by agent. */
+  integratedWriters: Map<number, number>;
 }
 
 export function buildReplay(records: JournalRecord[]): Replay {
@@ -116,6 +119,7 @@ export function buildReplay(records: JournalRecord[]): Replay {
     integrated: new Set(),
     gates: emptyGateState(),
     maxWriter: 0,
+    integratedWriters: new Map(),
   };
   const groups = new Map<number, GroupLease[]>();
   for (const r of records) {
@@ -148,6 +152,10 @@ export function buildReplay(records: JournalRecord[]): Replay {
         break;
       case "integrated":
         replay.integrated.add(r.n);
+        if (r.writer !== undefined) {
+          replay.integratedWriters.set(r.n, r.writer);
+          if (r.writer > replay.maxWriter) replay.maxWriter = r.writer;
+        }
         break;
     }
   }

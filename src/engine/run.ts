@@ -116,6 +116,8 @@ export class Run {
   private readonly patches = new Map<number, PatchInfo>();
   private readonly branches = new Map<number, Worktree>();
   private readonly integrated = new Set<number>();
+  /** R03: worktree agents whose recorded patch this execution took from the cache. */
+  private readonly servedPatches = new Set<number>();
   private integrating: Promise<void> = Promise.resolve();
   private readonly warned = new Set<string>();
   /** Display paths of the nested workflows this execution started (A11), for error positions. */
@@ -206,6 +208,7 @@ export class Run {
     const cachedWriters: number[] = [];
     for (const r of init.replay?.cache.values() ?? [])
       if (r.writer !== undefined) cachedWriters.push(r.writer);
+    for (const w of init.replay?.integratedWriters.values() ?? []) cachedWriters.push(w);
     this.writers = new WriterClock(init.replay?.maxWriter, cachedWriters);
     this.summary = {
       id: init.runId,
@@ -448,7 +451,8 @@ export class Run {
    */
   private cached(job: AgentJob): AgentFinishedRecord | undefined {
     const hit = this.init.replay?.cache.get(job.key);
-    if (!hit || this.init.settings.resume === "prefix" || this.writers.fresh(hit.after)) return hit;
+    if (!hit || this.init.settings.resume === "prefix" || !job.after || this.writers.fresh(hit.after))
+      return hit;
     if (!this.staleSaid) {
       this.staleSaid = true;
       const which = job.opts.label ?? `the call of agent ${hit.n}`;
@@ -508,7 +512,9 @@ export class Run {
         writer:
           opts.isolation !== "worktree" &&
           (driver.name === "command" || (opts.permissions ?? "edit") !== "read-only"),
-        after: this.writers.frontier,
+        // A worktree agent sees the commit its key names, not the shared tree: what writers did
+        // there cannot make its answer stale, so it records none.
+        after: opts.isolation === "worktree" ? undefined : this.writers.frontier,
       };
     } catch (e) {
       const err = e as Error;
@@ -522,6 +528,7 @@ export class Run {
       if (hit.writer !== undefined) this.writers.serve(hit.writer, hit.after);
       // R04: a cached worktree agent does not run again; its recorded patch stands for it.
       if (hit.patch) {
+        this.servedPatches.add(hit.n);
         this.patches.set(hit.n, {
           n: hit.n,
           label: job.opts.label,
@@ -779,6 +786,20 @@ export class Run {
     return { end, tree: { wt, files } };
   }
 
+  /**
+   * R03: integrating a patch changes the shared working tree, so it counts as a writer: the calls
+   * made after it record it. It is the same writer as before (served) when the agent's patch
+   * came from the cache and an earlier execution had integrated it; otherwise a new one.
+   */
+  private integrationWriter(n: number): number {
+    const old = this.init.replay?.integratedWriters.get(n);
+    if (old !== undefined && this.servedPatches.has(n)) {
+      this.writers.serve(old, undefined);
+      return old;
+    }
+    return this.writers.finish([]);
+  }
+
   /** W04 at the end of a completed run, when `meta.integrate` or the `integrate` setting asks. */
   private async integrateAtEnd(): Promise<void> {
     await this.integrating;
@@ -789,7 +810,7 @@ export class Run {
       const result = await ws.integrate(picked, { already: this.init.replay?.integrated });
       for (const a of result.applied) {
         this.integrated.add(a.n);
-        await this.record({ type: "integrated", n: a.n });
+        await this.record({ type: "integrated", n: a.n, writer: this.integrationWriter(a.n) });
         const wt = this.branches.get(a.n);
         if (wt) await ws.remove(wt).catch(() => {});
       }
@@ -850,7 +871,7 @@ export class Run {
         const result = await ws.integrate(picked, { allowDirty, already: this.init.replay?.integrated });
         for (const a of result.applied) {
           this.integrated.add(a.n);
-          await this.record({ type: "integrated", n: a.n });
+          await this.record({ type: "integrated", n: a.n, writer: this.integrationWriter(a.n) });
           const branch = this.branches.get(a.n);
           if (branch) await ws.remove(branch).catch(() => {});
         }

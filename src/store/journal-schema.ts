@@ -230,7 +230,7 @@ const RECORDS: Record<string, Fields> = {
     after: opt(writerRanges),
   },
   "agent.refused": { label: opt(string), reason: string, at: string },
-  integrated: { n: index },
+  integrated: { n: index, writer: opt(writerNo) },
   phase: { title: string },
   log: { message: string, level: oneOf("info", "warn") },
   "run.finished": { status: runStatus, result: opt(anything), error: opt(string), at: string },

@@ -3,7 +3,7 @@
  * was made; on resume it runs again when one of them ran again (or its key changed, or the
  * script no longer calls it). `resume: "prefix"` gives Claude Code's rule instead.
  */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { gitProject, journal, meta, project, runIdOf, runScript, weft } from "../helpers/cli.js";
@@ -115,6 +115,32 @@ return { fix, report }\n`,
     expect(r.code, r.stderr).toBe(0);
     // The worktree agent changed nothing the reader sees (until integrate()): the reader stays cached.
     expect(starts(dir)).toEqual(["fix X for 2"]);
+  });
+
+  test("R03 integrate() is a writer: a reader after it runs again when the integrated patch changed", async () => {
+    const dir = gitProject({
+      "wf.js": `${meta()}await agent("log:" + cwd + "/starts.log write:f.txt:" + args.v, { isolation: "worktree" })
+await integrate()
+return await agent("log:" + cwd + "/starts.log cat:f.txt")\n`,
+      ".gitignore": "starts.log\n.weft/\n",
+    });
+    const first = await runScript(dir, "wf.js", ["--args", '{"v":1}']);
+    expect(first.code, first.stderr).toBe(0);
+    const id = runIdOf(first);
+    expect(first.stdout.trim()).toBe("1");
+    // Unchanged: the integration is the same writer as before, so the reader stays cached.
+    clearLog(dir);
+    let r = await weft(["resume", id], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(starts(dir)).toEqual([]);
+    // Other args: the worktree agent runs again and its new patch is integrated (the user put the
+    // tree back first); the reader must see the new file, not answer "1" from the cache.
+    rmSync(join(dir, "f.txt"));
+    clearLog(dir);
+    r = await weft(["resume", id, "--args", '{"v":2}'], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(starts(dir)).toEqual(["write:f.txt:2", "cat:f.txt"]);
+    expect(r.stdout.trim()).toBe("2");
   });
 
   test("R03 read-only agents are not writers; an agent that may edit is", async () => {
