@@ -146,6 +146,10 @@ export function buildReplay(records: JournalRecord[]): Replay {
         groups.delete(r.n);
         if (r.status === "completed") replay.cache.set(r.key, r);
         if (r.writer !== undefined && r.writer > replay.maxWriter) replay.maxWriter = r.writer;
+        // A number a call recorded is never given out again, even when the writer's own record
+        // is not in this journal (a fork seeds only the agents it reuses): a new writer under an
+        // old number would make that call look fresh.
+        if (r.after) for (const [, last] of r.after) if (last > replay.maxWriter) replay.maxWriter = last;
         break;
       case "run.finished":
         replay.finished = r;
