@@ -1193,6 +1193,7 @@ export class Run {
       "past the lock's heartbeat); this process killed its agents and stopped without writing anything more";
     this.ending = true;
     this.stopping = true;
+    this.usageWait.cancel();
     for (const pgid of this.groups.values()) killGroup(pgid, "SIGKILL");
     this.sandbox?.stop();
     this.scheduler.close();
@@ -1205,6 +1206,7 @@ export class Run {
 
   /** Second Ctrl-C: kill every agent group now and write what is known, synchronously. */
   killNow(): void {
+    this.usageWait.cancel();
     for (const pgid of this.groups.values()) killGroup(pgid, "SIGKILL");
     this.sandbox?.stop();
     try {
