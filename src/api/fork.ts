@@ -60,11 +60,12 @@ export async function startFork(runId: string, opts: ForkOptions): Promise<RunHa
   if (!started) throw new NothingToResumeError(`nothing to fork: run "${runId}" has no run-start record`);
   let last: Extract<JournalRecord, { type: "run.started" | "run.resumed" }> = started;
   const finished = new Map<number, AgentFinishedRecord>();
-  const integrated = new Set<number>();
+  /** Integrated agents, with the writer number of their integration (R03), when recorded. */
+  const integrated = new Map<number, number | undefined>();
   for (const r of records) {
     if (r.type === "run.resumed") last = r;
     else if (r.type === "agent.finished") finished.set(r.n, r);
-    else if (r.type === "integrated") integrated.add(r.n);
+    else if (r.type === "integrated") integrated.set(r.n, r.writer);
   }
   const all = [...finished.values()];
   let keep: (r: AgentFinishedRecord) => boolean;
@@ -80,7 +81,11 @@ export async function startFork(runId: string, opts: ForkOptions): Promise<RunHa
   }
   const kept = all.filter((r) => r.status === "completed" && keep(r)).sort((a, b) => a.n - b.n);
   const seed: JournalRecord[] = [...kept];
-  for (const r of kept) if (integrated.has(r.n)) seed.push({ type: "integrated", n: r.n });
+  for (const r of kept) {
+    if (!integrated.has(r.n)) continue;
+    const writer = integrated.get(r.n);
+    seed.push(writer === undefined ? { type: "integrated", n: r.n } : { type: "integrated", n: r.n, writer });
+  }
   return startSeeded(
     {
       name: started.name,

@@ -98,6 +98,9 @@ function detail(v: RunStatusView): string[] {
   if (v.error && v.status !== "running") lines.push(forTerminalUnder("  ", v.error));
   if (v.usageResetAt && v.status === "paused") {
     lines.push(`  usage limit resets at ${one(v.usageResetAt)}: weft resume ${one(v.runId)} after that`);
+  } else if (v.usageResetAt && v.status === "running") {
+    // C03 waitForUsageReset: the run goes on by itself at the reset.
+    lines.push(`  waiting for the usage limit to reset at ${one(v.usageResetAt)}; the run goes on then`);
   }
   // The last guard: a number field of a damaged run.json may hold anything.
   return lines.map(forTerminal);

@@ -70,6 +70,14 @@ function settingOptions(cmd: Command): Command {
       "--otel <endpoint>",
       'export the run as an OpenTelemetry trace to this OTLP/HTTP endpoint ("off": none; default OTEL_EXPORTER_OTLP_ENDPOINT)',
     )
+    .option(
+      "--resume-mode <mode>",
+      'which cached answers a resume serves: "writers" (default: matching calls, unless a writer before them ran again) or "prefix" (the calls before the first miss)',
+    )
+    .option(
+      "--wait-for-usage-reset",
+      "on a usage limit that resets within 24 h, wait for the reset and go on instead of pausing",
+    )
     .option("--json", "print one JSON event per line on stdout");
 }
 

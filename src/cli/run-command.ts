@@ -35,6 +35,9 @@ export interface RunFlags {
   json?: boolean;
   resume?: string;
   integrate?: boolean;
+  /** The `resume` setting (R03); `--resume` itself names the run to continue. */
+  resumeMode?: string;
+  waitForUsageReset?: boolean;
 }
 
 const SETTING_FLAGS: SettingKey[] = [
@@ -55,6 +58,7 @@ const SETTING_FLAGS: SettingKey[] = [
   "hookTimeoutMs",
   "integrate",
   "otel",
+  "waitForUsageReset",
 ];
 
 export function settingsFromFlags(flags: RunFlags): Partial<Settings> {
@@ -62,6 +66,13 @@ export function settingsFromFlags(flags: RunFlags): Partial<Settings> {
   if (flags.maxCost !== undefined) {
     if (flags.maxCostUsd !== undefined) throw new UsageError("give --max-cost or --max-cost-usd, not both");
     flags = { ...flags, maxCostUsd: flags.maxCost };
+  }
+  if (flags.resumeMode !== undefined) {
+    try {
+      out.resume = parseSetting("resume", flags.resumeMode, "--resume-mode");
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   for (const key of SETTING_FLAGS) {
     const raw = (flags as Record<string, unknown>)[key];

@@ -42,13 +42,33 @@ export interface Settings {
   prices: PriceTable;
   /** U11: OTLP/HTTP endpoint for the run's trace ("off" for none); else OTEL_EXPORTER_OTLP_ENDPOINT. */
   otel?: string;
+  /**
+   * R03: which cached answers a resume serves. "writers" (default): every call whose key
+   * matches, unless a writer it recorded ran again; "prefix" (Claude Code's rule): the calls
+   * before the first one that misses the cache. Flag `--resume-mode` (`--resume` names a run).
+   */
+  resume: ResumeMode;
+  /** C03: on a usage limit with a known reset within 24 h, wait for it and go on instead of pausing. */
+  waitForUsageReset: boolean;
 }
+
+export type ResumeMode = "writers" | "prefix";
+export const RESUME_MODES: readonly ResumeMode[] = ["writers", "prefix"];
 
 export type SettingKey = keyof Settings;
 /** `claude`: Claude Code's own settings (claude-code.ts), below every weft layer. */
 export type Source = "flag" | "env" | "run" | "project" | "user" | "claude" | "default";
 
-type Kind = "string" | "posInt" | "nonNegInt" | "posNumber" | "bool" | "drivers" | "prices" | "hooks";
+type Kind =
+  | "string"
+  | "posInt"
+  | "nonNegInt"
+  | "posNumber"
+  | "bool"
+  | "drivers"
+  | "prices"
+  | "hooks"
+  | "resumeMode";
 const KINDS: Record<SettingKey, Kind> = {
   driver: "string",
   command: "string",
@@ -70,6 +90,8 @@ const KINDS: Record<SettingKey, Kind> = {
   drivers: "drivers",
   prices: "prices",
   otel: "string",
+  resume: "resumeMode",
+  waitForUsageReset: "bool",
 };
 /** Settings whose value is an object: layers merge by key, the higher layer's entry winning. */
 const OBJECT_KINDS: ReadonlySet<Kind> = new Set(["drivers", "prices"]);
@@ -100,6 +122,8 @@ export function defaults(cpus: number): Settings {
     hookTimeoutMs: 60_000,
     drivers: {},
     prices: {},
+    resume: "writers",
+    waitForUsageReset: false,
   };
 }
 
@@ -108,7 +132,9 @@ export class SettingsError extends Error {
 }
 
 export const envName = (key: string) => `WEFT_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
-export const flagName = (key: string) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+/** `--resume <run>` names the run to resume, so the `resume` setting's flag is `--resume-mode`. */
+export const flagName = (key: string) =>
+  key === "resume" ? "--resume-mode" : `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** Parse one value of a setting; `where` names its origin for the error message. */
 export function parseSetting(key: SettingKey, raw: unknown, where: string): Settings[SettingKey] {
@@ -120,6 +146,12 @@ export function parseSetting(key: SettingKey, raw: unknown, where: string): Sett
   }
   if (kind === "drivers") return parseDrivers(raw, where);
   if (kind === "hooks") return parseHooks(raw, where);
+  if (kind === "resumeMode") {
+    if (RESUME_MODES.includes(raw as ResumeMode)) return raw as ResumeMode;
+    throw new SettingsError(
+      `${where}: ${key} must be one of ${RESUME_MODES.map((m) => JSON.stringify(m)).join(", ")}, got ${JSON.stringify(raw)}`,
+    );
+  }
   if (kind === "prices") return parsePrices(raw, where, key);
   if (kind === "string") {
     if (typeof raw !== "string" || raw === "")

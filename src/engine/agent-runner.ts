@@ -12,6 +12,7 @@ import { extractJsonObject } from "./extract-json.js";
 import type { AgentOptions } from "./options.js";
 import { fullPrompt } from "./preamble.js";
 import { type CompiledSchema, repairInstructions, schemaInstructions } from "./schema.js";
+import type { Ranges } from "./writers.js";
 
 export interface AgentJob {
   n: number;
@@ -30,6 +31,14 @@ export interface AgentJob {
   cwd?: string;
   /** Commands that check the worktree after the agent (W05). */
   verify?: string[];
+  /** The commit a worktree agent starts from, taken when `agent()` was called (R03's key). */
+  start?: string;
+  /** R03: the agent can change the shared working tree (not isolated, allowed to edit). */
+  writer?: boolean;
+  /** R03: the frontier of writers that had finished when `agent()` was called. */
+  after?: Ranges;
+  /** R03: the writer's number, given when it finished. */
+  writerNo?: number;
 }
 
 export interface AgentEnd {

@@ -6,6 +6,7 @@ import type { GroupLease } from "../drivers/process.js";
 import type { Usage } from "../drivers/types.js";
 import type { RunStatus } from "../report/events.js";
 import { emptyGateState, foldGate, type GateRecord, type GateState } from "./gates.js";
+import type { Ranges } from "./writers.js";
 
 export interface RunStartedRecord {
   type: "run.started";
@@ -64,6 +65,14 @@ export interface AgentFinishedRecord {
   worktree?: { branch: string; start: string };
   patch?: string;
   files?: { status: string; path: string }[];
+  /** R03: the agent's writer number, when it is a writer (set for any status it finished with). */
+  writer?: number;
+  /**
+   * R03: the frontier of writers that had finished when the call was made, as ranges of writer
+   * numbers (see writers.ts). Absent when there were none, and in journals written before the
+   * writer rule: either way the call recorded no writer.
+   */
+  after?: Ranges;
   /** In memory only: the result's JSON text, when a reader has it (the resume stringifies `result`). */
   resultJson?: string;
 }
@@ -75,7 +84,8 @@ export type JournalRecord =
   | { type: "agent.spawned"; n: number; attempt: number; pgid: number; startTime?: string }
   | AgentFinishedRecord
   | { type: "agent.refused"; label?: string; reason: string; at: string }
-  | { type: "integrated"; n: number }
+  /** R03: `writer` numbers the integration, which changes the shared working tree as a writer does. */
+  | { type: "integrated"; n: number; writer?: number }
   | { type: "phase"; title: string }
   | { type: "log"; message: string; level: "info" | "warn" }
   | { type: "run.finished"; status: RunStatus; result?: unknown; error?: string; at: string }
@@ -95,6 +105,10 @@ export interface Replay {
   integrated: Set<number>;
   /** Gate answers and the gates the last execution left waiting (A14). */
   gates: GateState;
+  /** R03: the highest writer number recorded (finished agents of any status, integrations). */
+  maxWriter: number;
+  /** R03: the writer number of each recorded integration, by agent. */
+  integratedWriters: Map<number, number>;
 }
 
 export function buildReplay(records: JournalRecord[]): Replay {
@@ -104,6 +118,8 @@ export function buildReplay(records: JournalRecord[]): Replay {
     liveGroups: [],
     integrated: new Set(),
     gates: emptyGateState(),
+    maxWriter: 0,
+    integratedWriters: new Map(),
   };
   const groups = new Map<number, GroupLease[]>();
   for (const r of records) {
@@ -129,12 +145,21 @@ export function buildReplay(records: JournalRecord[]): Replay {
         if (r.n > replay.maxIndex) replay.maxIndex = r.n;
         groups.delete(r.n);
         if (r.status === "completed") replay.cache.set(r.key, r);
+        if (r.writer !== undefined && r.writer > replay.maxWriter) replay.maxWriter = r.writer;
+        // A number a call recorded is never given out again, even when the writer's own record
+        // is not in this journal (a fork seeds only the agents it reuses): a new writer under an
+        // old number would make that call look fresh.
+        if (r.after) for (const [, last] of r.after) if (last > replay.maxWriter) replay.maxWriter = last;
         break;
       case "run.finished":
         replay.finished = r;
         break;
       case "integrated":
         replay.integrated.add(r.n);
+        if (r.writer !== undefined) {
+          replay.integratedWriters.set(r.n, r.writer);
+          if (r.writer > replay.maxWriter) replay.maxWriter = r.writer;
+        }
         break;
     }
   }

@@ -40,6 +40,8 @@ import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
 import { defaultModel, PhaseBudgets } from "./phases.js";
 import type { AgentFinishedRecord, ForkedFrom, JournalRecord, Replay } from "./records.js";
 import { Scheduler } from "./scheduler.js";
+import { UsageWait, usageWaitMs } from "./usage-wait.js";
+import { WriterClock } from "./writers.js";
 
 interface WorktreeOutcome {
   wt: Worktree;
@@ -103,6 +105,12 @@ interface LiveAgent {
 export class Run {
   private readonly scheduler: Scheduler;
   private readonly counter = new OccurrenceCounter();
+  /** R03: which writers have finished, and which cached writers this execution served. */
+  private readonly writers: WriterClock;
+  /** R03 `resume: "prefix"`: a call missed the cache, so every later call runs again. */
+  private missed = false;
+  /** R03: the first call re-run because a writer before it ran again is said once, not per call. */
+  private staleSaid = false;
   private readonly agentTypes: AgentTypes;
   private readonly files: AgentFiles;
   /**
@@ -117,6 +125,8 @@ export class Run {
   private readonly patches = new Map<number, PatchInfo>();
   private readonly branches = new Map<number, Worktree>();
   private readonly integrated = new Set<number>();
+  /** R03: worktree agents whose recorded patch this execution took from the cache. */
+  private readonly servedPatches = new Set<number>();
   private integrating: Promise<void> = Promise.resolve();
   private readonly warned = new Set<string>();
   /** Display paths of the nested workflows this execution started (A11), for error positions. */
@@ -130,6 +140,8 @@ export class Run {
   private exhausted = false;
   /** Why the breaker tripped (C03): nothing new starts, and the run ends paused. */
   private breaker?: string;
+  /** C03 `waitForUsageReset`: agent starts held until a usage limit resets. */
+  private readonly usageWait = new UsageWait();
   /** C08: who asked for the pause; like the breaker, nothing new starts and the run ends paused. */
   private pauseRequest?: string;
   /** C05: agents queued or running now, by number, with their own stop (see agentSignal). */
@@ -209,6 +221,11 @@ export class Run {
     this.agentTypes = new AgentTypes(init.cwd, init.env);
     this.files = new AgentFiles(join(init.runDir, "agents"));
     this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
+    const cachedWriters: number[] = [];
+    for (const r of init.replay?.cache.values() ?? [])
+      if (r.writer !== undefined) cachedWriters.push(r.writer);
+    for (const w of init.replay?.integratedWriters.values() ?? []) cachedWriters.push(w);
+    this.writers = new WriterClock(init.replay?.maxWriter, cachedWriters);
     this.summary = {
       id: init.runId,
       name: init.name,
@@ -455,11 +472,32 @@ export class Run {
     return this.phaseBudgets.refusal(phase);
   }
 
+  /**
+   * R03: the recorded agent for this call, unless its answer could be stale: in the default
+   * mode, a writer it recorded was not served from the cache in this execution (it ran again,
+   * its key changed, or the script no longer calls it); `resume: "prefix"` skips that check,
+   * since there the first miss already makes every later call run again.
+   */
+  private cached(job: AgentJob): AgentFinishedRecord | undefined {
+    const hit = this.init.replay?.cache.get(job.key);
+    if (!hit || this.init.settings.resume === "prefix" || !job.after || this.writers.fresh(hit.after))
+      return hit;
+    if (!this.staleSaid) {
+      this.staleSaid = true;
+      const which = job.opts.label ?? `the call of agent ${hit.n}`;
+      const message = `${which} runs again although its answer is cached: a writer that had finished before it was made ran again in this execution (R03; calls after it that saw that writer run again too)`;
+      this.note({ type: "log", message, level: "info" });
+      this.emit({ type: "log", message });
+    }
+    return undefined;
+  }
+
   private onCall(id: number, prompt: string, optsJson: string): void {
     // After the breaker the call stays unanswered: the run pauses, and a resume makes it again.
     if (this.stopping || this.ending || this.breaker || this.pauseRequest) return;
     let job: AgentJob;
     let cacheable: boolean;
+    let start: string | undefined;
     try {
       const parsed = parseOptions(optsJson === "{}" ? {} : (JSON.parse(optsJson) as Record<string, unknown>));
       for (const k of parsed.unknown) this.warnOnce(`agent() option "${k}" is unknown and ignored`);
@@ -485,8 +523,11 @@ export class Run {
             'agent() option "isolation": write "worktree" as a literal in the script, so that weft prepares the repository before the run',
           );
         }
-        // R03: the same prompt on a different tree is a different call.
-        keyed = { ...keyed, isolation: `worktree@${this.init.workspace.start}` as "worktree" };
+        // R03: the same prompt on a different tree is a different call. The tree is the one
+        // of the moment of the call (the worktree starts from it even if an integration lands
+        // while the agent waits in the queue), so the key names the tree the agent sees.
+        start = this.init.workspace.start;
+        keyed = { ...keyed, isolation: `worktree@${start}` as "worktree" };
       }
       const key = this.counter.next(callHash(prompt, keyed));
       cacheable = opts.cache !== false;
@@ -502,6 +543,15 @@ export class Run {
         stallMs: opts.stallMs ?? s.idleTimeoutMs,
         repairs: opts.repairs ?? s.repairs,
         verify: opts.verify,
+        start,
+        // R03: a writer can change the shared working tree: not isolated, and allowed to edit
+        // (edit is the default), or on the command driver, which cannot be held to read-only.
+        writer:
+          opts.isolation !== "worktree" &&
+          (driver.name === "command" || (opts.permissions ?? "edit") !== "read-only"),
+        // A worktree agent sees the commit its key names, not the shared tree: what writers did
+        // there cannot make its answer stale, so it records none.
+        after: opts.isolation === "worktree" ? undefined : this.writers.frontier,
       };
     } catch (e) {
       const err = e as Error;
@@ -509,10 +559,13 @@ export class Run {
       return;
     }
 
-    const hit = cacheable ? this.init.replay?.cache.get(job.key) : undefined;
+    const hit = cacheable && !this.missed ? this.cached(job) : undefined;
+    if (!hit && this.init.settings.resume === "prefix") this.missed = true;
     if (hit) {
+      if (hit.writer !== undefined) this.writers.serve(hit.writer, hit.after);
       // R04: a cached worktree agent does not run again; its recorded patch stands for it.
       if (hit.patch) {
+        this.servedPatches.add(hit.n);
         this.patches.set(hit.n, {
           n: hit.n,
           label: job.opts.label,
@@ -562,6 +615,9 @@ export class Run {
   private async execute(id: number, job: AgentJob): Promise<void> {
     // A14: while a gate waits, nothing new starts; agents already running go on.
     if (this.gates.count > 0) await this.gates.clear(this.stopAll.signal);
+    // C03: while a usage limit has not reset, nothing new starts either.
+    while (this.usageWait.active && !this.stopAll.signal.aborted)
+      await this.usageWait.cleared(this.stopAll.signal);
     const slot = this.live.get(job.n);
     if (this.stopping || this.ending || this.breaker || this.pauseRequest || !slot) return;
     // R05: an owner that lost the lock (frozen, taken over, continued) starts nothing more.
@@ -602,12 +658,60 @@ export class Run {
     this.addUsage(end.usage);
     // What running reports did not cover yet (the final usage replaces them).
     this.phaseBudgets.add(job.phase, end.usage.output + end.usage.reasoning - (slot.reported?.tokens ?? 0));
+    // R03: numbered now, before its answer can reach the script, so every call made after it
+    // records it. A writer that never started (stopped in the queue) changed nothing.
+    if (job.writer && end.attempts > 0) job.writerNo = this.writers.finish(job.after ?? []);
     // The concurrency slot is free once the agent is done; waiting for the journal's sync happens
     // outside it, so one fdatasync covers every agent that finished meanwhile.
     const recording = this.recordEnd(id, job, end, startedAt, Date.now() - t, tree);
     this.recording.add(recording);
     void recording.finally(() => this.recording.delete(recording));
-    if (end.fatal && !this.breaker) this.tripBreaker(job, end.error ?? "the backend refused");
+    if (end.fatal && !this.breaker && !this.waitForReset(id, job, end.error ?? "")) {
+      this.tripBreaker(job, end.error ?? "the backend refused");
+    }
+  }
+
+  /**
+   * C03 `waitForUsageReset`: a usage limit that says when it resets (within 24 h) holds every
+   * start until then instead of tripping the breaker; then the run goes on, and this agent's
+   * call runs again as a new agent (its failure is recorded; the script never saw it). False
+   * when the setting is off or the reset is unknown or too far: the breaker pauses the run.
+   */
+  private waitForReset(id: number, job: AgentJob, reason: string): boolean {
+    if (!this.init.settings.waitForUsageReset || this.stopping || this.ending || this.pauseRequest)
+      return false;
+    const reset = usageResetAt(reason);
+    const ms = usageWaitMs(reset);
+    if (ms === undefined || reset === undefined) return false;
+    const at = Date.now() + ms;
+    const which = job.opts.label ?? `#${job.n}`;
+    if (!this.usageWait.active || at > Date.parse(this.summary.usageResetAt ?? "")) {
+      this.summary.usageResetAt = reset;
+      this.dirty = true;
+      const message = `usage limit (agent ${which}, ${job.driver.name}): waiting until ${reset} for it to reset, then the run goes on (setting waitForUsageReset); no new agents start meanwhile`;
+      this.note({ type: "log", message, level: "warn" });
+      this.emit({ type: "warning", message });
+      this.usageWait.hold(at, () => {
+        if (this.ending) return;
+        delete this.summary.usageResetAt;
+        this.dirty = true;
+        const done = `usage limit reset at ${reset}: the run goes on`;
+        this.note({ type: "log", message: done, level: "info" });
+        this.emit({ type: "log", message: done });
+      });
+    }
+    this.requeue(id, job);
+    return true;
+  }
+
+  /** C03: the call of an agent that hit a usage limit, as a new agent that starts after the wait. */
+  private requeue(id: number, failed: AgentJob): void {
+    const job: AgentJob = { ...failed, n: this.nextIndex++, cwd: undefined, writerNo: undefined };
+    this.spent.agents++;
+    this.summary.agents.queued!++;
+    this.dirty = true;
+    this.live.set(job.n, { job });
+    this.scheduler.submit(() => this.execute(id, job));
   }
 
   /**
@@ -713,7 +817,7 @@ export class Run {
     const ws = this.init.workspace!;
     let wt: Worktree;
     try {
-      wt = await ws.create(job.n);
+      wt = await ws.create(job.n, job.start);
     } catch (e) {
       return {
         end: {
@@ -762,6 +866,20 @@ export class Run {
     return { end, tree: { wt, files } };
   }
 
+  /**
+   * R03: integrating a patch changes the shared working tree, so it counts as a writer: the calls
+   * made after it record it. It is the same writer as before (served) when the agent's patch
+   * came from the cache and an earlier execution had integrated it; otherwise a new one.
+   */
+  private integrationWriter(n: number): number {
+    const old = this.init.replay?.integratedWriters.get(n);
+    if (old !== undefined && this.servedPatches.has(n)) {
+      this.writers.serve(old, undefined);
+      return old;
+    }
+    return this.writers.finish([]);
+  }
+
   /** W04 at the end of a completed run, when `meta.integrate` or the `integrate` setting asks. */
   private async integrateAtEnd(): Promise<void> {
     await this.integrating;
@@ -772,7 +890,7 @@ export class Run {
       const result = await ws.integrate(picked, { already: this.init.replay?.integrated });
       for (const a of result.applied) {
         this.integrated.add(a.n);
-        await this.record({ type: "integrated", n: a.n });
+        await this.record({ type: "integrated", n: a.n, writer: this.integrationWriter(a.n) });
         const wt = this.branches.get(a.n);
         if (wt) await ws.remove(wt).catch(() => {});
       }
@@ -837,7 +955,7 @@ export class Run {
         const result = await ws.integrate(picked, { allowDirty, already: this.init.replay?.integrated });
         for (const a of result.applied) {
           this.integrated.add(a.n);
-          await this.record({ type: "integrated", n: a.n });
+          await this.record({ type: "integrated", n: a.n, writer: this.integrationWriter(a.n) });
           const branch = this.branches.get(a.n);
           if (branch) await ws.remove(branch).catch(() => {});
         }
@@ -876,6 +994,8 @@ export class Run {
       worktree: tree ? { branch: tree.wt.branch, start: tree.wt.start } : undefined,
       patch: tree?.files.length ? `patches/${job.n}.patch` : undefined,
       files: tree?.files,
+      writer: job.writerNo,
+      after: job.after?.length ? job.after : undefined,
       // Last, so a resume can take its text without parsing it (records.ts cheapRecord).
       result: end.status === "completed" ? end.value : undefined,
     };
@@ -1164,6 +1284,7 @@ export class Run {
       "past the lock's heartbeat); this process killed its agents and stopped without writing anything more";
     this.ending = true;
     this.stopping = true;
+    this.usageWait.cancel();
     for (const pgid of this.groups.values()) killGroup(pgid, "SIGKILL");
     this.sandbox?.stop();
     this.scheduler.close();
@@ -1178,6 +1299,7 @@ export class Run {
   /** Second Ctrl-C: kill every agent group now and write what is known, synchronously. */
   killNow(): void {
     this.clearTimers();
+    this.usageWait.cancel();
     for (const pgid of this.groups.values()) killGroup(pgid, "SIGKILL");
     this.sandbox?.stop();
     try {
@@ -1194,6 +1316,8 @@ export class Run {
     if (this.ending) return;
     this.ending = true;
     this.gates.stopTimers();
+    // C03: a stop during a wait for a usage reset ends it; a resume waits (or pauses) again.
+    this.usageWait.cancel();
     this.sandbox?.stop();
     this.clearTimers();
     this.scheduler.close();

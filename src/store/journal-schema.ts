@@ -81,6 +81,27 @@ function listOf(item: Check, what: string): Check {
   };
 }
 
+/** R03: writer numbers, bounded so that numbering on after the largest stays exact. */
+const MAX_WRITER = 2 ** 40;
+const writerNo = is(
+  (v) => Number.isSafeInteger(v) && (v as number) >= 1 && (v as number) <= MAX_WRITER,
+  `a writer number (1 to ${MAX_WRITER})`,
+);
+
+/** R03: the writers a call recorded, as ranges [a, b] of writer numbers with a <= b. */
+const writerRanges = listOf(
+  is(
+    (v) =>
+      Array.isArray(v) &&
+      v.length === 2 &&
+      writerNo(v[0]) === undefined &&
+      writerNo(v[1]) === undefined &&
+      (v[0] as number) <= (v[1] as number),
+    "a range [first, last] of writer numbers",
+  ),
+  "ranges of writer numbers",
+);
+
 /** A problem with a field, as `"usage.input" should be a number >= 0, not "x"`. */
 class FieldProblem {
   constructor(
@@ -204,9 +225,12 @@ const RECORDS: Record<string, Fields> = {
     ),
     patch: opt(patchPath),
     files: opt(listOf(changedFile, "changed files")),
+    // R03. Journals written before the writer rule have neither: their calls recorded no writer.
+    writer: opt(writerNo),
+    after: opt(writerRanges),
   },
   "agent.refused": { label: opt(string), reason: string, at: string },
-  integrated: { n: index },
+  integrated: { n: index, writer: opt(writerNo) },
   phase: { title: string },
   log: { message: string, level: oneOf("info", "warn") },
   "run.finished": { status: runStatus, result: opt(anything), error: opt(string), at: string },

@@ -192,8 +192,9 @@ export class Workspace {
   /** How long one registration takes, smoothed over the last few. */
   private registerMs = 0;
 
-  async create(n: number): Promise<Worktree> {
-    const wt = { n, path: join(this.dir, String(n)), branch: `weft/${this.runId}/${n}`, start: this.head };
+  /** `start`: the commit to start from (R03: the one the call's key names); default the head now. */
+  async create(n: number, start = this.head): Promise<Worktree> {
+    const wt = { n, path: join(this.dir, String(n)), branch: `weft/${this.runId}/${n}`, start };
     // Registration only (admin files, branch, HEAD): no files written, so the turn is short.
     const add = () =>
       gitRetrying(

@@ -56,14 +56,17 @@ test("R08 fork --from <label> and --rerun <agent> (repeatable) start exactly the
 
   const rerun = await weft(["fork", src, "--rerun", "two"], dir);
   expect(rerun.code, rerun.stderr).toBe(0);
-  // Every other finished agent answers from the cache; two runs again with a new number.
-  expect(starts(dir).slice(7)).toEqual(["5 two"]);
+  // One answers from the cache; two runs again with a new number, and so do three and four:
+  // they were made after two had finished, and two is a writer (a command agent), so their
+  // answers saw the tree two left (R03).
+  expect(starts(dir).slice(7)).toEqual(["5 two", "6 three", "7 four"]);
   expect(runJson(dir, runIdOf(rerun)).forkedFrom).toEqual({ run: src, rerun: [2] });
 
   const two = await weft(["fork", src, "--rerun", "4", "--rerun", "one"], dir);
   expect(two.code, two.stderr).toBe(0);
-  // Two and three are reused; new calls are numbered after the highest of them.
-  expect(starts(dir).slice(8)).toEqual(["4 one", "5 four"]);
+  // Two and three would be reused, but they saw one, which runs again (R03); new calls are
+  // numbered after the highest agent the fork took over.
+  expect(starts(dir).slice(10)).toEqual(["4 one", "5 two", "6 three", "7 four"]);
   expect(runJson(dir, runIdOf(two)).forkedFrom).toEqual({ run: src, rerun: [1, 4] });
 });
 

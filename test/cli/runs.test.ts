@@ -93,7 +93,7 @@ describe("runs and the journal", () => {
     await againDone;
   });
 
-  test("R03 resume reuses agents finished out of order; an edited prompt reruns only that agent", async () => {
+  test("R03 resume reuses agents finished out of order; an edited prompt reruns that agent and the calls that saw it", async () => {
     const log = "starts.log";
     const script = (changed: string) =>
       `${meta()}const names = "ABCDEFGHIJ".split("")
@@ -130,13 +130,16 @@ return { out, summary }\n`;
     let starts = lines(join(dir, log)).map((l) => l.slice(l.indexOf("starts.log ") + 11));
     expect(starts.sort()).toEqual(["C", "H", "summary of 10"]);
     expect(r.stderr.match(/cached #/g)).toHaveLength(8);
-    // Edit the prompt of E: only E runs again (the summary's prompt did not change).
+    // Edit the prompt of E: E runs again, and so do the calls that were made after E had
+    // finished (its answer came from the cache in the last execution, so it had) and that are
+    // writers' readers (R03): H (made again in that execution, after D to G were served) and the
+    // summary. C was made before E was served, so it stays cached, as do the other siblings.
     writeFileSync(join(dir, log), "");
     writeFileSync(join(dir, "wf.js"), script("E, edited").replace('n === "C" || n === "H" ? 20000 : ', ""));
     r = await weft(["run", "wf.js", "--resume", id, "--command", AGENT_CMD], dir);
     expect(r.code).toBe(0);
     starts = lines(join(dir, log)).map((l) => l.slice(l.indexOf("starts.log ") + 11));
-    expect(starts).toEqual(["E, edited"]);
+    expect(starts.sort()).toEqual(["E, edited", "H", "summary of 10"]);
     const result = JSON.parse(r.stdout);
     expect(result.out[4]).toMatch(/E, edited$/);
     expect(result.summary).toMatch(/summary of 10$/);
