@@ -10,9 +10,10 @@ import type { RunSummary } from "../report/events.js";
 import { summaryLine } from "../report/plain.js";
 import { forTerminal, jsonForTerminal, forTerminalLine as one } from "../report/terminal-text.js";
 import { findRun, listRuns, readRunJson } from "../store/files.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { Workspace } from "../workspace/workspace.js";
 
-const weftDir = () => join(process.cwd(), ".weft");
+const weftDir = () => weftDirOf(process.cwd());
 
 export async function lsCommand(flags: { json?: boolean }): Promise<number> {
   const runs = (await listRuns(weftDir()).catch(() => [])) as RunSummary[];

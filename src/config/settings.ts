@@ -7,6 +7,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import type { CliDriverConfig } from "../drivers/cli-driver.js";
 import type { PriceTable } from "../drivers/prices.js";
+import { weftDirOf } from "../store/weft-dir.js";
 
 export interface Settings {
   driver?: string;
@@ -268,7 +269,7 @@ export function resolveSettings(input: ResolveInput): Resolved {
   }
   layers.push({ source: "env", where: "environment", values: fromEnv });
   if (input.stored) layers.push({ source: "run", where: "the run's stored settings", values: input.stored });
-  const project = readConfigFile(join(input.cwd, ".weft", "config.json"), "project");
+  const project = readConfigFile(join(weftDirOf(input.cwd), "config.json"), "project");
   if (project) layers.push(project);
   const user = readConfigFile(userConfigPath(env), "user");
   if (user) layers.push(user);

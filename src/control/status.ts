@@ -6,6 +6,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { GateView, RunStatus, RunSummary } from "../report/events.js";
 import { liveOwner } from "../store/lock.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { locateRun } from "./locate.js";
 
 export interface RunStatusView {
@@ -104,7 +105,7 @@ export async function runStatus(runIdOrDir: string, opts: { cwd?: string } = {})
  * (they wait for a person); `all` lists every run. Newest first.
  */
 export async function runStatuses(opts: { cwd?: string; all?: boolean } = {}): Promise<RunStatusView[]> {
-  const runsDir = join(opts.cwd ?? process.cwd(), ".weft", "runs");
+  const runsDir = join(weftDirOf(opts.cwd ?? process.cwd()), "runs");
   const ids = await readdir(runsDir).catch(() => [] as string[]);
   const out: RunStatusView[] = [];
   for (const id of ids) {

@@ -73,6 +73,8 @@ export interface RunInit {
   nested?: (refJson: string) => Promise<{ code: string; displayPath: string; args?: string }>;
   /** R08: set on the first execution of a fork. */
   forkedFrom?: ForkedFrom;
+  /** Warnings about the run's setup (settings, which `.weft/`), shown right after run.started. */
+  warnings?: string[];
   /** R05 fencing: whether this process still holds the run's lock; asked before an agent starts. */
   holdsLock?: () => boolean;
 }
@@ -294,6 +296,8 @@ export class Run {
       driver: this.init.driver.name,
       limits: { budget: s.budget, maxAgents: s.maxAgents, maxCostUsd: s.maxCostUsd },
     });
+    // After run.started: `run <id>` stays the first line a person sees (R01).
+    for (const w of this.init.warnings ?? []) this.emit({ type: "warning", message: w });
     this.summaryTimer = setInterval(() => this.flushSummary(), 1000);
     this.summaryTimer.unref();
     ready = true;

@@ -8,6 +8,7 @@ import { basename, extname, isAbsolute, join, relative, resolve, sep } from "nod
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../api/errors.js";
 import { type LoadedScript, loadScriptFile } from "../script/load.js";
+import { weftDirOf } from "../store/weft-dir.js";
 
 export type WorkflowSource = "project" | "user" | "claude" | "recipes";
 
@@ -50,7 +51,7 @@ export function userWorkflowsDir(env: NodeJS.ProcessEnv): string {
 
 export function workflowFolders(cwd: string, env: NodeJS.ProcessEnv): WorkflowFolder[] {
   return [
-    { source: "project", dir: join(cwd, ".weft", "workflows"), readOnly: false },
+    { source: "project", dir: join(weftDirOf(cwd), "workflows"), readOnly: false },
     { source: "user", dir: userWorkflowsDir(env), readOnly: false },
     { source: "claude", dir: join(cwd, ".claude", "workflows"), readOnly: true },
     { source: "recipes", dir: RECIPES_DIR, readOnly: true },

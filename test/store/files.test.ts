@@ -23,7 +23,15 @@ describe("run ids", () => {
     expect(newRunId("Audit Routes/v2!")).toMatch(/^audit-routes-v2--[a-z0-9]{6}$/);
     expect(newRunId("fix_bug-1.2")).toMatch(/^fix_bug-1\.2-[a-z0-9]{6}$/);
     expect(newRunId("Café ünï")).toMatch(/^caf---n--[a-z0-9]{6}$/);
-    expect(newRunId("")).toMatch(/^-[a-z0-9]{6}$/);
+  });
+
+  test("R01 leading '.' and '-' are removed, and a name with nothing left gives 'run'", () => {
+    expect(newRunId("")).toMatch(/^run-[a-z0-9]{6}$/);
+    expect(newRunId("日本語")).toMatch(/^run-[a-z0-9]{6}$/);
+    expect(newRunId("ünïcødé")).toMatch(/^n-c-d--[a-z0-9]{6}$/);
+    expect(newRunId(".hidden")).toMatch(/^hidden-[a-z0-9]{6}$/);
+    expect(newRunId("-.-x")).toMatch(/^x-[a-z0-9]{6}$/);
+    expect(newRunId("...")).toMatch(/^run-[a-z0-9]{6}$/);
   });
 
   test("R01 the six characters are random", () => {
