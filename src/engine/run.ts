@@ -121,6 +121,13 @@ export class Run {
   private ending = false;
   private largeWarned = false;
   private exhausted = false;
+  /**
+   * E03: agents of this execution that a new start may well finish (a transient backend failure
+   * after its retries, an agent a person stopped): a resume can change a failed run's outcome.
+   */
+  private rerunnable = 0;
+  /** The name of the error the script ended with (DeterminismError, TypeError, ...). */
+  private scriptErrorName?: string;
   /** Why the breaker tripped (C03): nothing new starts, and the run ends paused. */
   private breaker?: string;
   /** C08: who asked for the pause; like the breaker, nothing new starts and the run ends paused. */
@@ -346,6 +353,7 @@ export class Run {
             this.pause();
             break;
           }
+          this.scriptErrorName = m.error.name;
           // A refusal the script did not catch still means "a limit stopped this run" (C06).
           this.end(this.exhausted ? "budget_exhausted" : "failed", undefined, this.failureLine(m.error));
           break;
@@ -565,6 +573,18 @@ export class Run {
     if (slot.stopBy && end.status === "stopped") end = { ...end, error: `stopped by ${slot.stopBy}` };
     this.summary.agents.running!--;
     this.summary.agents[end.status] = (this.summary.agents[end.status] ?? 0) + 1;
+    if ((end.status === "failed" && end.transient) || (end.status === "stopped" && slot.stopBy))
+      this.rerunnable++;
+    if (end.status === "failed") {
+      // E03: the summary names the first failures, so a run that failed because its agents did says why.
+      const failures = (this.summary.failures ??= []);
+      if (failures.length < FAILURES_KEPT)
+        failures.push({
+          n: job.n,
+          ...(job.opts.label ? { label: job.opts.label } : {}),
+          error: end.error ?? "the agent failed",
+        });
+    }
     this.addUsage(end.usage);
     // The concurrency slot is free once the agent is done; waiting for the journal's sync happens
     // outside it, so one fdatasync covers every agent that finished meanwhile.
@@ -1123,6 +1143,9 @@ export class Run {
     await this.init.workspace?.flush().catch(() => {});
     this.summary.agents.queued = 0;
     this.summary.status = status;
+    const helps = resumeHelps(status, this.rerunnable > 0, this.scriptErrorName, error);
+    if (helps === undefined) delete this.summary.resumeHelps;
+    else this.summary.resumeHelps = helps;
     if (resultJson !== undefined) this.summary.result = JSON.parse(resultJson);
     if (error !== undefined) this.summary.error = error;
     this.summary.endedAt = new Date().toISOString();
@@ -1154,6 +1177,37 @@ export class Run {
     });
     this.finish(this.summary);
   }
+}
+
+/** How many failed agents run.json names (E03); the journal and final-report.md have them all. */
+const FAILURES_KEPT = 3;
+
+/** Errors a replay of the same script meets again, whatever the agents answer. */
+const REPLAYED_ERRORS = new Set([
+  "DeterminismError",
+  "OptionsError",
+  "SyntaxError",
+  "NestingError",
+  "SchemaError",
+]);
+
+/**
+ * E03: whether `weft resume` can change how the run ended. A stopped, paused, waiting or
+ * limit-stopped run continues; a failed one only when its failure came from agents a new start may
+ * finish (a transient backend failure, an agent a person stopped) or from weft itself (a journal
+ * that could not be written), not from the script (a DeterminismError, invalid options, a Map in
+ * the result, a schema the agent never met: a resume replays the same script into the same error).
+ */
+export function resumeHelps(
+  status: RunStatus,
+  rerunnable: boolean,
+  errorName: string | undefined,
+  error: string | undefined,
+): boolean | undefined {
+  if (status === "completed") return undefined;
+  if (status !== "failed") return true;
+  if (error?.startsWith("weft: ")) return true;
+  return rerunnable && !REPLAYED_ERRORS.has(errorName ?? "");
 }
 
 /** Prices by model: the built-in table, under the `prices` setting, under a driver's own `prices`. */

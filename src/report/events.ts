@@ -43,6 +43,14 @@ export interface RunSummary {
   forkedFrom?: { run: string; from?: number; rerun?: number[] };
   /** C03: paused by a usage limit that resets then (ISO time), as the backend said. */
   usageResetAt?: string;
+  /**
+   * E03: whether `weft resume` can change how the run ended; set when it ended other than
+   * completed. False for a failure the same script meets again (a DeterminismError, invalid
+   * options, a value JSON cannot carry): fix the script and `weft run <script> --resume <id>`.
+   */
+  resumeHelps?: boolean;
+  /** E03: the first agents of this execution that failed, with their errors (at most 3). */
+  failures?: { n: number; label?: string; error: string }[];
 }
 
 export interface GateView {

@@ -78,10 +78,12 @@ describe("bundled recipes", () => {
   test("U03 triangulated-review: reviewers run read-only by default, which the command driver refuses by name", async () => {
     const dir = gitProject({ "a.js": "x\n" });
     const r = await runRecipe(dir, "triangulated-review", { lenses: ["correctness"] });
-    // The refusal is the reviewer's null; with no reviewer left there is nothing to merge.
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.out).toMatchObject({ findings: [], failedLenses: ["correctness"] });
+    // The refusal is the reviewer's null; E03: with no reviewer left the recipe fails, it does
+    // not return an empty list of findings.
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.out).toBeUndefined();
     expect(r.stderr).toMatch(/read-only/);
+    expect(r.stderr).toContain("every reviewer failed (review: correctness)");
   });
 
   test("U03 review-fix-verify: findings fixed one file per worktree, checked by verify, integrated; a fix that fails verify is not", async () => {
