@@ -577,7 +577,8 @@ export class Run {
       this.rerunnable++;
     if (end.status === "failed") {
       // E03: the summary names the first failures, so a run that failed because its agents did says why.
-      const failures = (this.summary.failures ??= []);
+      this.summary.failures ??= [];
+      const failures = this.summary.failures;
       if (failures.length < FAILURES_KEPT)
         failures.push({
           n: job.n,
