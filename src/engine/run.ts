@@ -409,7 +409,7 @@ export class Run {
     });
     this.dirty = true;
     this.note({ type: "agent.refused", label, reason, at: new Date().toISOString() });
-    this.emit({ type: "agent.refused", label, reason });
+    this.emit({ type: "agent.refused", ...(n === undefined ? {} : { n }), label, reason });
   }
 
   private limitReason(): string | undefined {
@@ -530,6 +530,7 @@ export class Run {
     this.summary.agents.queued!++;
     job.phase = job.opts.phase ?? this.phase;
     this.live.set(job.n, { job });
+    this.emit({ type: "agent.queued", n: job.n, label: job.opts.label, phase: job.phase });
     this.scheduler.submit(() => this.execute(id, job));
   }
 

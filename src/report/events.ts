@@ -90,6 +90,8 @@ export type RunEvent =
   | { type: "warning"; message: string }
   | { type: "phase"; title: string }
   | { type: "log"; message: string }
+  /** An agent was called and waits for a concurrency slot (U02: counted as `weft status` counts it). */
+  | ({ type: "agent.queued" } & AgentRef)
   | ({
       type: "agent.started";
       attempt: number;
@@ -111,7 +113,8 @@ export type RunEvent =
       attempts: number;
       error?: string;
     } & AgentRef)
-  | { type: "agent.refused"; label?: string; reason: string }
+  /** `n` when the call had a number: it was queued, and a limit refused it when its turn came. */
+  | { type: "agent.refused"; n?: number; label?: string; reason: string }
   | { type: "gate.waiting"; n: number; title: string; details?: unknown; hash: string; since: string }
   | {
       type: "gate.answered";
