@@ -103,6 +103,9 @@ export abstract class CliDriver implements Driver {
     emit: (e: DriverEvent) => void,
   ): void;
 
+  /** A line the CLI wrote on stderr (its log, its warnings); most drivers leave them to the transcript. */
+  protected readStderr?(line: string, state: StreamState, emit: (e: DriverEvent) => void): void;
+
   /**
    * After the stream: a last chance to fix up the state (e.g. read an output file, or read an
    * HTTP status that a CLI reports only as its exit code).
@@ -149,6 +152,7 @@ export abstract class CliDriver implements Driver {
         timeoutMs: task.timeoutMs,
         idleTimeoutMs: task.idleTimeoutMs,
         what: this.name,
+        onStderrLine: this.readStderr ? (line) => this.readStderr?.(line, state, emit) : undefined,
         onLine: (line) => {
           let ev: unknown;
           try {
