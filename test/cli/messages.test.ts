@@ -173,3 +173,34 @@ describe("E03 a missing driver program", () => {
     );
   });
 });
+
+describe("E03 the MCP server's next step", () => {
+  test("E03 workflow_status of a failed run points at resume only when a resume can help", async () => {
+    const { statusView } = await import("../../dist/mcp/views.js");
+    const base = {
+      id: "r-abcdef",
+      name: "r",
+      status: "failed",
+      agents: { completed: 1 },
+      refused: [],
+      tokens: { input: 0, output: 0, cached: 0, reasoning: 0 },
+      costUsd: 0,
+      startedAt: "2026-12-01T00:00:00.000Z",
+      endedAt: "2026-12-01T00:00:01.000Z",
+      script: "script.js",
+      driver: "command",
+    };
+    const view = (over: object) =>
+      statusView({
+        runId: "r-abcdef",
+        runDir: "/nowhere",
+        summary: { ...base, ...over } as never,
+        owned: false,
+        maxResultChars: 1000,
+      }).next;
+    expect(view({ resumeHelps: false })).toContain("fix the script");
+    expect(view({ resumeHelps: false })).not.toContain('action: "resume"');
+    expect(view({ resumeHelps: true })).toContain('workflow_control {action: "resume"}');
+    expect(view({ status: "paused", resumeHelps: true })).toContain('workflow_control {action: "resume"}');
+  });
+});
