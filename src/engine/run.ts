@@ -480,6 +480,10 @@ export class Run {
       };
     } catch (e) {
       const err = e as Error;
+      // E03: a call refused for its options never became an agent; the summary counts it, so a
+      // run whose every call was refused does not read like a success.
+      this.summary.rejected = (this.summary.rejected ?? 0) + 1;
+      this.dirty = true;
       this.reject(id, err instanceof OptionsError ? "OptionsError" : err.name || "Error", err.message);
       return;
     }

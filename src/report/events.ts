@@ -49,6 +49,11 @@ export interface RunSummary {
    * options, a value JSON cannot carry): fix the script and `weft run <script> --resume <id>`.
    */
   resumeHelps?: boolean;
+  /**
+   * E03: agent() calls of this execution refused before they started, for their options (invalid
+   * values, an option the driver cannot honour, an unknown agentType): the call threw.
+   */
+  rejected?: number;
   /** E03: the first agents of this execution that failed, with their errors (at most 3). */
   failures?: { n: number; label?: string; error: string }[];
 }

@@ -25,6 +25,8 @@ export function summaryLine(s: RunSummary, status: string = String(s.status)): s
     const total = Object.values(a).reduce((t, n) => t + (typeof n === "number" && n > 0 ? n : 0), 0);
     parts.push(`${a.failed} of ${total} agent${total === 1 ? "" : "s"} failed`);
   }
+  const rejected = typeof s.rejected === "number" && s.rejected > 0 ? s.rejected : 0;
+  if (rejected) parts.push(`${rejected} agent() call${rejected === 1 ? "" : "s"} refused for their options`);
   // C09: run.json is a file an agent could have written: its status is shown as text, not obeyed.
   parts.push(`${one(status)}${s.durationMs !== undefined ? ` in ${seconds(s.durationMs)}` : ""}`);
   const done = (a.completed ?? 0) + (a.cached ?? 0);

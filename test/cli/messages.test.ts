@@ -35,6 +35,18 @@ describe("E03 the summary of a run whose agents failed", () => {
     expect(r.stderr).not.toContain("resume with");
   });
 
+  test("E03 calls refused for their options are counted first too: a run of refusals is no success", async () => {
+    const dir = project({
+      "wf.js": `${meta("refusals")}const r = await parallel([() => agent("a", { permissions: "root" }), () => agent("b", { timeoutMs: "soon" })])\nreturn r\n`,
+    });
+    const r = await runScript(dir, "wf.js");
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /^2 agent\(\) calls refused for their options · completed in [\d.]+m?s · 0 agents completed/m,
+    );
+    expect(runJson(dir, runIdOf(r)).rejected).toBe(2);
+  });
+
   test("E03 a run with no failed agent does not mention failures", async () => {
     const dir = project({ "wf.js": `${meta("fine")}return await agent("b")\n` });
     const r = await runScript(dir, "wf.js");
