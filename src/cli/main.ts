@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
     .description("Run dynamic workflows of coding agents: durable, resumable, backend-neutral.")
     .version(VERSION)
     .showHelpAfterError()
+    .addHelpText("after", "\nA <run> is a run id, a prefix of one, or `last` (the newest run).")
     .exitOverride();
 
   settingOptions(
@@ -140,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
   program
     .command("status [run]")
     .description(
-      "a run's state, agents done/total, tokens, cost, elapsed, gate and owning process; without a run, every run that is live, waiting or paused",
+      "a run's state, agents done/total, tokens, cost, elapsed, gate and owning process; without a run, every run that is live, waiting, paused, or whose process died",
     )
     .option("--all", "without a run: list every run")
     .option("--json", "print JSON")
