@@ -80,6 +80,10 @@ const done = await parallel(
   ),
 )
 
+// Every agent failed: nothing was migrated, which is a failure of the run, not an empty result.
+if (files.length > 0 && done.every((d) => d === null))
+  throw new Error(`every migration agent failed (${files.slice(0, 3).join(", ")}${files.length > 3 ? ", ..." : ""}): nothing was migrated`)
+
 phase("Integrate")
 const merged = await integrate(null, { allowDirty: args.allowDirty === true })
 return {

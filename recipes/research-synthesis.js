@@ -106,6 +106,9 @@ const verdicts = await parallel(
       ),
   ),
 )
+// No checker finished: dropping every claim as "unchecked" would read as "nothing holds".
+if (claims.length > 0 && verdicts.every((v) => v === null))
+  throw new Error(`every checker failed (${claims.slice(0, 3).map((_, i) => `check ${i + 1}`).join(", ")}${claims.length > 3 ? ", ..." : ""}): no claim was checked`)
 const kept = claims.filter((_, i) => verdicts[i]?.verdict === "holds")
 const dropped = claims
   .map((c, i) => ({ ...c, verdict: verdicts[i]?.verdict ?? "unchecked", reason: verdicts[i]?.reason ?? "the checker failed" }))

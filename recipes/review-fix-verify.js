@@ -108,6 +108,9 @@ const fixes = await parallel(
   ),
 )
 
+if (fixes.every((f) => f === null))
+  throw new Error(`every fixer failed (${files.slice(0, 3).map((f) => `fix ${f}`).join(", ")}${files.length > 3 ? ", ..." : ""}): nothing was fixed`)
+
 phase("Integrate")
 const merged = await integrate(null, { allowDirty: args?.allowDirty === true })
 return {

@@ -84,7 +84,7 @@ const done = await agent(
     ...model,
   },
 )
-if (done === null) return { scout, changed: [], verdict: null, error: "the change failed; see the run's results" }
+if (done === null) throw new Error('the agent "act" failed: nothing was changed')
 const merged = await integrate(null, { allowDirty: args.allowDirty === true })
 const changed = merged.applied.flatMap((a) => a.files)
 if (merged.conflicts.length > 0) return { scout, summary: done, changed, conflicts: merged.conflicts, verdict: null }

@@ -104,6 +104,9 @@ const work = await parallel(
   ),
 )
 
+if (sections.length > 0 && work.every((w) => w === null))
+  throw new Error(`every section's agent failed (${sections.slice(0, 3).map(nameOf).join(", ")}${sections.length > 3 ? ", ..." : ""}): nothing was changed`)
+
 phase("Integrate")
 const merged = await integrate(null, { allowDirty: args.allowDirty === true })
 return {

@@ -105,6 +105,9 @@ reviews.forEach((r, i) => {
   for (const f of r?.findings ?? []) found.push({ ...f, lens: lenses[i] })
 })
 const failedLenses = lenses.filter((_, i) => reviews[i] === null)
+// No reviewer finished: an empty list here would read as "the change is fine".
+if (failedLenses.length === lenses.length)
+  throw new Error(`every reviewer failed (${failedLenses.slice(0, 3).map((l) => `review: ${l}`).join(", ")}${lenses.length > 3 ? ", ..." : ""}): nothing was reviewed`)
 // Exact repeats (same file, line and wording) need no agent to be merged: one entry, every lens.
 const byKey = new Map()
 for (const { lens, ...f } of found) {

@@ -4,8 +4,9 @@
 import { cpus } from "node:os";
 import { basename, dirname, extname, isAbsolute, join, relative } from "node:path";
 import { projectConfigPath, type Resolved, resolveSettings, type Settings } from "../config/settings.js";
+import { findExecutable } from "../drivers/detect.js";
 import { isGroupAlive, killGroup, leaseStillOurs } from "../drivers/process.js";
-import { chooseDriverName, createDriver } from "../drivers/registry.js";
+import { CLI_PACKAGES, chooseDriverName, createDriver, driverBin } from "../drivers/registry.js";
 import type { Driver } from "../drivers/types.js";
 import {
   buildReplay,
@@ -34,6 +35,7 @@ import {
 } from "../store/files.js";
 import { JournalDamageError, JournalWriter, readJournal } from "../store/journal.js";
 import { acquireLock, type RunLock } from "../store/lock.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { traceTarget } from "../trace/endpoint.js";
 import { isCopyIn, nestedLoader, scriptDirOf } from "../workflows/nested.js";
 import { Workspace } from "../workspace/workspace.js";
@@ -157,6 +159,8 @@ async function killLeftovers(replay: Replay): Promise<void> {
 
 interface Prepared {
   cwd: string;
+  /** What a person should know about this run's setup (which `.weft/` it uses, ignored flags). */
+  notes: string[];
   env: NodeJS.ProcessEnv;
   resolved: Resolved;
   driver: Driver;
@@ -188,8 +192,48 @@ function prepare(opts: ResumeOptions, stored: Record<string, unknown> | undefine
     }
     return d;
   };
-  const driver = opts.driver ?? driverFor(safe(() => chooseDriverName(settings, env)));
-  return { cwd, env, resolved, driver, driverFor };
+  const notes: string[] = [];
+  const weftDir = weftDirOf(cwd);
+  if (dirname(weftDir) !== cwd)
+    notes.push(`using the project's .weft/ at ${dirname(weftDir)} (weft started in ${cwd})`);
+  if (opts.driver) return { cwd, notes, env, resolved, driver: opts.driver, driverFor };
+  const name = safe(() => chooseDriverName(settings, env));
+  checkDriverProgram(name, resolved, env, cwd);
+  const commandFrom = resolved.sources.command?.source;
+  if (name !== "command" && settings.command && (commandFrom === "flag" || commandFrom === "env")) {
+    notes.push(
+      `${commandFrom === "flag" ? "--command" : "WEFT_COMMAND"} is ignored: the run's driver is ${name} (${driverChoice(resolved)}); only agent() calls with driver: "command" run the command`,
+    );
+  }
+  return { cwd, notes, env, resolved, driver: driverFor(name), driverFor };
+}
+
+/** Which setting named the run's driver, as a person would write it. */
+function driverChoice(resolved: Resolved): string {
+  const from = resolved.sources.driver;
+  if (from?.source === "flag") return "--driver";
+  if (from?.source === "env") return "WEFT_DRIVER";
+  return from?.where ?? "the default";
+}
+
+/**
+ * E03: a driver whose program is not there is refused before a run is created (exit 2), with
+ * what to install, instead of a run whose every agent fails and that the breaker pauses.
+ */
+function checkDriverProgram(name: string, resolved: Resolved, env: NodeJS.ProcessEnv, cwd: string): void {
+  if (!(name in CLI_PACKAGES)) return;
+  const settings = resolved.settings;
+  const bin = driverBin(name, settings);
+  // The agent starts with the driver's own env over the user's: its PATH is the one that counts.
+  const agentEnv = { ...env, ...settings.drivers?.[name]?.env };
+  if (findExecutable(bin, agentEnv, cwd)) return;
+  const why = resolved.sources.driver?.source !== "default" ? ` (chosen by ${driverChoice(resolved)})` : "";
+  const where = bin.includes("/")
+    ? `${bin} (drivers.${name}.bin) does not exist or is not executable`
+    : `\`${bin}\` is not on PATH`;
+  throw new UsageError(
+    `the ${name} driver${why} cannot start: ${where}. Install it with \`npm install -g ${CLI_PACKAGES[name]}\`${bin.includes("/") ? "" : `, or set drivers.${name}.bin in .weft/config.json to where it is`}; \`weft doctor\` shows which agent CLIs are here`,
+  );
 }
 
 function safe<T>(f: () => T): T {
@@ -299,14 +343,8 @@ async function launch(
         await inner.close?.();
       },
     };
-    for (const w of [...p.resolved.warnings, ...(o.argsWarnings ?? [])]) {
-      reporter.event({ type: "warning", message: w });
-    }
     // Before a fresh run starts, as Claude Code warns: a resume or fork reuses agents already paid for.
-    if (!o.replay?.started && !o.seed) {
-      const large = estimateWarning(o.script, o.argsJson);
-      if (large) reporter.event({ type: "warning", message: large });
-    }
+    const large = !o.replay?.started && !o.seed ? estimateWarning(o.script, o.argsJson) : undefined;
     const run = new Run({
       runId: o.runId,
       name: o.name,
@@ -326,6 +364,7 @@ async function launch(
       sandbox: o.worker,
       workspace: o.workspace,
       forkedFrom: o.forkedFrom,
+      warnings: [...p.notes, ...p.resolved.warnings, ...(o.argsWarnings ?? []), ...(large ? [large] : [])],
       holdsLock: () => o.lock.holds(),
       env: p.env,
       trace: tracing,

@@ -19,6 +19,7 @@ import type { Reporter, RunEvent, RunSummary } from "../report/events.js";
 import { forTerminal, jsonForTerminal, forTerminalLine as one } from "../report/terminal-text.js";
 import { findRun, readRunJson } from "../store/files.js";
 import { liveOwner } from "../store/lock.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { type RunFlags, reporterFor } from "./run-command.js";
 
 export interface AnswerFlags {
@@ -43,8 +44,9 @@ export async function answerCommand(
   gateArg: string | undefined,
   flags: AnswerFlags,
 ): Promise<number> {
-  const runDir = await findRun(join(process.cwd(), ".weft"), runId);
-  if (!runDir) throw new NothingToResumeError(`no run "${runId}" in .weft/runs`);
+  const runDir = await findRun(weftDirOf(process.cwd()), runId);
+  if (!runDir)
+    throw new NothingToResumeError(`no run "${runId}" in ${join(weftDirOf(process.cwd()), "runs")}`);
   const gate = parseGateArg(gateArg);
   const request: Extract<ControlRequest, { type: "approve" | "reject" }> = {
     type,

@@ -3,16 +3,19 @@
  * What they print of a run is the script's and the agents' text, read from files an agent may have
  * written: made safe for the terminal (C09) unless `--json`, which prints it exact.
  */
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { NothingToResumeError, UsageError } from "../api/errors.js";
 import type { RunSummary } from "../report/events.js";
 import { summaryLine } from "../report/plain.js";
 import { forTerminal, jsonForTerminal, forTerminalLine as one } from "../report/terminal-text.js";
-import { findRun, listRuns, readRunJson } from "../store/files.js";
+import { findRun, listRuns, readRunJson, runDirPath } from "../store/files.js";
+import { liveOwner } from "../store/lock.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { Workspace } from "../workspace/workspace.js";
+import { parseAgentArg } from "./control-commands.js";
 
-const weftDir = () => join(process.cwd(), ".weft");
+const weftDir = () => weftDirOf(process.cwd());
 
 export async function lsCommand(flags: { json?: boolean }): Promise<number> {
   const runs = (await listRuns(weftDir()).catch(() => [])) as RunSummary[];
@@ -25,23 +28,83 @@ export async function lsCommand(flags: { json?: boolean }): Promise<number> {
     return 0;
   }
   for (const r of runs) {
-    const line = `${one(r.id).padEnd(32)} ${one(r.status).padEnd(17)} ${one(r.startedAt)}  ${summaryLine(r)}`;
+    // A run that says "running" while no process owns it died without recording its end.
+    const died =
+      typeof r.id === "string" &&
+      (r.status === "running" || (r.status === "waiting" && !r.endedAt)) &&
+      !liveOwner(runDirPath(weftDir(), r.id));
+    const status = died ? "died" : one(r.status);
+    const tail = died
+      ? ` · its process died while it was ${one(r.status)}: weft resume ${one(r.id)} continues it`
+      : "";
+    const line = `${one(r.id).padEnd(32)} ${status.padEnd(17)} ${one(r.startedAt)}  ${summaryLine(r, died ? "died" : r.status)}${tail}`;
     process.stdout.write(`${forTerminal(line)}\n`);
   }
   return 0;
 }
 
-export async function showCommand(runId: string, flags: { agent?: number; json?: boolean }): Promise<number> {
+/** The records of the run's finished agents (agents/<n>.json), by number. */
+async function agentRecords(dir: string): Promise<Record<string, unknown>[]> {
+  const names = (await readdir(join(dir, "agents")).catch(() => [] as string[])).filter((n) =>
+    /^[1-9]\d*\.json$/.test(n),
+  );
+  const records = await Promise.all(
+    names.map(async (n) => {
+      try {
+        const r = JSON.parse(await readFile(join(dir, "agents", n), "utf8"));
+        return r && typeof r === "object" && !Array.isArray(r) ? (r as Record<string, unknown>) : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return records.filter((r) => r !== undefined).sort((a, b) => Number(a.n) - Number(b.n));
+}
+
+/** U01: one line per agent: number, state, tokens, label (or the start of its prompt). */
+function agentLine(a: Record<string, unknown>): string {
+  const u = a.usage as Record<string, number> | undefined;
+  const tokens = u ? (Number(u.input) || 0) + (Number(u.output) || 0) + (Number(u.reasoning) || 0) : 0;
+  const name =
+    typeof a.label === "string" && a.label
+      ? a.label
+      : `${String(a.prompt ?? "")
+          .split("\n")[0]!
+          .slice(0, 60)}`;
+  return `  ${`#${one(String(a.n))}`.padEnd(6)} ${one(String(a.status)).padEnd(10)} ${`${tokens.toLocaleString("en-US")} tokens`.padStart(16)}  ${one(name)}`;
+}
+
+export async function showCommand(runId: string, flags: { agent?: string; json?: boolean }): Promise<number> {
   const dir = await findRun(weftDir(), runId);
   if (!dir) throw new NothingToResumeError(`no run "${runId}" in .weft/runs`);
   if (flags.agent !== undefined) {
-    let text: string;
-    try {
-      text = await readFile(join(dir, "agents", `${flags.agent}.json`), "utf8");
-    } catch {
-      throw new UsageError(`run ${runId} has no record of agent ${flags.agent}`);
+    // As `weft stop --agent` and `weft fork --from`: a number, or a label (every agent with it).
+    const which = parseAgentArg(flags.agent);
+    if (typeof which === "number") {
+      let text: string;
+      try {
+        text = await readFile(join(dir, "agents", `${which}.json`), "utf8");
+      } catch {
+        throw new UsageError(`run ${basename(dir)} has no record of agent ${which}`);
+      }
+      process.stdout.write(flags.json ? text : formatAgent(JSON.parse(text)));
+      return 0;
     }
-    process.stdout.write(flags.json ? text : formatAgent(JSON.parse(text)));
+    const all = await agentRecords(dir);
+    const picked = all.filter((a) => a.label === which);
+    if (picked.length === 0) {
+      const labels = [...new Set(all.map((a) => a.label).filter((l) => typeof l === "string" && l))].slice(
+        0,
+        10,
+      );
+      throw new UsageError(
+        `run ${basename(dir)} has no agent labelled ${JSON.stringify(which)}${labels.length ? ` (labels: ${labels.map(String).join(", ")})` : ""}; name an agent by number or label`,
+      );
+    }
+    // --json: the record itself for one agent, a list when the label names several.
+    if (flags.json)
+      process.stdout.write(`${JSON.stringify(picked.length === 1 ? picked[0] : picked, null, 2)}\n`);
+    else process.stdout.write(picked.map(formatAgent).join("\n"));
     return 0;
   }
   const summary = (await readRunJson(dir)) as RunSummary | undefined;
@@ -63,6 +126,10 @@ export async function showCommand(runId: string, flags: { agent?: number; json?:
     ...(summary.error ? [`error    ${forTerminal(summary.error)}`] : []),
     ...(summary.result !== undefined ? [`result   ${jsonForTerminal(summary.result)}`] : []),
   ];
+  const agents = await agentRecords(dir);
+  if (agents.length > 0)
+    lines.push(`agents of the run (weft show ${one(summary.id)} --agent <n|label> for one):`);
+  for (const a of agents) lines.push(agentLine(a));
   // The last guard: a number field of a damaged run.json may hold anything.
   process.stdout.write(`${forTerminal(lines.join("\n"))}\n`);
   return 0;

@@ -88,6 +88,7 @@ async function main(argv: string[]): Promise<number> {
     .description("Run dynamic workflows of coding agents: durable, resumable, backend-neutral.")
     .version(VERSION)
     .showHelpAfterError()
+    .addHelpText("after", "\nA <run> is a run id, a prefix of one, or `last` (the newest run).")
     .exitOverride();
 
   settingOptions(
@@ -183,7 +184,7 @@ async function main(argv: string[]): Promise<number> {
   program
     .command("status [run]")
     .description(
-      "a run's state, agents done/total, tokens, cost, elapsed, gate and owning process; without a run, every run that is live, waiting or paused",
+      "a run's state, agents done/total, tokens, cost, elapsed, gate and owning process; without a run, every run that is live, waiting, paused, or whose process died",
     )
     .option("--all", "without a run: list every run")
     .option("--json", "print JSON")
@@ -242,14 +243,18 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command("show <run>")
-    .description("show a run's summary, or one agent's record")
-    .option("--agent <n>", "show agent n", (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be an agent number from 1");
-      return n;
-    })
+    .description("show a run's summary and its agents (number, state, tokens, label), or one agent's record")
+    .option(
+      "--agent <n|label>",
+      "show one agent's record: its number, or a label (every agent with it)",
+      (v) => {
+        if (/^#?\d+$/.test(v.trim()) && Number(v.trim().replace("#", "")) < 1)
+          throw new InvalidArgumentError("agents are numbered from 1");
+        return v;
+      },
+    )
     .option("--json", "print JSON")
-    .action(async (runId: string, flags: { agent?: number; json?: boolean }) => {
+    .action(async (runId: string, flags: { agent?: string; json?: boolean }) => {
       code = await showCommand(runId, flags);
     });
 

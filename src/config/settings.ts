@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { CliDriverConfig } from "../drivers/cli-driver.js";
 import type { PriceTable } from "../drivers/prices.js";
 import { type Hooks, mergeHooks, parseHooks } from "../hooks/config.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { claudeCodeSettings } from "./claude-code.js";
 
 export interface Settings {
@@ -301,7 +302,7 @@ function readConfigFile(path: string, source: Source): Layer | undefined {
 
 /** The project's config file: one agents with edit permission can write (README "Security model"). */
 export function projectConfigPath(cwd: string): string {
-  return join(cwd, ".weft", "config.json");
+  return join(weftDirOf(cwd), "config.json");
 }
 
 export function userConfigPath(env: NodeJS.ProcessEnv = process.env): string {

@@ -38,12 +38,23 @@ export interface ControlOptions {
   waitMs?: number;
 }
 
-async function statusIn(runDir: string): Promise<RunStatus | undefined> {
+async function summaryIn(runDir: string): Promise<Partial<RunSummary>> {
   try {
-    return (JSON.parse(await readFile(join(runDir, "run.json"), "utf8")) as RunSummary).status;
+    return JSON.parse(await readFile(join(runDir, "run.json"), "utf8")) as RunSummary;
   } catch {
-    return undefined;
+    return {};
   }
+}
+
+async function statusIn(runDir: string): Promise<RunStatus | undefined> {
+  return (await summaryIn(runDir)).status;
+}
+
+/** E03: point at `weft resume` only where it can change how the run ended. */
+function resumeNote(runId: string, s: Partial<RunSummary>): string {
+  if (s.status === "completed") return "";
+  if (s.status === "failed" && s.resumeHelps !== true) return "";
+  return `; weft resume ${runId} continues it`;
 }
 
 export async function sizeOf(path: string): Promise<number> {
@@ -122,13 +133,14 @@ export async function controlRun(
   const { runId, runDir } = await locateRun(runIdOrDir, opts.cwd);
   const base = { runId, runDir };
   if (!liveOwner(runDir)) {
-    const status = await statusIn(runDir);
+    const summary = await summaryIn(runDir);
+    const status = summary.status as RunStatus | undefined;
     if (isLiveOnly(request)) {
       return {
         ...base,
         state: "not-running",
         status,
-        outcome: `run ${runId} is not running (status ${status ?? "unknown"})${status === "completed" ? "" : `; weft resume ${runId} continues it`}`,
+        outcome: `run ${runId} is not running (status ${status ?? "unknown"})${resumeNote(runId, summary)}`,
       };
     }
     const m = await sendControl(runDir, request, opts.from);

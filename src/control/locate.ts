@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { basename, isAbsolute, join, resolve } from "node:path";
 import { UsageError } from "../api/errors.js";
 import { findRun } from "../store/files.js";
+import { weftDirOf } from "../store/weft-dir.js";
 
 export interface RunRef {
   runId: string;
@@ -17,7 +18,7 @@ export async function locateRun(runIdOrDir: string, cwd = process.cwd()): Promis
       return { runId: basename(dir), runDir: dir };
     throw new UsageError(`${runIdOrDir} is not a run directory (it has no journal.jsonl or run.json)`);
   }
-  const weftDir = join(cwd, ".weft");
+  const weftDir = weftDirOf(cwd);
   const dir = await findRun(weftDir, runIdOrDir);
   if (!dir) throw new UsageError(`no run "${runIdOrDir}" in ${join(weftDir, "runs")}`);
   return { runId: basename(dir), runDir: dir };

@@ -2,10 +2,12 @@
  * The state of runs as any process sees it (U01 `weft status`, R09): run.json as the owner last
  * wrote it, and whether a living process owns the run now (its lock).
  */
+import { statSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { GateView, RunStatus, RunSummary } from "../report/events.js";
 import { liveOwner } from "../store/lock.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { locateRun } from "./locate.js";
 
 export interface RunStatusView {
@@ -19,7 +21,10 @@ export interface RunStatusView {
   /** Status "running" with no owner: the process died without recording its end (resume it). */
   orphaned: boolean;
   agents: Record<string, number>;
-  /** Finished agents (completed, cached, failed, stopped) and every agent of this execution. */
+  /**
+   * Finished agents (completed, cached, failed) and every agent called (those plus stopped,
+   * running and queued). A stopped agent is not done: it runs again on resume.
+   */
   done: number;
   total: number;
   tokens: RunSummary["tokens"];
@@ -35,25 +40,43 @@ export interface RunStatusView {
   usageResetAt?: string;
 }
 
-const FINISHED = ["completed", "cached", "failed", "stopped"];
+const FINISHED = ["completed", "cached", "failed"];
+
+/** When run.json was last written: the last moment a run whose owner died is known to have lived. */
+function lastWrite(runDir: string): number | undefined {
+  try {
+    return statSync(join(runDir, "run.json")).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
 
 export function statusOf(runId: string, runDir: string, s: RunSummary): RunStatusView {
   const owner = liveOwner(runDir);
   const count = (k: string) => s.agents[k] ?? 0;
   const done = FINISHED.reduce((t, k) => t + count(k), 0);
   const since = Date.parse(s.resumedAt ?? s.startedAt);
-  const elapsedMs =
-    owner || !s.endedAt ? Date.now() - since : (s.durationMs ?? Date.parse(s.endedAt) - since);
+  const orphaned = !owner && (s.status === "running" || (s.status === "waiting" && !s.endedAt));
+  // A run whose owner died stopped growing older when it died: its clock ends at its last write
+  // (run.json is rewritten about once a second while a run goes on).
+  const end = owner
+    ? Date.now()
+    : s.endedAt
+      ? undefined
+      : orphaned
+        ? (lastWrite(runDir) ?? Date.now())
+        : Date.now();
+  const elapsedMs = end !== undefined ? end - since : (s.durationMs ?? Date.parse(s.endedAt!) - since);
   return {
     runId,
     runDir,
     name: s.name,
     status: s.status,
     ...(owner ? { owner: { pid: owner.pid, hostname: owner.hostname } } : {}),
-    orphaned: !owner && (s.status === "running" || (s.status === "waiting" && !s.endedAt)),
+    orphaned,
     agents: s.agents,
     done,
-    total: done + count("running") + count("queued"),
+    total: done + count("stopped") + count("running") + count("queued"),
     tokens: s.tokens,
     costUsd: s.costUsd,
     elapsedMs: Math.max(0, elapsedMs),
@@ -104,7 +127,7 @@ export async function runStatus(runIdOrDir: string, opts: { cwd?: string } = {})
  * (they wait for a person); `all` lists every run. Newest first.
  */
 export async function runStatuses(opts: { cwd?: string; all?: boolean } = {}): Promise<RunStatusView[]> {
-  const runsDir = join(opts.cwd ?? process.cwd(), ".weft", "runs");
+  const runsDir = join(weftDirOf(opts.cwd ?? process.cwd()), "runs");
   const ids = await readdir(runsDir).catch(() => [] as string[]);
   const out: RunStatusView[] = [];
   for (const id of ids) {
@@ -113,7 +136,8 @@ export async function runStatuses(opts: { cwd?: string; all?: boolean } = {}): P
     const s = await readSummary(runDir);
     if (!s) continue;
     const v = statusOf(id, runDir, s);
-    if (opts.all || v.owner || v.status === "waiting" || v.status === "paused") out.push(v);
+    // A run whose owner died is worth a look too: it says so, and how to continue it.
+    if (opts.all || v.owner || v.orphaned || v.status === "waiting" || v.status === "paused") out.push(v);
   }
   return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
 }

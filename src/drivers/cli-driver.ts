@@ -119,6 +119,9 @@ export abstract class CliDriver implements Driver {
     emit: (e: DriverEvent) => void,
   ): void;
 
+  /** A line the CLI wrote on stderr (its log, its warnings); most drivers leave them to the transcript. */
+  protected readStderr?(line: string, state: StreamState, emit: (e: DriverEvent) => void): void;
+
   /**
    * A transcript this driver wrote, read back as normalised events (U08: the dashboard shows an
    * agent's turns, not the backend's raw JSON). Lines that are not events are skipped.
@@ -189,6 +192,7 @@ export abstract class CliDriver implements Driver {
         timeoutMs: task.timeoutMs,
         idleTimeoutMs: task.idleTimeoutMs,
         what: this.name,
+        onStderrLine: this.readStderr ? (line) => this.readStderr?.(line, state, emit) : undefined,
         onLine: (line) => {
           let ev: unknown;
           try {

@@ -114,9 +114,14 @@ export class CodexDriver extends CliDriver {
         );
         return;
       case "error": {
-        // Also a notice while codex retries on its own; it decides only if the turn then fails.
+        // Also a notice while codex retries on its own ("Reconnecting... waiting for network"): it
+        // decides only if the turn then fails. Shown as the agent's activity meanwhile, so an
+        // agent that cannot reach its model says so instead of looking silent for minutes.
         const message = str(event.message);
-        if (message) stream.lastError = message;
+        if (message) {
+          stream.lastError = message;
+          emit({ type: "error", message });
+        }
         return;
       }
     }

@@ -33,6 +33,11 @@ export interface GroupRunOptions {
   idleTimeoutMs?: number;
   /** Each stdout line, without its newline (a last line without one counts too). */
   onLine(line: string): void;
+  /**
+   * Each stderr line, for a driver that reads its CLI's log there (opencode's retries go to its
+   * log only). Lines longer than the tail kept for errors are cut.
+   */
+  onStderrLine?(line: string): void;
   /** Whether to keep the whole stdout for the result (the command driver's answer). */
   keepStdout?: boolean;
   /** Names the program in spawn errors ("the command", "codex"). */
@@ -92,6 +97,23 @@ export function runInGroup(o: GroupRunOptions): Promise<Ended> {
     const errText = new StringDecoder("utf8");
     let stderrTail = "";
     let partialLine = "";
+    let partialErr = "";
+    const emitErrLines = (s: string, last = false) => {
+      if (!o.onStderrLine) return;
+      const text = partialErr + s;
+      const lines = text.split("\n");
+      partialErr = last ? "" : lines.pop()!;
+      if (partialErr.length > STDERR_KEEP) partialErr = partialErr.slice(0, STDERR_KEEP);
+      for (const l of lines) {
+        const line = l.endsWith("\r") ? l.slice(0, -1) : l;
+        if (!line.trim()) continue;
+        try {
+          o.onStderrLine(line);
+        } catch {
+          // As for stdout: a driver's parser must not take the process watch down with it.
+        }
+      }
+    };
     let reason: "stopped" | "timeout" | "idle" | undefined;
     let stopping: Promise<void> | undefined;
     let exited = false;
@@ -147,6 +169,7 @@ export function runInGroup(o: GroupRunOptions): Promise<Ended> {
       record("stderr", s);
       stderrTail += s;
       if (stderrTail.length > 2 * STDERR_KEEP) stderrTail = stderrTail.slice(-STDERR_KEEP);
+      emitErrLines(s);
     });
     if (o.stdin !== null) child.stdin!.end(o.stdin);
 
@@ -190,6 +213,7 @@ export function runInGroup(o: GroupRunOptions): Promise<Ended> {
       const errRest = errText.end();
       record("stderr", errRest);
       stderrTail += errRest;
+      emitErrLines(errRest, true);
       transcript.write(`${JSON.stringify({ t: Date.now(), exit: code, signal })}\n`);
       resolve({
         kind: reason ?? "exit",

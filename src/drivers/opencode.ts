@@ -54,7 +54,9 @@ export class OpenCodeDriver extends CliDriver {
   };
 
   protected invocation(task: AgentTask, _dir: string, extra: string[]): Invocation {
-    const args = ["run", "--format", "json", ...extra];
+    // Its errors on stderr: opencode retries a failed model request on its own for a minute or
+    // more and says so only in its log, never in the JSON stream (see readStderr).
+    const args = ["run", "--format", "json", "--print-logs", "--log-level=ERROR", ...extra];
     // `--dir`: opencode takes its directory from $PWD (inherited from weft) before the process cwd.
     args.push(`--dir=${task.cwd}`, `--title=${title(task)}`);
     // provider/model, as opencode names them.
@@ -113,6 +115,20 @@ export class OpenCodeDriver extends CliDriver {
     } catch {
       return { value: {}, invalid: true };
     }
+  }
+
+  /**
+   * U02: opencode's log line for a model request that failed and is retried, e.g.
+   * `level=ERROR ... message="stream error" ... small=false ... error.error="AI_APICallError: Cannot
+   * connect to API: ..."`, becomes the agent's activity. `small=true` is the session-title request,
+   * not the agent's work.
+   */
+  protected override readStderr(line: string, _state: StreamState, emit: (e: DriverEvent) => void): void {
+    if (!line.includes('message="stream error"') || line.includes("small=true")) return;
+    const m = /error\.error="((?:[^"\\]|\\.)*)"/.exec(line);
+    const why = (m?.[1] ?? "the model request failed").replace(/ \(cause: .*\)$/, "");
+    // First, as the activity line is cut to its first 120 characters.
+    emit({ type: "error", message: `opencode retries: ${why}` });
   }
 
   protected read(event: Record<string, unknown>, state: StreamState, emit: (e: DriverEvent) => void): void {

@@ -51,6 +51,8 @@ export interface AgentEnd {
   stalled?: boolean;
   /** A failure that trips the run's breaker (C03): quota, billing, credentials. */
   fatal?: boolean;
+  /** The last failure was transient (C02) and the retries ran out: a later start may succeed. */
+  transient?: boolean;
   error?: string;
   usage: Usage;
   model?: string;
@@ -203,7 +205,13 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
         await backoff(job.retries - retriesLeft, signal);
         continue;
       }
-      return { status: "failed", error, fatal: outcome.fatal === true || undefined, ...end };
+      return {
+        status: "failed",
+        error,
+        fatal: outcome.fatal === true || undefined,
+        transient: outcome.transient === true || undefined,
+        ...end,
+      };
     }
     const text = outcome.text ?? "";
     let value: unknown;

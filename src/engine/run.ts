@@ -78,6 +78,8 @@ export interface RunInit {
   nested?: (refJson: string) => Promise<{ code: string; displayPath: string; args?: string }>;
   /** R08: set on the first execution of a fork. */
   forkedFrom?: ForkedFrom;
+  /** Warnings about the run's setup (settings, which `.weft/`), shown right after run.started. */
+  warnings?: string[];
   /** R05 fencing: whether this process still holds the run's lock; asked before an agent starts. */
   holdsLock?: () => boolean;
   /** The environment weft was started with (where user-level agent definitions live, A02). */
@@ -138,6 +140,13 @@ export class Run {
   private ending = false;
   private largeWarned = false;
   private exhausted = false;
+  /**
+   * E03: agents of this execution that a new start may well finish (a transient backend failure
+   * after its retries, an agent a person stopped): a resume can change a failed run's outcome.
+   */
+  private rerunnable = 0;
+  /** The name of the error the script ended with (DeterminismError, TypeError, ...). */
+  private scriptErrorName?: string;
   /** Why the breaker tripped (C03): nothing new starts, and the run ends paused. */
   private breaker?: string;
   /** C03 `waitForUsageReset`: agent starts held until a usage limit resets. */
@@ -331,6 +340,8 @@ export class Run {
       driver: this.init.driver.name,
       limits: { budget: s.budget, maxAgents: s.maxAgents, maxCostUsd: s.maxCostUsd },
     });
+    // After run.started: `run <id>` stays the first line a person sees (R01).
+    for (const w of this.init.warnings ?? []) this.emit({ type: "warning", message: w });
     for (const w of this.init.script.warnings ?? []) this.warnOnce(w);
     this.summaryTimer = setInterval(() => this.flushSummary(), 1000);
     this.summaryTimer.unref();
@@ -388,6 +399,7 @@ export class Run {
             this.pause();
             break;
           }
+          this.scriptErrorName = m.error.name;
           // A refusal the script did not catch still means "a limit stopped this run" (C06).
           this.end(this.exhausted ? "budget_exhausted" : "failed", undefined, this.failureLine(m.error));
           break;
@@ -443,7 +455,7 @@ export class Run {
     });
     this.dirty = true;
     this.note({ type: "agent.refused", label, reason, at: new Date().toISOString() });
-    this.emit({ type: "agent.refused", label, reason });
+    this.emit({ type: "agent.refused", ...(n === undefined ? {} : { n }), label, reason });
   }
 
   private limitReason(phase: string | undefined): string | undefined {
@@ -555,6 +567,10 @@ export class Run {
       };
     } catch (e) {
       const err = e as Error;
+      // E03: a call refused for its options never became an agent; the summary counts it, so a
+      // run whose every call was refused does not read like a success.
+      this.summary.rejected = (this.summary.rejected ?? 0) + 1;
+      this.dirty = true;
       this.reject(id, err instanceof OptionsError ? "OptionsError" : err.name || "Error", err.message);
       return;
     }
@@ -609,6 +625,7 @@ export class Run {
     this.summary.agents.queued!++;
     job.phase = job.opts.phase ?? this.phase;
     this.live.set(job.n, { job });
+    this.emit({ type: "agent.queued", n: job.n, label: job.opts.label, phase: job.phase });
     this.scheduler.submit(() => this.execute(id, job));
   }
 
@@ -655,6 +672,19 @@ export class Run {
     if (slot.stopBy && end.status === "stopped") end = { ...end, error: `stopped by ${slot.stopBy}` };
     this.summary.agents.running!--;
     this.summary.agents[end.status] = (this.summary.agents[end.status] ?? 0) + 1;
+    if ((end.status === "failed" && end.transient) || (end.status === "stopped" && slot.stopBy))
+      this.rerunnable++;
+    if (end.status === "failed") {
+      // E03: the summary names the first failures, so a run that failed because its agents did says why.
+      this.summary.failures ??= [];
+      const failures = this.summary.failures;
+      if (failures.length < FAILURES_KEPT)
+        failures.push({
+          n: job.n,
+          ...(job.opts.label ? { label: job.opts.label } : {}),
+          error: end.error ?? "the agent failed",
+        });
+    }
     this.addUsage(end.usage);
     // What running reports did not cover yet (the final usage replaces them).
     this.phaseBudgets.add(job.phase, end.usage.output + end.usage.reasoning - (slot.reported?.tokens ?? 0));
@@ -1338,6 +1368,9 @@ export class Run {
     await this.init.workspace?.flush().catch(() => {});
     this.summary.agents.queued = 0;
     this.summary.status = status;
+    const helps = resumeHelps(status, this.rerunnable > 0, this.scriptErrorName, error);
+    if (helps === undefined) delete this.summary.resumeHelps;
+    else this.summary.resumeHelps = helps;
     if (resultJson !== undefined) this.summary.result = JSON.parse(resultJson);
     if (error !== undefined) this.summary.error = error;
     this.summary.endedAt = new Date().toISOString();
@@ -1369,6 +1402,37 @@ export class Run {
     });
     this.finish(this.summary);
   }
+}
+
+/** How many failed agents run.json names (E03); the journal and final-report.md have them all. */
+const FAILURES_KEPT = 3;
+
+/** Errors a replay of the same script meets again, whatever the agents answer. */
+const REPLAYED_ERRORS = new Set([
+  "DeterminismError",
+  "OptionsError",
+  "SyntaxError",
+  "NestingError",
+  "SchemaError",
+]);
+
+/**
+ * E03: whether `weft resume` can change how the run ended. A stopped, paused, waiting or
+ * limit-stopped run continues; a failed one only when its failure came from agents a new start may
+ * finish (a transient backend failure, an agent a person stopped) or from weft itself (a journal
+ * that could not be written), not from the script (a DeterminismError, invalid options, a Map in
+ * the result, a schema the agent never met: a resume replays the same script into the same error).
+ */
+export function resumeHelps(
+  status: RunStatus,
+  rerunnable: boolean,
+  errorName: string | undefined,
+  error: string | undefined,
+): boolean | undefined {
+  if (status === "completed") return undefined;
+  if (status !== "failed") return true;
+  if (error?.startsWith("weft: ")) return true;
+  return rerunnable && !REPLAYED_ERRORS.has(errorName ?? "");
 }
 
 /** Prices by model: the built-in table, under the `prices` setting, under a driver's own `prices`. */

@@ -14,6 +14,7 @@ import type { ControlRequest } from "../control/channel.js";
 import { controlRun } from "../control/client.js";
 import type { RunEvent } from "../report/events.js";
 import { findRun } from "../store/files.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { findWorkflow, notFoundMessage, shownPath, WorkflowNotFoundError } from "../workflows/lookup.js";
 import { insideWeftAgent, refusalMessage } from "./guard.js";
 import { agentView, LIVE_STATES, readAgents, readSummary, type StatusView, statusView } from "./views.js";
@@ -64,7 +65,7 @@ export class McpRuns {
   ) {}
 
   private get weftDir(): string {
-    return join(this.cwd, ".weft");
+    return weftDirOf(this.cwd);
   }
 
   async launch(input: LaunchInput): Promise<{ runId: string; runDir: string; resumed?: boolean }> {
@@ -142,7 +143,7 @@ export class McpRuns {
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
     const file = `mcp-${stamp}-${randomBytes(3).toString("hex")}.${input.typescript ? "ts" : "js"}`;
     await writeFile(join(dir, file), input.script!);
-    return join(".weft", "scripts", file);
+    return shownPath(this.cwd, join(dir, file));
   }
 
   /** The run's directory and full id (a unique prefix of an id is accepted, as by the CLI). */

@@ -78,7 +78,7 @@ export function statusView(o: {
     waitingGate: state === "waiting" ? gatesOf(s) : undefined,
     refused: s?.refused?.length || undefined,
     error: s?.error,
-    next: nextStep(state, o.runId),
+    next: nextStep(state, o.runId, s?.resumeHelps),
   };
   if (!live && s && s.result !== undefined) view.result = clip(s.result, o.maxResultChars).value;
   return view;
@@ -94,11 +94,14 @@ function gatesOf(s: RunSummary | undefined): unknown {
   return g?.gates && g.gates.length > 1 ? g.gates : g?.gate;
 }
 
-function nextStep(state: string, runId: string): string {
+function nextStep(state: string, runId: string, resumeHelps?: boolean): string {
   if (state === "waiting")
     return `the run waits for a person at a gate: ask the user, then call workflow_control {runId: "${runId}", action: "approve" or "reject"}`;
   if (LIVE_STATES.has(state))
     return `still running: end your turn or call workflow_wait {runId: "${runId}"} to block until it ends`;
+  // E03: a failure the same script meets again is not continued by a resume.
+  if (state === "failed" && resumeHelps !== true)
+    return `ended failed: the script's error (see error) would happen again on a resume; fix the script and launch it with resumeFromRunId: "${runId}" to reuse the finished agents`;
   if (state === "paused" || state === "stopped" || state === "failed")
     return `ended ${state}: workflow_result shows each agent; workflow_control {action: "resume"} continues it (finished agents are reused)`;
   return "ended: call workflow_result for each agent's result";

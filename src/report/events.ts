@@ -44,6 +44,19 @@ export interface RunSummary {
   forkedFrom?: { run: string; from?: number; rerun?: number[] };
   /** C03: paused by a usage limit that resets then (ISO time), as the backend said. */
   usageResetAt?: string;
+  /**
+   * E03: whether `weft resume` can change how the run ended; set when it ended other than
+   * completed. False for a failure the same script meets again (a DeterminismError, invalid
+   * options, a value JSON cannot carry): fix the script and `weft run <script> --resume <id>`.
+   */
+  resumeHelps?: boolean;
+  /**
+   * E03: agent() calls of this execution refused before they started, for their options (invalid
+   * values, an option the driver cannot honour, an unknown agentType): the call threw.
+   */
+  rejected?: number;
+  /** E03: the first agents of this execution that failed, with their errors (at most 3). */
+  failures?: { n: number; label?: string; error: string }[];
 }
 
 export interface GateView {
@@ -85,6 +98,8 @@ export type RunEvent =
   | { type: "warning"; message: string }
   | { type: "phase"; title: string }
   | { type: "log"; message: string }
+  /** An agent was called and waits for a concurrency slot (U02: counted as `weft status` counts it). */
+  | ({ type: "agent.queued" } & AgentRef)
   | ({
       type: "agent.started";
       attempt: number;
@@ -106,7 +121,8 @@ export type RunEvent =
       attempts: number;
       error?: string;
     } & AgentRef)
-  | { type: "agent.refused"; label?: string; reason: string }
+  /** `n` when the call had a number: it was queued, and a limit refused it when its turn came. */
+  | { type: "agent.refused"; n?: number; label?: string; reason: string }
   /** C03: a failure every agent would hit tripped the breaker; nothing new starts, the run will pause. */
   | { type: "breaker"; n: number; label?: string; driver: string; reason: string; usageResetAt?: string }
   | {

@@ -15,22 +15,61 @@ function who(e: { n: number; label?: string }): string {
   return e.label ? `#${e.n} ${one(e.label)}` : `#${e.n}`;
 }
 
-export function summaryLine(s: RunSummary): string {
+/**
+ * E03: a run in which agents failed says so first (`2 of 3 agents failed · completed in ...`),
+ * so that a run whose script returned in spite of its agents never reads like a success.
+ */
+export function summaryLine(s: RunSummary, status: string = String(s.status)): string {
   const a = s.agents;
+  const parts: string[] = [];
+  if (a.failed) {
+    const total = Object.values(a).reduce((t, n) => t + (typeof n === "number" && n > 0 ? n : 0), 0);
+    parts.push(`${a.failed} of ${total} agent${total === 1 ? "" : "s"} failed`);
+  }
+  const rejected = typeof s.rejected === "number" && s.rejected > 0 ? s.rejected : 0;
+  if (rejected) parts.push(`${rejected} agent() call${rejected === 1 ? "" : "s"} refused for their options`);
   // C09: run.json is a file an agent could have written: its status is shown as text, not obeyed.
-  const parts = [
-    `${one(String(s.status))}${s.durationMs !== undefined ? ` in ${seconds(s.durationMs)}` : ""}`,
-  ];
+  parts.push(`${one(status)}${s.durationMs !== undefined ? ` in ${seconds(s.durationMs)}` : ""}`);
   const done = (a.completed ?? 0) + (a.cached ?? 0);
   parts.push(
     `${done} agent${done === 1 ? "" : "s"} completed${a.cached ? ` (${a.cached} cached, 0 tokens)` : ""}`,
   );
-  if (a.failed) parts.push(`${a.failed} failed`);
   if (a.stopped) parts.push(`${a.stopped} stopped`);
   if (s.refused.length) parts.push(`${s.refused.length} refused`);
   parts.push(`${num(tokensOf(s.tokens))} tokens`);
   if (s.costUsd) parts.push(`$${s.costUsd.toFixed(4)}`);
   return parts.join(" · ");
+}
+
+/**
+ * The lines after the summary line (tree and plain alike): the first failures of a failed run,
+ * then what to do next. E03: `resume with` only where a resume can change the outcome.
+ */
+export function nextSteps(runId: string, s: RunSummary, limits?: RunLimits): string[] {
+  const out: string[] = [];
+  if (s.status === "failed")
+    for (const f of s.failures ?? [])
+      out.push(`  ✗ #${f.n}${f.label ? ` ${one(f.label)}` : ""}: ${one(lastLine(String(f.error)))}`);
+  if (s.status === "completed") return out;
+  if (s.status === "budget_exhausted") out.push(...limitHint(runId, s, limits));
+  else if (s.status === "waiting")
+    out.push(`waiting at a gate: weft approve ${runId} (or weft reject), then weft resume ${runId}`);
+  // Files of an older weft have no resumeHelps: a failed run of theirs gets no hint.
+  else if (s.resumeHelps ?? s.status !== "failed") out.push(`resume with: weft resume ${runId}`);
+  else {
+    const kept = (s.agents.completed ?? 0) + (s.agents.cached ?? 0);
+    if (kept > 0)
+      out.push(
+        `a resume replays the same script into the same error: fix the script, then \`weft run <script> --resume ${runId}\` reuses the ${kept} finished agent${kept === 1 ? "" : "s"}`,
+      );
+  }
+  return out;
+}
+
+/** The last non-empty line of an error, the one that usually says what went wrong. */
+function lastLine(text: string): string {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  return lines[lines.length - 1]?.trim() ?? text;
 }
 
 const LIMIT_FLAGS: Record<string, { flag: string; key: keyof RunLimits }> = {
@@ -170,15 +209,7 @@ export class PlainReporter implements Reporter {
             );
         }
         this.sink.line(summaryLine(s));
-        if (s.status === "budget_exhausted") {
-          for (const l of limitHint(e.runId, s, this.limits)) this.sink.line(l);
-        } else if (s.status === "waiting") {
-          this.sink.line(
-            `waiting at a gate: weft approve ${e.runId} (or weft reject), then weft resume ${e.runId}`,
-          );
-        } else if (s.status !== "completed") {
-          this.sink.line(`resume with: weft resume ${e.runId}`);
-        }
+        for (const l of nextSteps(e.runId, s, this.limits)) this.sink.line(l);
         break;
       }
     }

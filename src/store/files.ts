@@ -3,6 +3,7 @@ import { randomInt } from "node:crypto";
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { weftDirOf } from "./weft-dir.js";
 
 export class StoreError extends Error {
   override name = "StoreError";
@@ -67,11 +68,20 @@ export function writeJsonAtomicSync(path: string, value: unknown): void {
 
 const ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
 
-/** R01: meta.name lowercased, other characters made "-", then "-" and 6 random characters. */
+/**
+ * R01: meta.name lowercased, other characters made "-", leading "." and "-" removed ("run" when
+ * nothing is left), then "-" and 6 random characters. So an id never starts with "-" (read as a
+ * flag by every command) or "." (hidden, and refused by findRun as a path), and a name with no
+ * ASCII letters or digits ("日本語") gives "run-xxxxxx", not "----xxxxxx".
+ */
 export function newRunId(name: string): string {
   let suffix = "";
   for (let i = 0; i < 6; i++) suffix += ID_CHARS[randomInt(ID_CHARS.length)];
-  return `${name.toLowerCase().replace(/[^a-z0-9._-]/g, "-")}-${suffix}`;
+  const stem = name
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, "-")
+    .replace(/^[.-]+/, "");
+  return `${stem || "run"}-${suffix}`;
 }
 
 function explain(path: string, e: NodeJS.ErrnoException): string {
@@ -114,9 +124,9 @@ async function mkdirChecked(path: string): Promise<void> {
   }
 }
 
-/** Create `<cwd>/.weft/runs`; returns the `.weft` path. */
+/** Create `runs/` in the `.weft/` that `cwd` uses (see weft-dir.ts); returns the `.weft` path. */
 export async function ensureRunsDir(cwd: string): Promise<string> {
-  const weft = join(cwd, ".weft");
+  const weft = weftDirOf(cwd);
   await mkdirChecked(join(weft, "runs"));
   // Run files and worktrees are not the project's content: keep them out of `git status`.
   await writeFile(join(weft, ".gitignore"), "*\n", { flag: "wx" }).catch(() => {});
@@ -165,11 +175,46 @@ export async function listRuns(weftDir: string): Promise<any[]> {
   return runs.sort((a, b) => at(b).localeCompare(at(a)));
 }
 
-/** A run directory by exact id or unique prefix. */
+/** R01: more than one run starts with the prefix given; the message lists them. */
+export class AmbiguousRunError extends StoreError {
+  override name = "AmbiguousRunError";
+}
+
+/** Newest first by run.json's startedAt (a run without one goes last), as `weft ls` lists them. */
+async function newestFirst(weftDir: string, ids: string[]): Promise<string[]> {
+  const at = await Promise.all(
+    ids.map(async (id) => {
+      const s = await readRunJson(runDirPath(weftDir, id));
+      return typeof s?.startedAt === "string" ? s.startedAt : "";
+    }),
+  );
+  return ids
+    .map((id, i) => ({ id, at: at[i]! }))
+    .sort((a, b) => b.at.localeCompare(a.at))
+    .map((r) => r.id);
+}
+
+/**
+ * A run directory by exact id, unique prefix, or `last` (R01: the newest run, unless a run is
+ * called that). A prefix that several runs start with is an AmbiguousRunError naming them.
+ */
 export async function findRun(weftDir: string, idOrPrefix: string): Promise<string | undefined> {
   if (!idOrPrefix || idOrPrefix.includes("/") || idOrPrefix.startsWith(".")) return undefined;
-  const ids = await readdir(join(weftDir, "runs")).catch(() => [] as string[]);
+  const ids = (await readdir(join(weftDir, "runs")).catch(() => [] as string[])).filter(
+    (id) => !id.startsWith("."),
+  );
   if (ids.includes(idOrPrefix)) return runDirPath(weftDir, idOrPrefix);
+  if (idOrPrefix === "last") {
+    const newest = (await newestFirst(weftDir, ids))[0];
+    return newest === undefined ? undefined : runDirPath(weftDir, newest);
+  }
   const matches = ids.filter((id) => id.startsWith(idOrPrefix));
+  if (matches.length > 1) {
+    const sorted = await newestFirst(weftDir, matches);
+    const shown = sorted.slice(0, 10).join(", ");
+    throw new AmbiguousRunError(
+      `run id "${idOrPrefix}" is ambiguous: ${matches.length} runs start with it (${shown}${matches.length > 10 ? ", ..." : ""}); give more of the id`,
+    );
+  }
   return matches.length === 1 ? runDirPath(weftDir, matches[0]!) : undefined;
 }

@@ -11,6 +11,7 @@ import { UsageError } from "../api/errors.js";
 import { claudeConfigDir } from "../config/claude-code.js";
 import { enabledPlugins } from "../config/claude-plugins.js";
 import { type LoadedScript, loadScriptFile } from "../script/load.js";
+import { weftDirOf } from "../store/weft-dir.js";
 
 /** `claude`: a project's `.claude/workflows`; `claude-user`: `~/.claude/workflows`; `plugin`: a Claude Code plugin's. */
 export type WorkflowSource = "project" | "user" | "claude" | "claude-user" | "plugin" | "recipes";
@@ -71,7 +72,7 @@ function upToGitRoot(cwd: string): string[] {
  */
 export function workflowFolders(cwd: string, env: NodeJS.ProcessEnv): WorkflowFolder[] {
   return [
-    { source: "project", dir: join(cwd, ".weft", "workflows"), readOnly: false },
+    { source: "project", dir: join(weftDirOf(cwd), "workflows"), readOnly: false },
     { source: "user", dir: userWorkflowsDir(env), readOnly: false },
     ...upToGitRoot(cwd).map(
       (d): WorkflowFolder => ({ source: "claude", dir: join(d, ".claude", "workflows"), readOnly: true }),

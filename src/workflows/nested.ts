@@ -16,6 +16,7 @@ import { type CompiledSchema, compileSchema } from "../engine/schema.js";
 import type { NestedStart } from "../sandbox/protocol.js";
 import { type LoadedScript, loadScriptFile } from "../script/load.js";
 import { saveScriptCopy } from "../store/files.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { loadWorkflowByName, shownPath } from "./lookup.js";
 
 export interface NestedContext {
@@ -137,7 +138,7 @@ export function scriptDirOf(cwd: string, script: LoadedScript, originalDisplayPa
     originalDisplayPath && originalDisplayPath !== "<script>"
       ? resolve(cwd, originalDisplayPath)
       : script.absPath;
-  if (!path || dirname(path) === resolve(cwd, ".weft", "scripts")) return cwd;
+  if (!path || dirname(path) === join(weftDirOf(cwd), "scripts")) return cwd;
   return dirname(path);
 }
 

@@ -6,6 +6,7 @@ import { copyFile, mkdir, readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { NothingToResumeError, UsageError } from "../api/errors.js";
 import { findRun, readRunJson } from "../store/files.js";
+import { weftDirOf } from "../store/weft-dir.js";
 import { userWorkflowsDir } from "./lookup.js";
 
 export interface SaveOptions {
@@ -33,10 +34,10 @@ export async function saveWorkflow(runId: string, name: string, opts: SaveOption
       `workflow name "${name}" must be letters, digits, ".", "_" or "-", start with a letter or digit, and carry no extension`,
     );
   }
-  const runDir = await findRun(join(opts.cwd, ".weft"), runId);
+  const runDir = await findRun(weftDirOf(opts.cwd), runId);
   if (!runDir) throw new NothingToResumeError(`no run "${runId}" in .weft/runs`);
   const from = await scriptOfRun(runDir);
-  const dir = opts.global ? userWorkflowsDir(opts.env) : join(opts.cwd, ".weft", "workflows");
+  const dir = opts.global ? userWorkflowsDir(opts.env) : join(weftDirOf(opts.cwd), "workflows");
   const ext = extname(from) === ".ts" ? ".ts" : ".js";
   const to = join(dir, `${name}${ext}`);
   // The other extension with the same name would be shadowed or shadow this one: same refusal.

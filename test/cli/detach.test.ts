@@ -100,13 +100,14 @@ return { a, b: b.length, c: c.length }\n`,
   expect(JSON.parse(paused.stdout)).toMatchObject({
     runId: id,
     status: "paused",
-    done: 4,
+    // A stopped agent is not done (it runs again on resume); it is in the total.
+    done: 3,
     total: 4,
     agents: { completed: 3, stopped: 1 },
   });
   expect(JSON.parse(paused.stdout).owner).toBeUndefined();
   expect((await weft(["status"], dir)).stdout).toMatch(
-    new RegExp(`^${id} {2}paused {2}4/4 agents .* no process`, "m"),
+    new RegExp(`^${id} {2}paused {2}3/4 agents .* no process`, "m"),
   );
   const refused = await weft(["stop", id], dir);
   expect(refused.code).toBe(2);

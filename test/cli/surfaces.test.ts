@@ -121,13 +121,16 @@ return { a, e }\n`,
       "run.started",
       "phase",
       "log",
+      // U02: called, waiting for a slot (counted in the tree's total as weft status counts it).
+      "agent.queued",
       "agent.started",
       // The command driver's stdout line ("echo: a") is the agent's last activity.
       "agent.activity",
       "agent.finished",
       "run.finished",
     ]);
-    expect(events[4]).toMatchObject({ n: 1, attempt: 1, text: "echo: a" });
+    expect(events[3]).toMatchObject({ n: 1, phase: "P" });
+    expect(events[5]).toMatchObject({ n: 1, attempt: 1, text: "echo: a" });
     expect(events.at(-1)).toMatchObject({ status: "completed", result: "echo: a" });
   });
 

@@ -110,7 +110,7 @@ describe("terminal", () => {
     expect(end).toMatch(
       /^stopping: no new agents; running agents get SIGTERM \(Ctrl-C again to kill at once\)$/m,
     );
-    expect(end).toMatch(/^stopped {2}tty-demo tty-demo-[a-z0-9]{6} {2}agents 4\/4/m);
+    expect(end).toMatch(/^stopped {2}tty-demo tty-demo-[a-z0-9]{6} {2}agents 0\/4 · 4 stopped/m);
     expect(end).toMatch(/^■ Scan {2}0 done · 4 stopped {2}\(4 agents\)/m);
     expect(end).toMatch(/^resume with: weft resume tty-demo-[a-z0-9]{6}$/m);
     expect(end.indexOf("stopping:")).toBeLessThan(end.indexOf("stopped  tty-demo"));

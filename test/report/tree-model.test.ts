@@ -101,6 +101,23 @@ describe("tree model", () => {
     expect(m.drain()).toEqual(["✗ #2 b.ts failed: boom"]);
   });
 
+  test("U02 the header counts queued agents as weft status does; stopped agents are not done", () => {
+    const m = new TreeModel();
+    const queued = (n: number): RunEvent => ({ type: "agent.queued", n, phase: "Scan" });
+    feed(m, [started(), { type: "phase", title: "Scan" }, queued(1), queued(2), queued(3), queued(4)]);
+    expect(show(m)[0]).toContain("agents 0/4 · 4 queued");
+    feed(m, [start(1, "Scan"), start(2, "Scan")]);
+    expect(show(m)[0]).toContain("agents 0/4 · 2 running · 2 queued");
+    feed(m, [finish(1, "Scan"), finish(2, "Scan", { status: "stopped" })]);
+    expect(show(m)[0]).toContain("agents 1/4 · 2 queued · 1 stopped");
+    // Refused when its turn came: it leaves the queue (and is counted as a refusal).
+    feed(m, [{ type: "agent.refused", n: 3, reason: "token budget reached" }]);
+    expect(show(m)[0]).toContain("agents 1/3 · 1 queued · 1 stopped · 1 refused");
+    // Still queued at the end (a stop): it never started, it is not counted any more.
+    feed(m, [{ type: "run.finished", runId: "demo-abc123", status: "stopped", summary: summary() }]);
+    expect(show(m)[0]).toContain("agents 1/2 · 1 stopped · 1 refused");
+  });
+
   test("U02 finished phases collapse to one line; the current phase stays open", () => {
     const m = new TreeModel();
     feed(m, [started(), { type: "phase", title: "Scan" }]);

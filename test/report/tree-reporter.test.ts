@@ -122,7 +122,7 @@ test("U02 the tree draws frames in place, prints other writes above it, and leav
   const end = text();
   const tail = end.slice(end.lastIndexOf("stopped  demo"));
   expect(tail).toMatch(
-    /^stopped {2}demo demo-abc123 {2}agents 30\/30 {2}3\.6k tokens {2}2\.5s\nbudget {2}generated 600 of 5\.0k · agents 30 of 1000\n■ Scan {2}10 done · 20 stopped {2}\(30 agents\)/,
+    /^stopped {2}demo demo-abc123 {2}agents 10\/30 · 20 stopped {2}3\.6k tokens {2}2\.5s\nbudget {2}generated 600 of 5\.0k · agents 30 of 1000\n■ Scan {2}10 done · 20 stopped {2}\(30 agents\)/,
   );
   expect(tail).toContain(
     "stopped in 2.5s · 10 agents completed · 20 stopped · 1,200 tokens\nresume with: weft resume demo-abc123\n",

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import {
+  AmbiguousRunError,
   createRunDir,
   ensureRunsDir,
   findRun,
@@ -23,7 +24,15 @@ describe("run ids", () => {
     expect(newRunId("Audit Routes/v2!")).toMatch(/^audit-routes-v2--[a-z0-9]{6}$/);
     expect(newRunId("fix_bug-1.2")).toMatch(/^fix_bug-1\.2-[a-z0-9]{6}$/);
     expect(newRunId("Café ünï")).toMatch(/^caf---n--[a-z0-9]{6}$/);
-    expect(newRunId("")).toMatch(/^-[a-z0-9]{6}$/);
+  });
+
+  test("R01 leading '.' and '-' are removed, and a name with nothing left gives 'run'", () => {
+    expect(newRunId("")).toMatch(/^run-[a-z0-9]{6}$/);
+    expect(newRunId("日本語")).toMatch(/^run-[a-z0-9]{6}$/);
+    expect(newRunId("ünïcødé")).toMatch(/^n-c-d--[a-z0-9]{6}$/);
+    expect(newRunId(".hidden")).toMatch(/^hidden-[a-z0-9]{6}$/);
+    expect(newRunId("-.-x")).toMatch(/^x-[a-z0-9]{6}$/);
+    expect(newRunId("...")).toMatch(/^run-[a-z0-9]{6}$/);
   });
 
   test("R01 the six characters are random", () => {
@@ -181,16 +190,27 @@ describe("finding runs", () => {
     expect(await readRunJson(runDirPath(weft, "nope"))).toBeUndefined();
   });
 
-  test("R07 a run is found by exact id or unique prefix; unknown or ambiguous finds nothing", async () => {
+  test("R07 a run is found by exact id or unique prefix; unknown finds nothing; ambiguous names the matches", async () => {
     const weft = await setup();
     expect(await findRun(weft, "audit-cccccc")).toBe(runDirPath(weft, "audit-cccccc"));
     expect(await findRun(weft, "au")).toBe(runDirPath(weft, "audit-cccccc"));
     expect(await findRun(weft, "build-aab")).toBe(runDirPath(weft, "build-aabbbb"));
-    expect(await findRun(weft, "build-aa")).toBeUndefined();
+    await expect(findRun(weft, "build-aa")).rejects.toThrow(
+      /run id "build-aa" is ambiguous: 2 runs start with it \(build-aa\w{4}, build-aa\w{4}\); give more of the id/,
+    );
+    await expect(findRun(weft, "build-aa")).rejects.toBeInstanceOf(AmbiguousRunError);
     expect(await findRun(weft, "nope")).toBeUndefined();
     expect(await findRun(weft, "")).toBeUndefined();
     expect(await findRun(weft, "../runs/audit-cccccc")).toBeUndefined();
     expect(await findRun(join(tmp(), ".weft"), "x")).toBeUndefined();
+  });
+
+  test("R01 `last` names the newest run by its start, unless a run is called that", async () => {
+    const weft = await setup();
+    expect(await findRun(weft, "last")).toBe(runDirPath(weft, "build-aabbbb"));
+    expect(await findRun(join(tmp(), ".weft"), "last")).toBeUndefined();
+    await createRunDir(weft, "last");
+    expect(await findRun(weft, "last")).toBe(runDirPath(weft, "last"));
   });
 
   test("R07 an exact id wins over being the prefix of another id", async () => {

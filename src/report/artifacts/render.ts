@@ -44,6 +44,10 @@ export function renderState(view: RunView, runId: string, at: string): string {
 
 function agentStatus(a: AgentView): string {
   if (a.state === "running") return "running";
+  if (a.supersededBy !== undefined) {
+    const what = a.interrupted && !a.finished ? "unfinished" : (a.finished?.status ?? a.state);
+    return `${what}, superseded by agent ${a.supersededBy} (the same call, run again)`;
+  }
   if (a.interrupted && !a.finished) return "unfinished (its execution ended before it did)";
   return a.finished?.status ?? a.state;
 }
@@ -172,7 +176,11 @@ export function renderFinalReport(
   const status = statusOf(view);
   const u = totalUsage(view);
   const agents = [...view.agents.values()].sort((a, b) => a.n - b.n);
-  const failed = agents.filter((a) => a.state === "failed" || (a.interrupted && !a.finished));
+  // An agent a later execution ran again (the same call) is not a failure of this run: its rerun
+  // stands for it, and is listed itself if it failed too.
+  const failed = agents.filter(
+    (a) => a.supersededBy === undefined && (a.state === "failed" || (a.interrupted && !a.finished)),
+  );
   const out = [`# Final report: ${runId}`, ""];
   const last = view.executions.at(-1);
   out.push(`- workflow: ${view.started?.name ?? "?"} (${last?.displayPath ?? "?"})`);

@@ -22,6 +22,13 @@ export interface AgentView {
   interrupted?: boolean;
   /** The execution (1 = the first start) whose record finished it. */
   execution?: number;
+  /** Its call's cache key (R03), from its agent.started records. */
+  key?: string;
+  /**
+   * A later agent made the same call (the same key): a resume ran it again after this one failed,
+   * was stopped, or was cut off by the end of its execution. Its outcome is that agent's now.
+   */
+  supersededBy?: number;
 }
 
 export interface RunView {
@@ -44,6 +51,8 @@ export interface RunView {
   warnings: string[];
   /** Gates (A14): answers, and what waits, folded as the engine folds them. */
   gates: GateState;
+  /** The newest agent of each call key, to see which earlier agents a rerun superseded. */
+  byKey: Map<string, number>;
 }
 
 export function emptyView(): RunView {
@@ -55,7 +64,20 @@ export function emptyView(): RunView {
     integrated: [],
     warnings: [],
     gates: emptyGateState(),
+    byKey: new Map(),
   };
+}
+
+/** Agent `a` makes call `key`: an earlier agent of the same call that did not complete is superseded. */
+function noteKey(view: RunView, a: AgentView, key: string | undefined): void {
+  if (!key || a.key === key) return;
+  a.key = key;
+  const before = view.byKey.get(key);
+  if (before !== undefined && before < a.n) {
+    const old = view.agents.get(before);
+    if (old && old.state !== "completed") old.supersededBy = a.n;
+  }
+  if (before === undefined || before < a.n) view.byKey.set(key, a.n);
 }
 
 /** Fold one journal record into the view. Unknown record types are left alone. */
@@ -87,6 +109,7 @@ export function applyRecord(view: RunView, r: JournalRecord | Record<string, any
       a.state = "running";
       a.started++;
       view.agents.set(rec.n, a);
+      noteKey(view, a, rec.key);
       return;
     }
     case "agent.finished": {
@@ -96,6 +119,7 @@ export function applyRecord(view: RunView, r: JournalRecord | Record<string, any
       a.state = rec.status;
       a.interrupted = false;
       view.agents.set(rec.n, a);
+      noteKey(view, a, rec.key);
       return;
     }
     case "agent.refused":

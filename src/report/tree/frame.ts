@@ -77,15 +77,19 @@ function plural(n: number, word: string): string {
 function header(m: TreeModel, now: number): Line[] {
   const t = m.totals;
   const r = m.run;
-  const done = t.completed + t.failed + t.stopped + t.cached;
+  // As `weft status` counts: every agent called, queued ones too; a stopped agent is not done
+  // (it runs again on resume), it is counted apart.
+  const done = t.completed + t.failed + t.cached;
   // From the event stream, which `weft attach` reads from a file: shown, never obeyed (C09).
   const status = one(r.status).replace("_", " ");
   const elapsed = m.finished
     ? (m.finished.summary.durationMs ?? m.finished.at - (r.startedAt ?? m.finished.at))
     : now - (r.startedAt ?? now);
-  const counts = [`agents ${done}/${t.agents}`];
+  const counts = [`agents ${done}/${t.agents + t.queued}`];
   if (t.running) counts.push(`${t.running} running`);
+  if (t.queued) counts.push(`${t.queued} queued`);
   if (t.failed) counts.push(`${t.failed} failed`);
+  if (t.stopped) counts.push(`${t.stopped} stopped`);
   if (t.cached) counts.push(`${t.cached} cached`);
   if (t.refused) counts.push(`${t.refused} refused`);
   const line: Line = [

@@ -47,7 +47,10 @@ export interface PhaseRow {
 }
 
 export interface Totals {
+  /** Agents seen started or finished (queued ones are counted in `queued` until they start). */
   agents: number;
+  /** Called, waiting for a concurrency slot (U02: `weft status` counts them in the total too). */
+  queued: number;
   running: number;
   completed: number;
   failed: number;
@@ -108,6 +111,7 @@ export class TreeModel {
   readonly run: RunInfo = { status: "starting" };
   readonly totals: Totals = {
     agents: 0,
+    queued: 0,
     running: 0,
     completed: 0,
     failed: 0,
@@ -128,6 +132,8 @@ export class TreeModel {
   private readonly live = new Map<number, AgentRow>();
   /** Gates and checkpoints waiting, by number: the title (made safe) and what a checkpoint asks. */
   readonly gates = new Map<number, { title: string; checkpoint?: CheckpointSpec }>();
+  /** Agents called and not started yet, by number. */
+  private readonly waiting = new Set<number>();
   finished?: Finished;
   /** Lines for above the tree (warnings, logs, refusals, failures), taken by drain(). */
   private pending: string[] = [];
@@ -160,7 +166,14 @@ export class TreeModel {
         this.current = p;
         break;
       }
+      case "agent.queued":
+        if (!this.waiting.has(e.n) && !this.live.has(e.n)) {
+          this.waiting.add(e.n);
+          this.totals.queued++;
+        }
+        break;
       case "agent.started": {
+        this.unqueue(e.n);
         const row = this.agent(e.n, e, at);
         row.attempt = e.attempt;
         if (e.model !== undefined) row.model = one(e.model);
@@ -185,9 +198,11 @@ export class TreeModel {
         break;
       }
       case "agent.finished":
+        this.unqueue(e.n);
         this.finishAgent(e, at);
         break;
       case "agent.refused":
+        if (e.n !== undefined) this.unqueue(e.n);
         this.totals.refused++;
         if (this.totals.refused <= REFUSALS_SHOWN)
           this.pending.push(`  refused${e.label ? ` ${one(e.label)}` : ""}: ${one(e.reason)}`);
@@ -214,9 +229,16 @@ export class TreeModel {
       case "run.finished":
         this.run.status = e.status;
         this.gates.clear();
+        // Calls still queued at the end never started (a stop, a pause, the breaker).
+        this.waiting.clear();
+        this.totals.queued = 0;
         this.finished = { runId: e.runId, status: e.status, error: e.error, summary: e.summary, at };
         break;
     }
+  }
+
+  private unqueue(n: number): void {
+    if (this.waiting.delete(n)) this.totals.queued--;
   }
 
   /** Lines to print above the tree since the last call. */

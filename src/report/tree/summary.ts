@@ -4,7 +4,7 @@
  * The script's error and the agents' file names are made safe for the terminal (C09).
  */
 import type { RunLimits, RunSummary } from "../events.js";
-import { limitHint, summaryLine } from "../plain.js";
+import { nextSteps, summaryLine } from "../plain.js";
 import { forTerminalUnder as block, forTerminal, forTerminalLine as one } from "../terminal-text.js";
 
 export function endLines(
@@ -23,11 +23,7 @@ export function endLines(
     for (const c of ig.conflicts)
       out.push(`conflict #${c.n}${c.label ? ` ${one(c.label)}` : ""}: ${c.files.map(one).join(", ")}`);
   }
-  out.push(summaryLine(s));
-  if (s.status === "budget_exhausted") out.push(...limitHint(runId, s, limits));
-  else if (s.status === "waiting")
-    out.push(`waiting at a gate: weft approve ${runId} (or weft reject), then weft resume ${runId}`);
-  else if (s.status !== "completed") out.push(`resume with: weft resume ${runId}`);
+  out.push(summaryLine(s), ...nextSteps(runId, s, limits));
   // The summary of a stream read from a file (weft attach) may hold anything where a number goes.
   return out.map(forTerminal);
 }
