@@ -23,6 +23,7 @@ import type { PendingSandbox } from "../sandbox/host.js";
 import { startSandbox } from "../sandbox/start.js";
 import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/load.js";
 import {
+  assertRunDir,
   createRunDir,
   ensureRunsDir,
   findRun,
@@ -198,7 +199,7 @@ async function launch(
   },
 ): Promise<RunHandle> {
   let journal: JournalWriter | undefined;
-  let log: Reporter | undefined;
+  let log: ReturnType<typeof eventLog> | undefined;
   try {
     const ext = extname(o.script.displayPath) || (o.script.isTs ? ".ts" : ".js");
     const copy = await saveScriptCopy(o.runDir, `script${ext}`, o.script.source);
@@ -237,6 +238,7 @@ async function launch(
     log = eventLog(o.runDir);
     const reporter = teeReporter(o.reporter ?? { event() {} }, log);
     for (const w of p.resolved.warnings) reporter.event({ type: "warning", message: w });
+    if (log.refused) reporter.event({ type: "warning", message: log.refused });
     const run = new Run({
       runId: o.runId,
       name: o.name,
@@ -295,11 +297,13 @@ async function launch(
         await reporter.close?.();
         return { ...toResult(summary), lockLost: run.lockLostMessage };
       }
-      await artifacts
-        .finish()
-        .catch((e: Error) =>
+      await artifacts.finish().then(
+        (stats) => {
+          for (const message of stats.refused) reporter.event({ type: "warning", message });
+        },
+        (e: Error) =>
           reporter.event({ type: "warning", message: `cannot write the run's artifacts: ${e.message}` }),
-        );
+      );
       await o.lock.release().catch(() => {});
       await reporter.close?.();
       return toResult(summary);
@@ -338,6 +342,8 @@ async function openExisting(cwd: string, runId: string): Promise<{ runDir: strin
   const runDir = await findRun(weftDir, runId);
   if (!runDir)
     throw new NothingToResumeError(`nothing to resume: no run "${runId}" in ${join(weftDir, "runs")}`);
+  // A run directory an agent replaced with a link would have the resume write elsewhere (R01).
+  await assertRunDir(runDir);
   let records: JournalRecord[];
   try {
     records = (await readJournal(join(runDir, "journal.jsonl"), { cheap: cheapRecord }))

@@ -3,7 +3,7 @@
  * workflows, agents, ignore rules), and with `--skill` the authoring guide in the host's own
  * skill format and place, plus how that host reaches weft's MCP server.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { UsageError } from "../api/errors.js";
 import {
@@ -14,6 +14,7 @@ import {
   type SkillHost,
   skillPath,
 } from "../skills/render.js";
+import { ensureDir, writeFileAtomic } from "../store/safe-write.js";
 
 /** JSON has no comments: keys starting with "//" are skipped by the settings loader. */
 const CONFIG = {
@@ -50,12 +51,13 @@ export async function initCommand(flags: { skill?: string; force?: boolean }): P
       say(`kept     ${rel} (exists; --force to overwrite)`);
       return;
     }
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, text);
+    // .weft/ may hold links an agent planted: never written through (safe-write.ts).
+    ensureDir(dirname(path));
+    await writeFileAtomic(path, text);
     say(`wrote    ${rel}`);
   };
   try {
-    for (const sub of ["workflows", "agents"]) await mkdir(join(cwd, ".weft", sub), { recursive: true });
+    for (const sub of ["workflows", "agents"]) ensureDir(join(cwd, ".weft", sub));
     say("created  .weft/workflows/ .weft/agents/");
     await write(join(".weft", "config.json"), `${JSON.stringify(CONFIG, null, 2)}\n`);
     await ignoreRules(cwd, say);
@@ -79,13 +81,13 @@ async function ignoreRules(cwd: string, say: (l: string) => void): Promise<void>
   const old = await readFile(path, "utf8").catch(() => undefined);
   const lines = (old ?? "").split("\n").map((l) => l.trim());
   if (old === undefined || old.trim() === "*") {
-    await writeFile(path, `${IGNORE.join("\n")}\n`);
+    await writeFileAtomic(path, `${IGNORE.join("\n")}\n`);
     say("wrote    .weft/.gitignore (runs/, worktrees/)");
     return;
   }
   const missing = IGNORE.filter((r) => !lines.includes(r));
   if (missing.length === 0) return;
-  await writeFile(path, `${old.endsWith("\n") ? old : `${old}\n`}${missing.join("\n")}\n`);
+  await writeFileAtomic(path, `${old.endsWith("\n") ? old : `${old}\n`}${missing.join("\n")}\n`);
   say(`added    ${missing.join(", ")} to .weft/.gitignore`);
 }
 

@@ -5,13 +5,12 @@
  * driver file supplies only its CLI's flags and its event format. Usage without a reported cost
  * is priced by the engine, for every driver alike (prices.ts).
  */
-import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { classifyFailure } from "./classify.js";
 import { type Ended, lastLines, runInGroup } from "./group-run.js";
 import type { PriceTable } from "./prices.js";
+import { ensureDirs, openTranscript, refusalsReported } from "./run-files.js";
 import type {
   AgentOutcome,
   AgentTask,
@@ -119,10 +118,7 @@ export abstract class CliDriver implements Driver {
       given.model === undefined && this.config.model ? { ...given, model: this.config.model } : given;
     if (ctx.signal.aborted) return { status: "stopped", usage: zeroUsage() };
     const dir = join(task.runDir, "tasks", `${task.index}-${task.attempt}`);
-    await Promise.all([
-      mkdir(dir, { recursive: true }),
-      mkdir(dirname(task.transcriptPath), { recursive: true }),
-    ]);
+    refusalsReported(ctx, () => ensureDirs(dir));
     const inv = await this.invocation(task, dir, this.config.args ?? []);
     if (ctx.signal.aborted) return { status: "stopped", usage: zeroUsage() };
 
@@ -131,9 +127,7 @@ export abstract class CliDriver implements Driver {
       if (e.type === "text" || e.type === "tool_call") state.output = true;
       ctx.onEvent(e);
     };
-    const transcript = createWriteStream(task.transcriptPath, { flags: "a" });
-    // The transcript is a record for people; failing to write it must not fail the agent.
-    transcript.on("error", () => {});
+    const transcript = openTranscript(task.transcriptPath, ctx);
     let ended: Ended;
     try {
       ended = await runInGroup({

@@ -4,8 +4,9 @@
  * (abort) that ends the whole group, SIGTERM then SIGKILL (C04). Shared by the command driver and
  * the CLI drivers, which differ only in what they make of the lines.
  */
-import type { WriteStream } from "node:fs";
+
 import { stat } from "node:fs/promises";
+import type { Writable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { isGroupAlive, readProcStat, spawnInGroup, terminateGroup } from "./process.js";
 import { unwatchGroup, watchGroup } from "./reaper.js";
@@ -26,7 +27,7 @@ export interface GroupRunOptions {
   env: NodeJS.ProcessEnv;
   /** Written to the program's stdin, then end of file; null gives it /dev/null (D08). */
   stdin: string | null;
-  transcript: WriteStream;
+  transcript: Writable;
   ctx: DriverRunContext;
   killGraceMs: number;
   timeoutMs?: number;

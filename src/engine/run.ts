@@ -27,6 +27,7 @@ import type { LoadedScript } from "../script/load.js";
 import { AgentFiles } from "../store/agent-files.js";
 import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
 import type { JournalWriter } from "../store/journal.js";
+import { isUnsafePath } from "../store/safe-write.js";
 import { runVerify } from "../workspace/verify.js";
 import type { ChangedFile, PatchInfo, Workspace, Worktree } from "../workspace/workspace.js";
 import { promptStart } from "./activity.js";
@@ -191,7 +192,7 @@ export class Run {
     };
     this.scheduler = new Scheduler(init.settings.concurrency);
     this.agentTypes = new AgentTypes(init.cwd);
-    this.files = new AgentFiles(join(init.runDir, "agents"));
+    this.files = new AgentFiles(join(init.runDir, "agents"), (m) => this.warnOnce(m));
     this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
     this.summary = {
       id: init.runId,
@@ -284,7 +285,7 @@ export class Run {
         onCrash: (err) => this.end("failed", undefined, `weft: the script's sandbox failed: ${err.message}`),
       },
     );
-    await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false });
+    await this.saveSummary(false);
     this.emit({
       type: "run.started",
       runId: this.init.runId,
@@ -300,9 +301,15 @@ export class Run {
     for (const m of held) this.onMessages(m);
     // C04, C05, C08, A14: requests from any process (weft stop/pause/approve, the MCP server).
     if (!this.ending) {
-      this.control = watchControl(this.init.runDir, (m) => this.handleControl(m), {
-        onError: (e) => this.warnOnce(`a control request was not handled: ${(e as Error)?.message ?? e}`),
-      });
+      try {
+        this.control = watchControl(this.init.runDir, (m) => this.handleControl(m), {
+          onError: (e) => this.warnOnce(`a control request was not handled: ${(e as Error)?.message ?? e}`),
+        });
+      } catch (e) {
+        // A link planted at control/ (R01): the run goes on, unreachable by weft stop/pause/approve.
+        if (!isUnsafePath(e)) throw e;
+        this.warnOnce(`${e.message}; weft stop, pause and approve cannot reach this run`);
+      }
     }
     return this.done;
   }
@@ -856,6 +863,10 @@ export class Run {
   }
 
   private onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void {
+    if (e.type === "warning") {
+      this.warnOnce(e.message);
+      return;
+    }
     if (e.type === "usage") {
       // Drivers report usage as it is added (a turn, a message); the agent's end replaces it.
       const slot = this.live.get(job.n);
@@ -914,9 +925,22 @@ export class Run {
       .then(() => {
         this.summaryQueued = false;
         if (this.ending) return;
-        return writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false });
+        return this.saveSummary(false);
       })
       .catch(() => {});
+  }
+
+  /**
+   * run.json, never through a link an agent planted (R01): a refused write is a warning and the
+   * run goes on; the journal holds everything run.json says.
+   */
+  private async saveSummary(sync: boolean): Promise<void> {
+    try {
+      await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync });
+    } catch (e) {
+      if (isUnsafePath(e)) this.warnOnce(e.message);
+      else throw e;
+    }
   }
 
   /** C04: start nothing more, stop running agents (SIGTERM, then SIGKILL after the grace). */
@@ -1137,9 +1161,7 @@ export class Run {
     } catch (e) {
       this.summary.error = `${this.summary.error ? `${this.summary.error}; ` : ""}weft: ${(e as Error).message}`;
     }
-    try {
-      await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary);
-    } catch {}
+    await this.saveSummary(true).catch(() => {});
     this.emit({
       type: "run.finished",
       runId: this.init.runId,

@@ -4,10 +4,11 @@
  * processes can show a run they do not own (`weft logs`, `weft attach`, the MCP server). Lines
  * are buffered per tick and never fsync'd: the journal is the record; this is for watching.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
+import { isUnsafePath, openAppendSync } from "../store/safe-write.js";
 import type { Reporter, RunEvent } from "./events.js";
 import { JsonReporter } from "./json.js";
 
@@ -18,12 +19,15 @@ export const eventsFile = (runDir: string) => join(runDir, "events.jsonl");
  * one synchronous write(2): no stream buffer that grows when a large run emits faster than a
  * stream drains, and each write is whole lines, so a reader never sees half of one for long.
  */
-export function eventLog(runDir: string): Reporter {
+export function eventLog(runDir: string): Reporter & { refused?: string } {
   let fd: number | undefined;
+  let refused: string | undefined;
   try {
-    fd = openSync(eventsFile(runDir), "a");
-  } catch {
-    // No log (a full disk, a removed folder): the run goes on without one.
+    // Never through a link an agent planted (safe-write.ts); the caller shows `refused`.
+    fd = openAppendSync(eventsFile(runDir));
+  } catch (e) {
+    // No log (a full disk, a removed folder, a planted link): the run goes on without one.
+    if (isUnsafePath(e)) refused = e.message;
   }
   const write = (text: string) => {
     if (fd === undefined) return;
@@ -44,6 +48,7 @@ export function eventLog(runDir: string): Reporter {
   };
   const json = new JsonReporter({ write } as unknown as Writable);
   return {
+    refused,
     event(e) {
       if (fd !== undefined) json.event(e);
     },
