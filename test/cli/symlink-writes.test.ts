@@ -133,6 +133,11 @@ describe("R01 weft never writes through a symbolic link under .weft/", () => {
     // What weft wrote before the swap is there; nothing after it (agent 1's end) went through.
     expect(moved).toContain('"run.started"');
     expect(moved).not.toContain('"agent.finished"');
+    // And a resume refuses the link rather than read or write through it.
+    const again = await weft(["resume", id, "--command", PLANT], dir);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("symbolic link");
+    expect(readFileSync(join(out.dir, "journal"), "utf8")).toBe(moved);
   });
 });
 
