@@ -9,6 +9,7 @@ import { NothingToResumeError, UsageError } from "../api/errors.js";
 import type { RunSummary } from "../report/events.js";
 import { summaryLine } from "../report/plain.js";
 import { forTerminal, jsonForTerminal, forTerminalLine as one } from "../report/terminal-text.js";
+import { wholeAgentResult } from "../store/excerpt.js";
 import { findRun, listRuns, readRunJson } from "../store/files.js";
 import { Workspace } from "../workspace/workspace.js";
 
@@ -41,7 +42,17 @@ export async function showCommand(runId: string, flags: { agent?: number; json?:
     } catch {
       throw new UsageError(`run ${runId} has no record of agent ${flags.agent}`);
     }
-    process.stdout.write(flags.json ? text : formatAgent(JSON.parse(text)));
+    let record = JSON.parse(text);
+    // The record keeps an excerpt of a huge result; the journal has it whole (issue 15).
+    if (record?.resultTruncated) {
+      const whole = await wholeAgentResult(dir, flags.agent);
+      if (whole) {
+        const { resultTruncated: _, ...rest } = record;
+        record = { ...rest, result: whole.result };
+        text = `${JSON.stringify(record, null, 2)}\n`;
+      }
+    }
+    process.stdout.write(flags.json ? text : formatAgent(record));
     return 0;
   }
   const summary = (await readRunJson(dir)) as RunSummary | undefined;

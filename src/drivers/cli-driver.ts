@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
+import { agentResultPointer, EXCERPT_CHARS } from "../store/excerpt.js";
 import { classifyFailure } from "./classify.js";
 import { type Ended, lastLines, runInGroup } from "./group-run.js";
 import type { PriceTable } from "./prices.js";
@@ -143,6 +144,11 @@ export abstract class CliDriver implements Driver {
         timeoutMs: task.timeoutMs,
         idleTimeoutMs: task.idleTimeoutMs,
         what: this.name,
+        // Every event is kept, a huge one (an answer of many MB, which the journal keeps whole) cut.
+        transcriptLimit: {
+          line: EXCERPT_CHARS,
+          note: `events longer than ${EXCERPT_CHARS} characters are cut here; a completed agent's whole answer is in ${agentResultPointer(task.runId, task.index)}`,
+        },
         onLine: (line) => {
           let ev: unknown;
           try {

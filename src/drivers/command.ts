@@ -6,6 +6,7 @@ import { unlinkSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
+import { agentResultPointer, EXCERPT_CHARS } from "../store/excerpt.js";
 import { writeFileAtomicSync } from "../store/safe-write.js";
 import { type Ended, lastLines, runInGroup } from "./group-run.js";
 import { ensureDirs, openTranscript, refusalsReported } from "./run-files.js";
@@ -81,6 +82,11 @@ export class CommandDriver implements Driver {
         idleTimeoutMs: task.idleTimeoutMs,
         keepStdout: true,
         what: "the command",
+        // stdout is the answer, which the journal keeps whole: the transcript keeps its start.
+        transcriptLimit: {
+          total: EXCERPT_CHARS,
+          note: `stdout past ${EXCERPT_CHARS} characters is not kept here; a completed agent's whole answer is in ${agentResultPointer(task.runId, task.index)}`,
+        },
         onLine: (text) => ctx.onEvent({ type: "text", text }),
       });
     } finally {

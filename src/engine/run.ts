@@ -25,6 +25,7 @@ import type { WorkerOut } from "../sandbox/protocol.js";
 import { startSandbox } from "../sandbox/start.js";
 import type { LoadedScript } from "../script/load.js";
 import { AgentFiles } from "../store/agent-files.js";
+import { agentResultPointer, bounded } from "../store/excerpt.js";
 import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
 import type { JournalWriter } from "../store/journal.js";
 import { isUnsafePath } from "../store/safe-write.js";
@@ -817,6 +818,10 @@ export class Run {
         files: rec.files!,
       });
     }
+    // Serialised once: for the script, and to measure it for the record's copy.
+    const valueJson = end.status === "completed" ? JSON.stringify(end.value ?? null) : undefined;
+    // The journal keeps the whole result; the readable record an excerpt and where the rest is.
+    const shown = bounded(rec.result, agentResultPointer(this.init.runId, job.n), valueJson);
     // An explicit literal, not a spread of `rec`: a spread this wide makes a slow dictionary object.
     const { schema, ...options } = job.opts;
     this.files.write(job.n, {
@@ -827,7 +832,8 @@ export class Run {
       prompt: job.prompt,
       options,
       schema,
-      result: rec.result,
+      result: shown.value,
+      resultTruncated: shown.truncated,
       error: rec.error,
       usage: rec.usage,
       model: rec.model,
@@ -854,8 +860,7 @@ export class Run {
       attempts: end.attempts,
       error: end.error,
     });
-    if (end.status === "completed")
-      this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(end.value ?? null) });
+    if (valueJson !== undefined) this.sandbox?.deliver({ id, ok: true, value: valueJson });
     else if (end.invalid)
       this.sandbox?.deliver({ id, ok: false, error: { name: "SchemaError", message: end.error ?? "" } });
     // C03: the breaker's agent gets no answer; the run pauses and a resume runs it again.

@@ -8,6 +8,7 @@ import { closeSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
+import { bounded, runResultPointer } from "../store/excerpt.js";
 import { isUnsafePath, openAppendSync } from "../store/safe-write.js";
 import type { Reporter, RunEvent } from "./events.js";
 import { JsonReporter } from "./json.js";
@@ -50,12 +51,28 @@ export function eventLog(runDir: string): Reporter & { refused?: string } {
   return {
     refused,
     event(e) {
-      if (fd !== undefined) json.event(e);
+      if (fd !== undefined) json.event(e.type === "run.finished" ? boundedFinish(e) : e);
     },
     close() {
       json.close();
       stop();
     },
+  };
+}
+
+/**
+ * The run's end as events.jsonl keeps it: a huge result (twice in the event: `result` and the
+ * summary's) becomes an excerpt and a note of where the whole one is (run.json, the journal).
+ * `--json` on stdout still prints it whole.
+ */
+function boundedFinish(e: Extract<RunEvent, { type: "run.finished" }>): RunEvent {
+  const cut = bounded(e.result, runResultPointer(e.runId));
+  if (!cut.truncated) return e;
+  return {
+    ...e,
+    result: cut.value,
+    resultTruncated: cut.truncated,
+    summary: { ...e.summary, result: cut.value },
   };
 }
 

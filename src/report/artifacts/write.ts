@@ -125,7 +125,8 @@ export async function renderArtifacts(runDir: string, opts: { fresh?: boolean } 
     ) {
       files++;
     }
-    if (a.state !== "running" && writeText(join(results, `${a.n}.md`), renderResult(a), refused)) files++;
+    if (a.state !== "running" && writeText(join(results, `${a.n}.md`), renderResult(a, runId), refused))
+      files++;
   }
   const integration = integrationAtEnd(runDir);
   const write = (name: string, text: string) => {
