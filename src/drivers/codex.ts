@@ -10,7 +10,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { writeFileAtomicSync } from "../store/safe-write.js";
+import { writeFileInPlaceSync } from "../store/safe-write.js";
 import { CliDriver, type Invocation, num, obj, type StreamState, str } from "./cli-driver.js";
 import { fromStrictValue, toStrictSchema } from "./codex-schema.js";
 import type { Ended } from "./group-run.js";
@@ -84,7 +84,7 @@ export class CodexDriver extends CliDriver {
       // prompt's instructions and weft's own extraction and validation do the work (A03).
       if (strict.ok) {
         const file = join(dir, "output-schema.json");
-        writeFileAtomicSync(file, `${JSON.stringify(strict.schema, null, 2)}\n`, { sync: false });
+        writeFileInPlaceSync(file, `${JSON.stringify(strict.schema, null, 2)}\n`);
         args.push("--output-schema", file);
       }
     }

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { finished } from "node:stream/promises";
 import { agentResultPointer, EXCERPT_CHARS } from "../store/excerpt.js";
-import { writeFileAtomicSync } from "../store/safe-write.js";
+import { writeFileInPlaceSync } from "../store/safe-write.js";
 import { type Ended, lastLines, runInGroup } from "./group-run.js";
 import { ensureDirs, openTranscript, refusalsReported } from "./run-files.js";
 import type {
@@ -126,7 +126,7 @@ function writeTaskFiles(task: AgentTask): TaskFiles {
   };
   if (task.schema) files.schema = join(dir, `${task.index}.schema.json`);
   // Verbatim, no added newline (D09).
-  writeFileAtomicSync(files.task, task.userPrompt, { sync: false });
+  writeFileInPlaceSync(files.task, task.userPrompt);
   // "A path that does not exist yet": a leftover from an earlier run of this attempt would be
   // read as this run's usage. (unlink removes a planted link itself, never its target.)
   try {
@@ -134,7 +134,7 @@ function writeTaskFiles(task: AgentTask): TaskFiles {
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
-  if (files.schema) writeFileAtomicSync(files.schema, JSON.stringify(task.schema, null, 2), { sync: false });
+  if (files.schema) writeFileInPlaceSync(files.schema, JSON.stringify(task.schema, null, 2));
   return files;
 }
 

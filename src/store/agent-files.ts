@@ -6,10 +6,10 @@
  * cores (file creation is kernel time either way) and used ~15 MB more (bench/run.mjs). Writing
  * at once rather than in batches also lets the record die young instead of being promoted.
  *
- * Written as a temp file renamed into place, never through a link an agent planted
- * (safe-write.ts); a refused record is reported through `onRefused` and the run goes on.
+ * Never written through a link or hard link an agent planted (safe-write.ts); a refused record
+ * is reported through `onRefused` and the run goes on.
  */
-import { isUnsafePath, writeFileAtomicSync } from "./safe-write.js";
+import { isUnsafePath, writeFileInPlaceSync } from "./safe-write.js";
 
 export class AgentFiles {
   private error: Error | undefined;
@@ -21,7 +21,7 @@ export class AgentFiles {
 
   write(n: number, record: unknown): void {
     try {
-      writeFileAtomicSync(`${this.dir}/${n}.json`, `${JSON.stringify(record, null, 2)}\n`, { sync: false });
+      writeFileInPlaceSync(`${this.dir}/${n}.json`, `${JSON.stringify(record, null, 2)}\n`);
     } catch (e) {
       if (isUnsafePath(e)) this.onRefused(e.message);
       else this.error ??= e as Error;

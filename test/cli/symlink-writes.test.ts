@@ -83,6 +83,25 @@ describe("R01 weft never writes through a symbolic link under .weft/", () => {
     expect(readFileSync(join(dir, rd, "results", "1.md"), "utf8")).toContain("planted 8");
   });
 
+  test("R01 hard links planted at the next agent's record, transcript and result are refused, the files unchanged", async () => {
+    const names = ["record", "transcript", "result"];
+    const out = outside(...names);
+    const dir = project({ "flow.js": TWO_AGENTS });
+    const r = await run(dir, {
+      1: [
+        ["agents/2.json", out.file("record"), "hardlink"],
+        ["transcripts/2.jsonl", out.file("transcript"), "hardlink"],
+        ["results/2.md", out.file("result"), "hardlink"],
+      ],
+    });
+    const id = runIdOf(r);
+    expect(r.code, r.stderr).toBe(0);
+    for (const n of names) expect(readFileSync(out.file(n), "utf8"), n).toBe(ORIGINAL);
+    for (const rel of ["agents/2.json", "transcripts/2.jsonl", "results/2.md"]) {
+      expect(r.stderr).toContain(`.weft/runs/${id}/${rel}: it has 2 names`);
+    }
+  });
+
   test("R01 an agents/ folder replaced by a link to a folder elsewhere gets no records; the run completes", async () => {
     const out = outside();
     const dir = project({ "flow.js": TWO_AGENTS });

@@ -14,7 +14,12 @@ import { planScript } from "../../plan/analyze.js";
 import { renderPlan } from "../../plan/render.js";
 import { loadScriptFile } from "../../script/load.js";
 import { readJournal } from "../../store/journal.js";
-import { ensureDir, isUnsafePath, writeFileAtomicSync } from "../../store/safe-write.js";
+import {
+  ensureDir,
+  isUnsafePath,
+  writeFileAtomicSync,
+  writeFileInPlaceSync,
+} from "../../store/safe-write.js";
 import {
   type AgentRecordFile,
   type IntegrationSummary,
@@ -35,12 +40,13 @@ export async function readView(runDir: string): Promise<RunView> {
 }
 
 /**
- * Every artifact is a temp file renamed into place, never written through a link an agent
- * planted (safe-write.ts). A refused file is named in `refused` and the others are still written.
+ * No artifact is written through a link or hard link an agent planted (safe-write.ts). A refused file is named in `refused` and the others are still written.
  */
-function writeText(path: string, text: string, refused: string[]): boolean {
+function writeText(path: string, text: string, refused: string[], atomic = false): boolean {
   try {
-    writeFileAtomicSync(path, text, { sync: false });
+    // state.json is read while the run goes on: a temp file and a rename, never half of one.
+    if (atomic) writeFileAtomicSync(path, text, { sync: false });
+    else writeFileInPlaceSync(path, text);
     return true;
   } catch (e) {
     if (!isUnsafePath(e)) throw e;
@@ -135,7 +141,11 @@ export async function renderArtifacts(runDir: string, opts: { fresh?: boolean } 
   write("plan.md", await planText(runDir, view));
   write("integration.md", renderIntegration(view, integration));
   write("final-report.md", renderFinalReport(view, runId, integration));
-  write("state.json", renderState(view, runId, new Date().toISOString()));
+  if (
+    writeText(join(runDir, "state.json"), renderState(view, runId, new Date().toISOString()), refused, true)
+  ) {
+    files++;
+  }
   return { agents: view.agents.size, files, ms: performance.now() - t0, refused };
 }
 
@@ -208,6 +218,7 @@ export class StateTracker {
           join(this.runDir, "state.json"),
           renderState(this.view, this.runId, new Date().toISOString()),
           this.refused,
+          true,
         );
       }
     } catch {
