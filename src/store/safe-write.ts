@@ -15,7 +15,8 @@
  * - appends (journal, events, transcripts, detached logs) open once with O_APPEND|O_NOFOLLOW and
  *   refuse anything but a regular file with one link;
  * - `mkdir -p` creates one component at a time and refuses a link on the way.
- * A path with no `.weft` folder above it (a library user's own folder) is checked from its parent.
+ * Folders of a path with no `.weft` folder above it (the user's ~/.config/weft, which may well
+ * be a link) are not checked; its last component still is.
  *
  * What remains is a race: Node has no openat(), so a component checked here can be swapped for a
  * link between the lstat and the open or rename (README, "Security model").
@@ -80,7 +81,9 @@ const notDirError = (p: string, target: string) =>
 /** The folders to check for a write of `target`: from its `.weft` folder (inclusive) down to `dir`. */
 function chain(dir: string): string[] {
   const abs = resolve(dir);
-  const root = weftRoot(abs) ?? abs;
+  const root = weftRoot(abs);
+  // Not under a `.weft` folder: the user's own (~/.config/weft may well be a link), not checked.
+  if (!root) return [];
   const out = [root];
   const rest = relative(root, abs);
   if (rest) {
@@ -110,7 +113,7 @@ export function ensureDir(dir: string): void {
   const abs = resolve(dir);
   const parts = chain(abs);
   // Above the `.weft` folder (the project itself) is the user's, created as usual.
-  mkdirSync(dirname(parts[0]!), { recursive: true });
+  mkdirSync(parts.length > 0 ? dirname(parts[0]!) : abs, { recursive: true });
   for (const p of parts) {
     let st = lstatOrNot(p);
     if (!st) {
@@ -131,7 +134,11 @@ const lstatOrNot = (p: string) => lstatSync(p, { throwIfNoEntry: false });
 
 /** A link at the last component is named as such, not as "too many levels of symbolic links". */
 function explainOpen(path: string, e: unknown): Error {
-  if ((e as NodeJS.ErrnoException).code === "ELOOP") return linkError(path);
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === "ELOOP") return linkError(path);
+  // O_WRONLY|O_NONBLOCK on a FIFO nobody reads: what an agent planted there, not a disk problem.
+  if (code === "ENXIO")
+    return new UnsafePathError(`refusing to write ${shown(path)}: it is not a regular file`, path);
   return e as Error;
 }
 
