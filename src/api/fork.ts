@@ -5,11 +5,12 @@
  * worktree patches come along (R04: a cached worktree agent's patch stands for it), so those calls
  * resolve from the cache and the rest run again.
  */
-import { copyFile, cp } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { AgentFinishedRecord, ForkedFrom, JournalRecord } from "../engine/records.js";
 import { ensureRunsDir, findRun } from "../store/files.js";
 import { readJournal } from "../store/journal.js";
+import { copyFileSafe, ensureDir, isUnsafePath } from "../store/safe-write.js";
 import { NothingToResumeError, UsageError } from "./errors.js";
 import { type ResumeOptions, type RunHandle, startSeeded, type WorkflowResult } from "./run-workflow.js";
 
@@ -104,16 +105,23 @@ export async function startFork(runId: string, opts: ForkOptions): Promise<RunHa
           if (r.patch) copies.push([r.patch, r.patch]);
         }
         // A11: the nested workflows' copies, replayed as the source ran them.
-        await cp(join(source, "workflows"), join(runDir, "workflows"), { recursive: true }).catch(
-          (e: NodeJS.ErrnoException) => {
-            if (e.code !== "ENOENT") throw e;
-          },
-        );
+        const nested = await readdir(join(source, "workflows")).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== "ENOENT") throw e;
+          return [] as string[];
+        });
+        if (nested.length > 0) ensureDir(join(runDir, "workflows"));
+        for (const name of nested) copies.push([join("workflows", name), join("workflows", name)]);
         for (const [from, to] of copies) {
-          await copyFile(join(source, from), join(runDir, to)).catch((e: NodeJS.ErrnoException) => {
-            // A patch is what stands for a cached worktree agent (R04): it must come along.
-            if (e.code !== "ENOENT" || from.startsWith("patches")) throw e;
-          });
+          try {
+            // Not through a link in either run (safe-write.ts): a link planted in the source is refused.
+            copyFileSafe(join(source, from), join(runDir, to));
+          } catch (e) {
+            // A patch is what stands for a cached worktree agent (R04), and a nested workflow's
+            // copy is what a replay runs: they must come along. Agent records and transcripts are
+            // readable copies of what the seeded journal holds.
+            const needed = from.startsWith("patches") || from.startsWith("workflows");
+            if (needed || ((e as NodeJS.ErrnoException).code !== "ENOENT" && !isUnsafePath(e))) throw e;
+          }
         }
       },
     },

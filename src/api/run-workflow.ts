@@ -26,6 +26,7 @@ import type { PendingSandbox } from "../sandbox/host.js";
 import { startSandbox } from "../sandbox/start.js";
 import { type LoadedScript, loadScriptFile, loadScriptSource } from "../script/load.js";
 import {
+  assertRunDir,
   createRunDir,
   ensureRunsDir,
   findRun,
@@ -267,7 +268,7 @@ async function launch(
   },
 ): Promise<RunHandle> {
   let journal: JournalWriter | undefined;
-  let log: Reporter | undefined;
+  let log: ReturnType<typeof eventLog> | undefined;
   let hooks: HookRunner | undefined;
   try {
     const ext = extname(o.script.displayPath) || (o.script.isTs ? ".ts" : ".js");
@@ -364,7 +365,13 @@ async function launch(
       sandbox: o.worker,
       workspace: o.workspace,
       forkedFrom: o.forkedFrom,
-      warnings: [...p.notes, ...p.resolved.warnings, ...(o.argsWarnings ?? []), ...(large ? [large] : [])],
+      warnings: [
+        ...p.notes,
+        ...p.resolved.warnings,
+        ...(o.argsWarnings ?? []),
+        ...(large ? [large] : []),
+        ...(log.refused ? [log.refused] : []),
+      ],
       holdsLock: () => o.lock.holds(),
       env: p.env,
       trace: tracing,
@@ -408,11 +415,13 @@ async function launch(
         await reporter.close?.();
         return { ...toResult(summary), lockLost: run.lockLostMessage };
       }
-      await artifacts
-        .finish()
-        .catch((e: Error) =>
+      await artifacts.finish().then(
+        (stats) => {
+          for (const message of stats.refused) reporter.event({ type: "warning", message });
+        },
+        (e: Error) =>
           reporter.event({ type: "warning", message: `cannot write the run's artifacts: ${e.message}` }),
-        );
+      );
       await o.lock.release().catch(() => {});
       await flushTrace();
       await reporter.close?.();
@@ -453,6 +462,8 @@ async function openExisting(cwd: string, runId: string): Promise<{ runDir: strin
   const runDir = await findRun(weftDir, runId);
   if (!runDir)
     throw new NothingToResumeError(`nothing to resume: no run "${runId}" in ${join(weftDir, "runs")}`);
+  // A run directory an agent replaced with a link would have the resume write elsewhere (R01).
+  await assertRunDir(runDir);
   let records: JournalRecord[];
   try {
     records = (await readJournal(join(runDir, "journal.jsonl"), { cheap: cheapRecord }))

@@ -20,6 +20,7 @@ import {
   forTerminalLine as one,
   resultText,
 } from "../report/terminal-text.js";
+import { readRunJson } from "../store/files.js";
 import { liveOwner } from "../store/lock.js";
 import { EXIT, exitCodeFor } from "./exit-codes.js";
 import { interactiveReporter } from "./gate-commands.js";
@@ -195,7 +196,8 @@ export async function attachCommand(runId: string, flags: { json?: boolean }): P
       reporter.event(e);
       if (e.type === "run.finished") {
         status = e.status;
-        result = e.summary.result;
+        // events.jsonl keeps an excerpt of a huge result; run.json has it whole.
+        result = e.resultTruncated ? (await readRunJson(runDir))?.result : e.summary.result;
       }
     }
   } finally {

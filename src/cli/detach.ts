@@ -11,11 +11,12 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { locateRun } from "../control/locate.js";
 import type { Reporter } from "../report/events.js";
 import { ensureRunsDir } from "../store/files.js";
+import { ensureDir, openAppendSync, renameSafe } from "../store/safe-write.js";
 import { EXIT } from "./exit-codes.js";
 
 /** The environment variable that tells a detached child where its output files start. */
@@ -48,13 +49,20 @@ export async function startDetached(args: string[], opts: { resume?: string } = 
     errPath = join(runDir, ERR_LOG);
   } else {
     const dir = join(await ensureRunsDir(cwd), "detached");
-    mkdirSync(dir, { recursive: true });
+    ensureDir(dir);
     prefix = join(dir, `${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`);
     outPath = `${prefix}.${OUT_LOG}`;
     errPath = `${prefix}.${ERR_LOG}`;
   }
-  const out = openSync(outPath, "a");
-  const err = openSync(errPath, "a");
+  // Never through a link an agent planted in the run directory (safe-write.ts): refused, exit 2.
+  const out = openAppendSync(outPath);
+  let err: number;
+  try {
+    err = openAppendSync(errPath);
+  } catch (e) {
+    closeSync(out);
+    throw e;
+  }
   // Read through descriptors of our own: the child may rename the files meanwhile.
   const errRead = openSync(errPath, "r");
   const outRead = openSync(outPath, "r");
@@ -151,8 +159,8 @@ export function detachedChildReporter(inner: Reporter): Reporter {
       if (e.type === "run.started" && !moved) {
         moved = true;
         try {
-          renameSync(`${prefix}.${OUT_LOG}`, join(e.runDir, OUT_LOG));
-          renameSync(`${prefix}.${ERR_LOG}`, join(e.runDir, ERR_LOG));
+          renameSafe(`${prefix}.${OUT_LOG}`, join(e.runDir, OUT_LOG));
+          renameSafe(`${prefix}.${ERR_LOG}`, join(e.runDir, ERR_LOG));
         } catch {
           // Left in .weft/detached: the run goes on, its output is still written there.
         }

@@ -3,12 +3,13 @@
  * workflows, agents, ignore rules), and with `--skill` the authoring guide in the host's own
  * skill format and place, plus how that host reaches weft's MCP server.
  */
-import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError } from "../api/errors.js";
 import { launchLine, type McpLaunch, mcpLaunch } from "../skills/mcp-launch.js";
 import { mcpSnippet, renderSkill, SKILL_HOSTS, type SkillHost, skillPath } from "../skills/render.js";
+import { ensureDir, writeFileAtomic } from "../store/safe-write.js";
 
 /** JSON has no comments: keys starting with "//" are skipped by the settings loader. */
 const CONFIG = {
@@ -75,8 +76,9 @@ export async function initCommand(flags: { skill?: string; force?: boolean }): P
       say(`kept     ${rel} (exists; --force to overwrite)`);
       return;
     }
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, text);
+    // .weft/ may hold links an agent planted: never written through (safe-write.ts).
+    ensureDir(dirname(path));
+    await writeFileAtomic(path, text);
     say(`wrote    ${rel}`);
   };
   try {
@@ -86,7 +88,7 @@ export async function initCommand(flags: { skill?: string; force?: boolean }): P
         (s) => s.isDirectory(),
         () => false,
       );
-      if (!there) await mkdir(dir, { recursive: true });
+      if (!there) ensureDir(dir);
       say(`${there ? "kept    " : "created "} .weft/${sub}/`);
     }
     await write(join(".weft", "config.json"), `${JSON.stringify(CONFIG, null, 2)}\n`);
@@ -113,13 +115,13 @@ async function ignoreRules(cwd: string, say: (l: string) => void): Promise<void>
   const old = await readFile(path, "utf8").catch(() => undefined);
   const lines = (old ?? "").split("\n").map((l) => l.trim());
   if (old === undefined || old.trim() === "*") {
-    await writeFile(path, `${IGNORE.join("\n")}\n`);
+    await writeFileAtomic(path, `${IGNORE.join("\n")}\n`);
     say(`wrote    .weft/.gitignore (${IGNORE.join(", ")})`);
     return;
   }
   const missing = IGNORE.filter((r) => !lines.includes(r));
   if (missing.length === 0) return;
-  await writeFile(path, `${old.endsWith("\n") ? old : `${old}\n`}${missing.join("\n")}\n`);
+  await writeFileAtomic(path, `${old.endsWith("\n") ? old : `${old}\n`}${missing.join("\n")}\n`);
   say(`added    ${missing.join(", ")} to .weft/.gitignore`);
 }
 
@@ -137,8 +139,8 @@ async function editorTypes(
   const path = join(cwd, TYPES_COPY);
   const old = await readFile(path, "utf8").catch(() => undefined);
   if (old !== dts) {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, dts);
+    ensureDir(dirname(path));
+    await writeFileAtomic(path, dts);
     say(`${old === undefined ? "wrote   " : "updated "} ${TYPES_COPY} (the workflow API's types)`);
   }
   await write(

@@ -9,6 +9,7 @@ import { NothingToResumeError, UsageError } from "../api/errors.js";
 import type { RunSummary } from "../report/events.js";
 import { summaryLine } from "../report/plain.js";
 import { forTerminal, jsonForTerminal, forTerminalLine as one } from "../report/terminal-text.js";
+import { wholeAgentResult } from "../store/excerpt.js";
 import { findRun, listRuns, readRunJson, runDirPath } from "../store/files.js";
 import { liveOwner } from "../store/lock.js";
 import { weftDirOf } from "../store/weft-dir.js";
@@ -74,6 +75,15 @@ function agentLine(a: Record<string, unknown>): string {
   return `  ${`#${one(String(a.n))}`.padEnd(6)} ${one(String(a.status)).padEnd(10)} ${`${tokens.toLocaleString("en-US")} tokens`.padStart(16)}  ${one(name)}`;
 }
 
+/** The record keeps an excerpt of a huge result; the journal has it whole (issue 15). */
+async function withWholeResult(dir: string, record: any): Promise<any> {
+  if (!record?.resultTruncated || typeof record.n !== "number") return record;
+  const whole = await wholeAgentResult(dir, record.n);
+  if (!whole) return record;
+  const { resultTruncated: _, ...rest } = record;
+  return { ...rest, result: whole.result };
+}
+
 export async function showCommand(runId: string, flags: { agent?: string; json?: boolean }): Promise<number> {
   const dir = await findRun(weftDir(), runId);
   if (!dir) throw new NothingToResumeError(`no run "${runId}" in .weft/runs`);
@@ -87,11 +97,14 @@ export async function showCommand(runId: string, flags: { agent?: string; json?:
       } catch {
         throw new UsageError(`run ${basename(dir)} has no record of agent ${which}`);
       }
-      process.stdout.write(flags.json ? text : formatAgent(JSON.parse(text)));
+      const record = await withWholeResult(dir, JSON.parse(text));
+      process.stdout.write(flags.json ? `${JSON.stringify(record, null, 2)}\n` : formatAgent(record));
       return 0;
     }
     const all = await agentRecords(dir);
-    const picked = all.filter((a) => a.label === which);
+    const picked = await Promise.all(
+      all.filter((a) => a.label === which).map((a) => withWholeResult(dir, a)),
+    );
     if (picked.length === 0) {
       const labels = [...new Set(all.map((a) => a.label).filter((l) => typeof l === "string" && l))].slice(
         0,

@@ -1,5 +1,4 @@
 /** `weft plan <script|name>` (SPEC U06): the script's shape and an estimate, without running it. */
-import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { UsageError } from "../api/errors.js";
 import { DEFAULT_FAN_OUT, DEFAULT_TOKENS_PER_AGENT, planScript } from "../plan/analyze.js";
@@ -7,6 +6,7 @@ import { largeRunWarning } from "../plan/large-run.js";
 import { planPackets, renderPlan } from "../plan/render.js";
 import { forTerminal } from "../report/terminal-text.js";
 import { loadScriptFile } from "../script/load.js";
+import { ensureDir, writeFileAtomicSync } from "../store/safe-write.js";
 import { resolveScriptArg, shownPath } from "../workflows/lookup.js";
 import { parseArgsFlag } from "./run-command.js";
 
@@ -43,8 +43,9 @@ export async function planCommand(scriptArg: string, flags: PlanFlags): Promise<
     const dir = resolve(cwd, flags.packets);
     const packets = planPackets(plan);
     try {
-      await mkdir(dir, { recursive: true });
-      for (const p of packets) await writeFile(join(dir, `${p.n}.md`), p.text);
+      // The folder may be under .weft/, where an agent may have planted links (safe-write.ts).
+      ensureDir(dir);
+      for (const p of packets) writeFileAtomicSync(join(dir, `${p.n}.md`), p.text, { sync: false });
     } catch (e) {
       throw new UsageError(`cannot write packets to ${flags.packets}: ${(e as Error).message}`);
     }

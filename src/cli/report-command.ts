@@ -20,6 +20,7 @@ export async function reportCommand(runId: string): Promise<number> {
     throw e;
   }
   const dir = shownPath(cwd, runDir);
+  for (const m of stats.refused) process.stderr.write(`weft: warning: ${m}\n`);
   process.stdout.write(
     `rendered ${stats.files} file(s) for ${stats.agents} agent(s) in ${dir}: plan.md, state.json, packets/, results/, integration.md, final-report.md\n`,
   );

@@ -11,11 +11,12 @@
  * covers file systems where fs.watch is silent.
  */
 import { randomBytes } from "node:crypto";
-import { type FSWatcher, mkdirSync, readdirSync, readFileSync, watch } from "node:fs";
-import { readdir, readFile, unlink } from "node:fs/promises";
+import { type FSWatcher, readdirSync, readFileSync, watch } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
 import { hostname, userInfo } from "node:os";
 import { join } from "node:path";
 import { writeJsonAtomic } from "../store/files.js";
+import { ensureDir, unlinkSafe } from "../store/safe-write.js";
 
 export type ControlRequest =
   /** C04 from another process: no new agents, running agents stopped, run ends `stopped`. */
@@ -59,7 +60,8 @@ export async function sendControl(
   from?: string,
 ): Promise<ControlMessage> {
   const dir = controlDir(runDir);
-  mkdirSync(dir, { recursive: true });
+  // Never through a link an agent planted in the run directory (safe-write.ts).
+  ensureDir(dir);
   const msg: ControlMessage = {
     id: newId(),
     at: new Date().toISOString(),
@@ -130,9 +132,11 @@ export function pendingControlSync(runDir: string): ControlMessage[] {
 
 /** Remove a request once the owner has recorded it (in the journal) and acted on it. */
 export async function consumeControl(runDir: string, id: string): Promise<void> {
-  await unlink(join(controlDir(runDir), `${id}.json`)).catch((e: NodeJS.ErrnoException) => {
-    if (e.code !== "ENOENT") throw e;
-  });
+  try {
+    unlinkSafe(join(controlDir(runDir), `${id}.json`));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
 }
 
 export interface ControlWatcher {
@@ -151,7 +155,7 @@ export function watchControl(
 ): ControlWatcher {
   const onError = opts.onError ?? ((e: unknown) => process.emitWarning(`weft control: ${String(e)}`));
   const dir = controlDir(runDir);
-  mkdirSync(dir, { recursive: true });
+  ensureDir(dir);
   const seen = new Set<string>();
   let closed = false;
   let scanning = false;

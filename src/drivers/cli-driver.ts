@@ -5,13 +5,13 @@
  * driver file supplies only its CLI's flags and its event format. Usage without a reported cost
  * is priced by the engine, for every driver alike (prices.ts).
  */
-import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { finished } from "node:stream/promises";
+import { agentResultPointer, EXCERPT_CHARS } from "../store/excerpt.js";
 import { classifyFailure } from "./classify.js";
 import { type Ended, lastLines, runInGroup } from "./group-run.js";
 import type { PriceTable } from "./prices.js";
+import { ensureDirs, openTranscript, refusalsReported } from "./run-files.js";
 import type {
   AgentOutcome,
   AgentTask,
@@ -162,10 +162,7 @@ export abstract class CliDriver implements Driver {
     const task = withDefaults(given, this.config);
     if (ctx.signal.aborted) return { status: "stopped", usage: zeroUsage() };
     const dir = join(task.runDir, "tasks", `${task.index}-${task.attempt}`);
-    await Promise.all([
-      mkdir(dir, { recursive: true }),
-      mkdir(dirname(task.transcriptPath), { recursive: true }),
-    ]);
+    refusalsReported(ctx, () => ensureDirs(dir));
     const inv = await this.invocation(task, dir, this.config.args ?? []);
     if (ctx.signal.aborted) return { status: "stopped", usage: zeroUsage() };
 
@@ -174,9 +171,7 @@ export abstract class CliDriver implements Driver {
       if (e.type === "text" || e.type === "tool_call") state.output = true;
       ctx.onEvent(e);
     };
-    const transcript = createWriteStream(task.transcriptPath, { flags: "a" });
-    // The transcript is a record for people; failing to write it must not fail the agent.
-    transcript.on("error", () => {});
+    const transcript = openTranscript(task.transcriptPath, ctx);
     let ended: Ended;
     try {
       ended = await runInGroup({
@@ -193,6 +188,11 @@ export abstract class CliDriver implements Driver {
         idleTimeoutMs: task.idleTimeoutMs,
         what: this.name,
         onStderrLine: this.readStderr ? (line) => this.readStderr?.(line, state, emit) : undefined,
+        // Every event is kept, a huge one (an answer of many MB, which the journal keeps whole) cut.
+        transcriptLimit: {
+          line: EXCERPT_CHARS,
+          note: `events longer than ${EXCERPT_CHARS} characters are cut here; a completed agent's whole answer is in ${agentResultPointer(task.runId, task.index)}`,
+        },
         onLine: (line) => {
           let ev: unknown;
           try {

@@ -7,9 +7,10 @@
  *
  * Measured against @openai/codex 0.169.0.
  */
-import { readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { readdir, readFile, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { writeFileInPlaceSync } from "../store/safe-write.js";
 import { CliDriver, type Invocation, num, obj, type StreamState, str } from "./cli-driver.js";
 import { fromStrictValue, toStrictSchema } from "./codex-schema.js";
 import type { Ended } from "./group-run.js";
@@ -83,7 +84,7 @@ export class CodexDriver extends CliDriver {
       // prompt's instructions and weft's own extraction and validation do the work (A03).
       if (strict.ok) {
         const file = join(dir, "output-schema.json");
-        await writeFile(file, `${JSON.stringify(strict.schema, null, 2)}\n`);
+        writeFileInPlaceSync(file, `${JSON.stringify(strict.schema, null, 2)}\n`);
         args.push("--output-schema", file);
       }
     }

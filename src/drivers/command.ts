@@ -2,11 +2,14 @@
  * The command driver (SPEC D09, to the letter): any program, run by `sh -c` in the agent's cwd,
  * in its own process group (D08), the full prompt on stdin, WEFT_* variables, stdout as the answer.
  */
-import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { unlinkSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { finished } from "node:stream/promises";
+import { agentResultPointer, EXCERPT_CHARS } from "../store/excerpt.js";
+import { writeFileInPlaceSync } from "../store/safe-write.js";
 import { type Ended, lastLines, runInGroup } from "./group-run.js";
+import { ensureDirs, openTranscript, refusalsReported } from "./run-files.js";
 import type {
   AgentOutcome,
   AgentTask,
@@ -62,12 +65,10 @@ export class CommandDriver implements Driver {
     // Stopped before it started: nothing to start, nothing to kill.
     if (ctx.signal.aborted) return { status: "stopped", usage: zeroUsage() };
 
-    const files = await writeTaskFiles(task);
+    const files = refusalsReported(ctx, () => writeTaskFiles(task));
     if (ctx.signal.aborted) return { status: "stopped", usage: zeroUsage() };
 
-    const transcript = createWriteStream(task.transcriptPath, { flags: "a" });
-    // The transcript is a record for people; failing to write it must not fail the agent.
-    transcript.on("error", () => {});
+    const transcript = openTranscript(task.transcriptPath, ctx);
     let ended: Ended;
     try {
       ended = await runInGroup({
@@ -84,6 +85,11 @@ export class CommandDriver implements Driver {
         idleTimeoutMs: task.idleTimeoutMs,
         keepStdout: true,
         what: "the command",
+        // stdout is the answer, which the journal keeps whole: the transcript keeps its start.
+        transcriptLimit: {
+          total: EXCERPT_CHARS,
+          note: `stdout past ${EXCERPT_CHARS} characters is not kept here; a completed agent's whole answer is in ${agentResultPointer(task.runId, task.index)}`,
+        },
         onLine: (text) => ctx.onEvent({ type: "text", text }),
       });
     } finally {
@@ -110,26 +116,28 @@ interface TaskFiles {
   schema?: string;
 }
 
-/** Writes the D09 files into `<runDir>/tasks/`, and makes sure the transcript's folder exists. */
-async function writeTaskFiles(task: AgentTask): Promise<TaskFiles> {
+/**
+ * Writes the D09 files into `<runDir>/tasks/`, never through a link an agent planted there: a
+ * refused prompt file fails the agent with the refusal (it cannot run without its task file).
+ */
+function writeTaskFiles(task: AgentTask): TaskFiles {
   const dir = join(task.runDir, "tasks");
-  await Promise.all([
-    mkdir(dir, { recursive: true }),
-    mkdir(dirname(task.transcriptPath), { recursive: true }),
-  ]);
+  ensureDirs(dir);
   const files: TaskFiles = {
     task: join(dir, `${task.index}-${task.attempt}.prompt.txt`),
     usage: join(dir, `${task.index}-${task.attempt}.usage.json`),
   };
   if (task.schema) files.schema = join(dir, `${task.index}.schema.json`);
-  await Promise.all([
-    // Verbatim, no added newline (D09).
-    writeFile(files.task, task.userPrompt),
-    // "A path that does not exist yet": a leftover from an earlier run of this attempt would be
-    // read as this run's usage.
-    rm(files.usage, { force: true }),
-    files.schema ? writeFile(files.schema, JSON.stringify(task.schema, null, 2)) : undefined,
-  ]);
+  // Verbatim, no added newline (D09).
+  writeFileInPlaceSync(files.task, task.userPrompt);
+  // "A path that does not exist yet": a leftover from an earlier run of this attempt would be
+  // read as this run's usage. (unlink removes a planted link itself, never its target.)
+  try {
+    unlinkSync(files.usage);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+  }
+  if (files.schema) writeFileInPlaceSync(files.schema, JSON.stringify(task.schema, null, 2));
   return files;
 }
 

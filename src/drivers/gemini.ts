@@ -5,8 +5,8 @@
  * `tool_result{tool_id, status, output, error}`, `error{severity, message}` and a last
  * `result{status, error?, stats}`.
  */
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { writeFileInPlaceSync } from "../store/safe-write.js";
 import { CliDriver, type Invocation, num, obj, type StreamState, str } from "./cli-driver.js";
 import { type Ended, lastLines } from "./group-run.js";
 import type { AgentTask, DriverCapabilities, DriverEvent, Permissions, Usage } from "./types.js";
@@ -78,7 +78,7 @@ denyMessage = "Sub-agents are off inside a weft workflow: the workflow script st
 async function permissionArgs(permissions: Permissions, dir: string): Promise<string[]> {
   const mode = permissions === "edit" ? "auto_edit" : permissions === "full" ? "yolo" : "default";
   const policy = join(dir, `gemini-${permissions}.toml`);
-  await writeFile(
+  writeFileInPlaceSync(
     policy,
     permissions === "read-only" ? `${READ_ONLY_POLICY}\n${NO_SUBAGENTS_POLICY}` : NO_SUBAGENTS_POLICY,
   );

@@ -4,8 +4,9 @@
  * (abort) that ends the whole group, SIGTERM then SIGKILL (C04). Shared by the command driver and
  * the CLI drivers, which differ only in what they make of the lines.
  */
-import type { WriteStream } from "node:fs";
+
 import { stat } from "node:fs/promises";
+import type { Writable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import { isGroupAlive, readProcStat, spawnInGroup, terminateGroup } from "./process.js";
 import { unwatchGroup, watchGroup } from "./reaper.js";
@@ -26,7 +27,7 @@ export interface GroupRunOptions {
   env: NodeJS.ProcessEnv;
   /** Written to the program's stdin, then end of file; null gives it /dev/null (D08). */
   stdin: string | null;
-  transcript: WriteStream;
+  transcript: Writable;
   ctx: DriverRunContext;
   killGraceMs: number;
   timeoutMs?: number;
@@ -42,6 +43,64 @@ export interface GroupRunOptions {
   keepStdout?: boolean;
   /** Names the program in spawn errors ("the command", "codex"). */
   what: string;
+  /** How much of stdout the transcript keeps (the answer is kept whole in the journal). */
+  transcriptLimit?: TranscriptLimit;
+}
+
+/**
+ * A bound on what the transcript keeps of stdout: `total` characters in all, or `line`
+ * characters of each line (a CLI's event stream: every event stays, a huge one is cut). What is
+ * cut is counted, and `note` (where the whole answer is) is written once, where the cutting starts.
+ */
+export interface TranscriptLimit {
+  total?: number;
+  line?: number;
+  note: string;
+}
+
+/** Cuts stdout text to a TranscriptLimit, in one pass over each chunk. */
+class TranscriptBudget {
+  dropped = 0;
+  private used = 0;
+  private lineUsed = 0;
+  noted = false;
+
+  constructor(readonly limit: TranscriptLimit) {}
+
+  take(s: string): string {
+    const total = this.limit.total ?? Number.POSITIVE_INFINITY;
+    const line = this.limit.line ?? Number.POSITIVE_INFINITY;
+    if (this.used >= total) {
+      this.dropped += s.length;
+      return "";
+    }
+    if (line === Number.POSITIVE_INFINITY) {
+      const keep = Math.min(s.length, total - this.used);
+      this.used += keep;
+      this.dropped += s.length - keep;
+      return keep === s.length ? s : s.slice(0, keep);
+    }
+    let out = "";
+    let i = 0;
+    while (i < s.length) {
+      const nl = s.indexOf("\n", i);
+      const end = nl < 0 ? s.length : nl + 1;
+      const body = (nl < 0 ? end : nl) - i;
+      const room = Math.max(0, Math.min(line - this.lineUsed, total - this.used));
+      const keep = Math.min(body, room);
+      out += s.slice(i, i + keep);
+      this.dropped += body - keep;
+      this.used += keep;
+      this.lineUsed += keep;
+      // Every line keeps its newline, so the events around a cut one stay apart.
+      if (nl >= 0) {
+        out += "\n";
+        this.lineUsed = 0;
+      }
+      i = end;
+    }
+    return out;
+  }
 }
 
 /** How the process ended: on its own, or because weft ended it (and why). */
@@ -131,7 +190,19 @@ export function runInGroup(o: GroupRunOptions): Promise<Ended> {
     const idle =
       o.idleTimeoutMs && o.idleTimeoutMs > 0 ? setTimeout(() => stop("idle"), o.idleTimeoutMs) : undefined;
 
-    const record = (stream: "stdout" | "stderr", data: string) => {
+    const budget = o.transcriptLimit && new TranscriptBudget(o.transcriptLimit);
+    const record = (stream: "stdout" | "stderr", text: string) => {
+      let data = text;
+      if (budget && stream === "stdout") {
+        const before = budget.dropped;
+        data = budget.take(text);
+        if (budget.dropped > before && !budget.noted) {
+          budget.noted = true;
+          if (data) transcript.write(`${JSON.stringify({ t: Date.now(), stream, data })}\n`);
+          data = "";
+          transcript.write(`${JSON.stringify({ t: Date.now(), stream, cut: budget.limit.note })}\n`);
+        }
+      }
       if (data) transcript.write(`${JSON.stringify({ t: Date.now(), stream, data })}\n`);
     };
     const emitLine = (line: string) => {
@@ -214,7 +285,8 @@ export function runInGroup(o: GroupRunOptions): Promise<Ended> {
       record("stderr", errRest);
       stderrTail += errRest;
       emitErrLines(errRest, true);
-      transcript.write(`${JSON.stringify({ t: Date.now(), exit: code, signal })}\n`);
+      const cut = budget?.dropped ? { cutChars: budget.dropped } : {};
+      transcript.write(`${JSON.stringify({ t: Date.now(), exit: code, signal, ...cut })}\n`);
       resolve({
         kind: reason ?? "exit",
         code,

@@ -61,7 +61,9 @@ export type DriverEvent =
   | { type: "tool_call"; name: string; input?: unknown }
   | { type: "tool_result"; name?: string; output?: string; isError?: boolean }
   | { type: "usage"; usage: Partial<Usage> }
-  | { type: "error"; message: string };
+  | { type: "error"; message: string }
+  /** Something the run should show once, e.g. a transcript not written through a planted link. */
+  | { type: "warning"; message: string };
 
 export type OutcomeStatus = "completed" | "failed" | "stopped";
 

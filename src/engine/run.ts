@@ -26,8 +26,10 @@ import type { WorkerOut } from "../sandbox/protocol.js";
 import { startSandbox } from "../sandbox/start.js";
 import type { LoadedScript } from "../script/load.js";
 import { AgentFiles } from "../store/agent-files.js";
+import { agentResultPointer, bounded } from "../store/excerpt.js";
 import { writeJsonAtomic, writeJsonAtomicSync } from "../store/files.js";
 import type { JournalWriter } from "../store/journal.js";
+import { isUnsafePath } from "../store/safe-write.js";
 import type { AgentTrace } from "../trace/agent-trace.js";
 import { runVerify } from "../workspace/verify.js";
 import type { ChangedFile, PatchInfo, Workspace, Worktree } from "../workspace/workspace.js";
@@ -228,7 +230,7 @@ export class Run {
     };
     this.scheduler = new Scheduler(init.settings.concurrency);
     this.agentTypes = new AgentTypes(init.cwd, init.env);
-    this.files = new AgentFiles(join(init.runDir, "agents"));
+    this.files = new AgentFiles(join(init.runDir, "agents"), (m) => this.warnOnce(m));
     this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
     const cachedWriters: number[] = [];
     for (const r of init.replay?.cache.values() ?? [])
@@ -330,7 +332,7 @@ export class Run {
         onCrash: (err) => this.end("failed", undefined, `weft: the script's sandbox failed: ${err.message}`),
       },
     );
-    await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false });
+    await this.saveSummary(false);
     this.emit({
       type: "run.started",
       runId: this.init.runId,
@@ -349,9 +351,15 @@ export class Run {
     for (const m of held) this.onMessages(m);
     // C04, C05, C08, A14: requests from any process (weft stop/pause/approve, the MCP server).
     if (!this.ending) {
-      this.control = watchControl(this.init.runDir, (m) => this.handleControl(m), {
-        onError: (e) => this.warnOnce(`a control request was not handled: ${(e as Error)?.message ?? e}`),
-      });
+      try {
+        this.control = watchControl(this.init.runDir, (m) => this.handleControl(m), {
+          onError: (e) => this.warnOnce(`a control request was not handled: ${(e as Error)?.message ?? e}`),
+        });
+      } catch (e) {
+        // A link planted at control/ (R01): the run goes on, unreachable by weft stop/pause/approve.
+        if (!isUnsafePath(e)) throw e;
+        this.warnOnce(`${e.message}; weft stop, pause and approve cannot reach this run`);
+      }
     }
     return this.done;
   }
@@ -1044,6 +1052,10 @@ export class Run {
         files: rec.files!,
       });
     }
+    // Serialised once: for the script, and to measure it for the record's copy.
+    const valueJson = end.status === "completed" ? JSON.stringify(end.value ?? null) : undefined;
+    // The journal keeps the whole result; the readable record an excerpt and where the rest is.
+    const shown = bounded(rec.result, agentResultPointer(this.init.runId, job.n), valueJson);
     // An explicit literal, not a spread of `rec`: a spread this wide makes a slow dictionary object.
     const { schema, ...options } = job.opts;
     this.files.write(job.n, {
@@ -1054,7 +1066,8 @@ export class Run {
       prompt: job.prompt,
       options,
       schema,
-      result: rec.result,
+      result: shown.value,
+      resultTruncated: shown.truncated,
       error: rec.error,
       usage: rec.usage,
       model: rec.model,
@@ -1081,8 +1094,7 @@ export class Run {
       attempts: end.attempts,
       error: end.error,
     });
-    if (end.status === "completed")
-      this.sandbox?.deliver({ id, ok: true, value: JSON.stringify(end.value ?? null) });
+    if (valueJson !== undefined) this.sandbox?.deliver({ id, ok: true, value: valueJson });
     else if (end.invalid)
       this.sandbox?.deliver({ id, ok: false, error: { name: "SchemaError", message: end.error ?? "" } });
     // C01: stalled on every attempt: agent() throws, as in Claude Code.
@@ -1093,6 +1105,10 @@ export class Run {
   }
 
   private onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void {
+    if (e.type === "warning") {
+      this.warnOnce(e.message);
+      return;
+    }
     if (e.type === "usage") {
       // Drivers report usage as it is added (a turn, a message); the agent's end replaces it.
       const slot = this.live.get(job.n);
@@ -1155,9 +1171,22 @@ export class Run {
       .then(() => {
         this.summaryQueued = false;
         if (this.ending) return;
-        return writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync: false });
+        return this.saveSummary(false);
       })
       .catch(() => {});
+  }
+
+  /**
+   * run.json, never through a link an agent planted (R01): a refused write is a warning and the
+   * run goes on; the journal holds everything run.json says.
+   */
+  private async saveSummary(sync: boolean): Promise<void> {
+    try {
+      await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary, { sync });
+    } catch (e) {
+      if (isUnsafePath(e)) this.warnOnce(e.message);
+      else throw e;
+    }
   }
 
   /** C04: start nothing more, stop running agents (SIGTERM, then SIGKILL after the grace). */
@@ -1389,9 +1418,7 @@ export class Run {
     } catch (e) {
       this.summary.error = `${this.summary.error ? `${this.summary.error}; ` : ""}weft: ${(e as Error).message}`;
     }
-    try {
-      await writeJsonAtomic(join(this.init.runDir, "run.json"), this.summary);
-    } catch {}
+    await this.saveSummary(true).catch(() => {});
     this.emit({
       type: "run.finished",
       runId: this.init.runId,

@@ -5,7 +5,6 @@
  * owns it, so a run started with `weft run` in a terminal is controlled the same way.
  */
 import { randomBytes } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { UsageError } from "../api/errors.js";
 import { type RunHandle, startResume, startWorkflow, type WorkflowOptions } from "../api/run-workflow.js";
@@ -14,6 +13,7 @@ import type { ControlRequest } from "../control/channel.js";
 import { controlRun } from "../control/client.js";
 import type { RunEvent } from "../report/events.js";
 import { findRun } from "../store/files.js";
+import { ensureDir, writeFileAtomicSync } from "../store/safe-write.js";
 import { weftDirOf } from "../store/weft-dir.js";
 import { findWorkflow, notFoundMessage, shownPath, WorkflowNotFoundError } from "../workflows/lookup.js";
 import { insideWeftAgent, refusalMessage } from "./guard.js";
@@ -139,10 +139,11 @@ export class McpRuns {
     // An inline script is kept as a file: E01 errors point into it, and it can be read, fixed
     // and passed again as scriptPath, or saved with `weft save`.
     const dir = join(this.weftDir, "scripts");
-    await mkdir(dir, { recursive: true });
+    // Never through a link an agent planted in .weft/ (safe-write.ts).
+    ensureDir(dir);
     const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "").replace("T", "-");
     const file = `mcp-${stamp}-${randomBytes(3).toString("hex")}.${input.typescript ? "ts" : "js"}`;
-    await writeFile(join(dir, file), input.script!);
+    writeFileAtomicSync(join(dir, file), input.script!);
     return shownPath(this.cwd, join(dir, file));
   }
 

@@ -154,7 +154,12 @@ export function agentView(r: Record<string, unknown>, maxChars: number): AgentVi
     driver: r.driver as string | undefined,
     patch: r.patch as string | undefined,
   };
-  if (cut.truncated)
-    out.truncated = `${cut.truncated}; the whole record is agents/${out.n}.json in the run directory`;
+  // agents/<n>.json itself holds an excerpt of a huge result; the journal has it whole.
+  const whole = (r.resultTruncated as { full?: string } | undefined)?.full;
+  if (cut.truncated || whole) {
+    out.truncated = whole
+      ? `${cut.truncated ?? "an excerpt"}; the whole result is in ${whole}`
+      : `${cut.truncated}; the whole record is agents/${out.n}.json in the run directory`;
+  }
   return out;
 }

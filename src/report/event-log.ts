@@ -4,10 +4,12 @@
  * processes can show a run they do not own (`weft logs`, `weft attach`, the MCP server). Lines
  * are buffered per tick and never fsync'd: the journal is the record; this is for watching.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
+import { bounded, runResultPointer } from "../store/excerpt.js";
+import { isUnsafePath, openAppendSync } from "../store/safe-write.js";
 import type { Reporter, RunEvent } from "./events.js";
 import { JsonReporter } from "./json.js";
 
@@ -18,12 +20,15 @@ export const eventsFile = (runDir: string) => join(runDir, "events.jsonl");
  * one synchronous write(2): no stream buffer that grows when a large run emits faster than a
  * stream drains, and each write is whole lines, so a reader never sees half of one for long.
  */
-export function eventLog(runDir: string): Reporter {
+export function eventLog(runDir: string): Reporter & { refused?: string } {
   let fd: number | undefined;
+  let refused: string | undefined;
   try {
-    fd = openSync(eventsFile(runDir), "a");
-  } catch {
-    // No log (a full disk, a removed folder): the run goes on without one.
+    // Never through a link an agent planted (safe-write.ts); the caller shows `refused`.
+    fd = openAppendSync(eventsFile(runDir));
+  } catch (e) {
+    // No log (a full disk, a removed folder, a planted link): the run goes on without one.
+    if (isUnsafePath(e)) refused = e.message;
   }
   const write = (text: string) => {
     if (fd === undefined) return;
@@ -44,13 +49,30 @@ export function eventLog(runDir: string): Reporter {
   };
   const json = new JsonReporter({ write } as unknown as Writable);
   return {
+    refused,
     event(e) {
-      if (fd !== undefined) json.event(e);
+      if (fd !== undefined) json.event(e.type === "run.finished" ? boundedFinish(e) : e);
     },
     close() {
       json.close();
       stop();
     },
+  };
+}
+
+/**
+ * The run's end as events.jsonl keeps it: a huge result (twice in the event: `result` and the
+ * summary's) becomes an excerpt and a note of where the whole one is (run.json, the journal).
+ * `--json` on stdout still prints it whole.
+ */
+function boundedFinish(e: Extract<RunEvent, { type: "run.finished" }>): RunEvent {
+  const cut = bounded(e.result, runResultPointer(e.runId));
+  if (!cut.truncated) return e;
+  return {
+    ...e,
+    result: cut.value,
+    resultTruncated: cut.truncated,
+    summary: { ...e.summary, result: cut.value },
   };
 }
 

@@ -5,6 +5,7 @@
 import type { ControlRequest } from "../control/channel.js";
 import type { Usage } from "../drivers/types.js";
 import type { CheckpointSpec } from "../engine/gate-text.js";
+import type { Truncation } from "../store/excerpt.js";
 
 export interface AgentRef {
   n: number;
@@ -155,6 +156,8 @@ export type RunEvent =
       runId: string;
       status: RunStatus;
       result?: unknown;
+      /** In events.jsonl only: `result` (and the summary's) is an excerpt of a huge result. */
+      resultTruncated?: Truncation;
       error?: string;
       summary: RunSummary;
     };

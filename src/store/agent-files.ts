@@ -5,24 +5,26 @@
  * agents was a fifth of the engine's time, and a writer thread of its own was no faster on two
  * cores (file creation is kernel time either way) and used ~15 MB more (bench/run.mjs). Writing
  * at once rather than in batches also lets the record die young instead of being promoted.
+ *
+ * Never written through a link or hard link an agent planted (safe-write.ts); a refused record
+ * is reported through `onRefused` and the run goes on.
  */
-import { closeSync, openSync, writeSync } from "node:fs";
+import { isUnsafePath, writeFileInPlaceSync } from "./safe-write.js";
 
 export class AgentFiles {
   private error: Error | undefined;
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    private readonly onRefused: (message: string) => void = () => {},
+  ) {}
 
   write(n: number, record: unknown): void {
     try {
-      const fd = openSync(`${this.dir}/${n}.json`, "w");
-      try {
-        writeSync(fd, `${JSON.stringify(record, null, 2)}\n`);
-      } finally {
-        closeSync(fd);
-      }
+      writeFileInPlaceSync(`${this.dir}/${n}.json`, `${JSON.stringify(record, null, 2)}\n`);
     } catch (e) {
-      this.error ??= e as Error;
+      if (isUnsafePath(e)) this.onRefused(e.message);
+      else this.error ??= e as Error;
     }
   }
 

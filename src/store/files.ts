@@ -1,69 +1,40 @@
 /** Run directories under .weft/ (SPEC R01): the only code besides the journal that writes there. */
 import { randomInt } from "node:crypto";
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
-import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { lstat, readdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { StoreError } from "./errors.js";
+import {
+  createExclusiveSync,
+  ensureDir,
+  isUnsafePath,
+  renameSafe,
+  shown,
+  UnsafePathError,
+  writeFileAtomic,
+  writeFileAtomicSync,
+} from "./safe-write.js";
 import { weftDirOf } from "./weft-dir.js";
 
-export class StoreError extends Error {
-  override name = "StoreError";
-}
-
-let tmpCounter = 0;
-const tmpName = (path: string) => `${path}.${process.pid}.${++tmpCounter}.tmp`;
+export { StoreError };
 
 /**
  * Write JSON atomically: a temp file in the same folder (rename is only atomic within one file
  * system), renamed over the target, so a reader or a crash sees the old file or the new one.
  * `sync: false` skips the fsync for files the journal can rebuild (run.json while a run goes on);
  * the final write of a run syncs. The folder itself is not fsync'd: after a machine crash the
- * rename may be lost, which leaves the previous complete file, never a torn one.
+ * rename may be lost, which leaves the previous complete file, never a torn one. Never through a
+ * link (safe-write.ts).
  */
 export async function writeJsonAtomic(
   path: string,
   value: unknown,
   opts: { sync?: boolean } = {},
 ): Promise<void> {
-  await writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`, opts.sync !== false);
-}
-
-async function writeAtomic(path: string, text: string, sync: boolean): Promise<void> {
-  const tmp = tmpName(path);
-  try {
-    const fh = await open(tmp, "w");
-    try {
-      await fh.writeFile(text);
-      if (sync) await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, path);
-  } catch (e) {
-    // No temp files left behind by a full disk or a vanished folder.
-    await unlink(tmp).catch(() => {});
-    throw e;
-  }
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, { sync: opts.sync !== false });
 }
 
 export function writeJsonAtomicSync(path: string, value: unknown): void {
-  const tmp = tmpName(path);
-  try {
-    const fd = openSync(tmp, "w");
-    try {
-      const buf = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
-      let off = 0;
-      while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {}
-    throw e;
-  }
+  writeFileAtomicSync(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 const ID_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -104,12 +75,14 @@ function explain(path: string, e: NodeJS.ErrnoException): string {
 
 async function mkdirChecked(path: string): Promise<void> {
   try {
-    await mkdir(path, { recursive: true });
+    ensureDir(path);
   } catch (e) {
+    // A link on the way is named as such (safe-write.ts); exit 2 like any refused start (E02).
+    if (isUnsafePath(e)) throw new StoreError(`cannot create run directory: ${e.message}`, { cause: e });
     // Name the component that is in the way, not just the leaf.
     let p = path;
     for (;;) {
-      const st = await stat(p).catch(() => undefined);
+      const st = await lstat(p).catch(() => undefined);
       if (st && !st.isDirectory()) {
         const what = st.isFile() ? "a file" : "something else";
         throw new StoreError(`cannot create run directory: ${p} is ${what}, not a directory`, { cause: e });
@@ -129,7 +102,9 @@ export async function ensureRunsDir(cwd: string): Promise<string> {
   const weft = weftDirOf(cwd);
   await mkdirChecked(join(weft, "runs"));
   // Run files and worktrees are not the project's content: keep them out of `git status`.
-  await writeFile(join(weft, ".gitignore"), "*\n", { flag: "wx" }).catch(() => {});
+  try {
+    createExclusiveSync(join(weft, ".gitignore"), "*\n");
+  } catch {}
   return weft;
 }
 
@@ -141,6 +116,22 @@ export async function createRunDir(weftDir: string, id: string): Promise<string>
   return dir;
 }
 
+/**
+ * An existing run's directory must be a real directory, and so must `.weft` and `.weft/runs`: an
+ * agent may have replaced it with a link to a folder elsewhere, where the run would then write.
+ */
+export async function assertRunDir(runDir: string): Promise<void> {
+  for (const p of [dirname(dirname(runDir)), dirname(runDir), runDir]) {
+    const st = await lstat(p).catch(() => undefined);
+    if (st?.isSymbolicLink()) {
+      throw new UnsafePathError(
+        `refusing to use run directory ${shown(runDir)}: ${shown(p)} is a symbolic link, and weft does not write through one`,
+        p,
+      );
+    }
+  }
+}
+
 /** Save the script as run; an older different copy is kept as script.1.js, script.2.js, ... (R03). */
 export async function saveScriptCopy(runDir: string, baseName: string, source: string): Promise<string> {
   const path = join(runDir, baseName);
@@ -150,11 +141,11 @@ export async function saveScriptCopy(runDir: string, baseName: string, source: s
     const dot = baseName.lastIndexOf(".");
     const [stem, ext] = dot > 0 ? [baseName.slice(0, dot), baseName.slice(dot)] : [baseName, ""];
     let n = 1;
-    while (await stat(join(runDir, `${stem}.${n}${ext}`)).catch(() => undefined)) n++;
-    await rename(path, join(runDir, `${stem}.${n}${ext}`));
+    while (await lstat(join(runDir, `${stem}.${n}${ext}`)).catch(() => undefined)) n++;
+    renameSafe(path, join(runDir, `${stem}.${n}${ext}`));
   }
   // Atomic, so a crash never leaves a half-written script where resume looks for it.
-  await writeAtomic(path, source, true);
+  await writeFileAtomic(path, source);
   return path;
 }
 

@@ -16,17 +16,18 @@ import {
   fdatasync,
   fdatasyncSync,
   fstat,
+  fstatSync,
   ftruncate,
-  open,
+  lstatSync,
   read,
   writeSync,
 } from "node:fs";
 import { type FileHandle, open as openFile } from "node:fs/promises";
 import { promisify } from "node:util";
-import { StoreError } from "./files.js";
+import { StoreError } from "./errors.js";
 import { checkRecord } from "./journal-schema.js";
+import { isUnsafePath, openAppendSync } from "./safe-write.js";
 
-const openAsync = promisify(open);
 const fstatAsync = promisify(fstat);
 const ftruncateAsync = promisify(ftruncate);
 const readAsync = promisify(read);
@@ -93,7 +94,28 @@ export class JournalWriter {
   private constructor(
     readonly path: string,
     private fd: number,
+    /** The file this writer appends to; another one at `path` means the journal was replaced. */
+    private readonly ino: number,
   ) {}
+
+  /**
+   * An agent may rename the journal away and plant a link (or another file) at its name: the
+   * records would then go to a file the next resume never reads. One lstat per write group
+   * (not per record) notices, and the run stops with the reason rather than lose its record.
+   */
+  private replaced(): boolean {
+    let why: string | undefined;
+    try {
+      const st = lstatSync(this.path);
+      if (st.isSymbolicLink()) why = "it was replaced by a symbolic link";
+      else if (st.ino !== this.ino) why = "it was replaced by another file";
+    } catch {
+      why = "it was moved or removed";
+    }
+    if (!why) return false;
+    this.fail(new Error(`${why} while the run went on; refusing to write the run's record anywhere else`));
+    return true;
+  }
 
   /**
    * Open for appending, creating the file if needed. Always repairs the tail first: a torn last
@@ -104,8 +126,11 @@ export class JournalWriter {
   static async open(path: string): Promise<JournalWriter> {
     let fd: number;
     try {
-      fd = await openAsync(path, "a+");
+      // Never through a link, nor a hard link of a file elsewhere (safe-write.ts): the journal
+      // is the run's record, and a planted one refuses the run (exit 2, E02).
+      fd = openAppendSync(path, { read: true });
     } catch (e) {
+      if (isUnsafePath(e)) throw new StoreError(`cannot open journal: ${e.message}`, { cause: e });
       throw new Error(`cannot open journal ${path}: ${(e as Error).message}`, { cause: e });
     }
     try {
@@ -114,7 +139,7 @@ export class JournalWriter {
       await closeAsync(fd).catch(() => {});
       throw new Error(`cannot repair journal ${path}: ${(e as Error).message}`, { cause: e });
     }
-    return new JournalWriter(path, fd);
+    return new JournalWriter(path, fd, fstatSync(fd).ino);
   }
 
   /**
@@ -200,7 +225,7 @@ export class JournalWriter {
     this.closed = true;
     try {
       if (this.error) throw this.error;
-      if (this.fenced()) throw this.error;
+      if (this.fenced() || this.replaced()) throw this.error;
       if (this.pending.length > 0) {
         writeAll(fd, this.pending.join(""));
         this.pending = [];
@@ -237,7 +262,7 @@ export class JournalWriter {
     const group = this.group;
     this.group = undefined;
     if (this.pending.length > 0) {
-      if (this.fenced()) {
+      if (this.fenced() || this.replaced()) {
         group?.reject(this.error!);
         return;
       }

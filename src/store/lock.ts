@@ -24,10 +24,11 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync, statSync, unlinkSync } from "node:fs";
-import { link, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { link, readFile, unlink } from "node:fs/promises";
 import { hostname } from "node:os";
 import { basename, join } from "node:path";
-import { StoreError } from "./files.js";
+import { StoreError } from "./errors.js";
+import { assertRealDirs, createExclusiveSync, renameSafe } from "./safe-write.js";
 
 export interface LockInfo {
   pid: number;
@@ -116,6 +117,9 @@ const failure = (runDir: string, e: unknown) =>
 
 let seq = 0;
 
+const tempOf = (runDir: string, ext: string) =>
+  join(runDir, `lock.${process.pid}.${++seq}.${randomBytes(6).toString("hex")}.${ext}`);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
@@ -149,7 +153,7 @@ async function claim(runDir: string, mine: string, staleMs: number): Promise<Loc
       if ((await readText(runDir, path)) !== text) continue; // Taken over or released already.
       const aside = join(runDir, `lock.stale.${process.pid}.${++seq}`);
       try {
-        await rename(path, aside);
+        renameSafe(path, aside);
       } catch (e) {
         if (isCode(e, "ENOENT")) continue;
         throw failure(runDir, e);
@@ -226,9 +230,12 @@ export async function acquireLock(
     heartbeatAt: now,
     token: randomBytes(12).toString("hex"),
   };
-  const mine = join(runDir, `lock.${process.pid}.${++seq}.tmp`);
+  const mine = tempOf(runDir, "tmp");
   try {
-    await writeFile(mine, JSON.stringify(info));
+    // Created, never written through a link an agent planted (safe-write.ts); the folders of the
+    // run are checked on the way.
+    assertRealDirs(runDir);
+    createExclusiveSync(mine, JSON.stringify(info));
   } catch (e) {
     throw failure(runDir, e);
   }
@@ -279,7 +286,8 @@ export async function acquireLock(
     markLost(text);
     return false;
   };
-  const heartbeatTmp = join(runDir, `lock.${process.pid}.${seq}.hb.tmp`);
+  // A new random name per beat: a link planted at a name weft would use cannot be hit.
+  let heartbeatTmp = tempOf(runDir, "hb.tmp");
   const beat = async () => {
     try {
       const text = await readFile(path, "utf8").catch(() => undefined);
@@ -288,12 +296,13 @@ export async function acquireLock(
         return;
       }
       info.heartbeatAt = Date.now();
-      await writeFile(heartbeatTmp, JSON.stringify(info));
+      heartbeatTmp = tempOf(runDir, "hb.tmp");
+      createExclusiveSync(heartbeatTmp, JSON.stringify(info));
       if (released) return;
       if (text !== undefined) {
         // Temp file and rename: a reader sees the old lock or the new one, never half of one.
         const next = inodeOf(heartbeatTmp);
-        await rename(heartbeatTmp, path);
+        renameSafe(heartbeatTmp, path);
         ino = next;
       } else {
         // Missing: a taker has it aside. link() puts it back only if no new owner's lock is there;
@@ -303,7 +312,9 @@ export async function acquireLock(
         ino = next;
       }
     } catch {
-      // A missed heartbeat is retried at the next tick; staleMs allows several.
+      // A missed heartbeat is retried at the next tick; staleMs allows several. Its temp file
+      // (if the rename did not take it) goes; unlink removes a name, never what a link points at.
+      await unlink(heartbeatTmp).catch(() => {});
     }
   };
   // The beat in progress: release waits for it, or its rename could recreate a released lock.

@@ -10,12 +10,13 @@
  * depended on who asked, and nothing about the caller reaches the agent. Sharing keys also means
  * an edited nested workflow reruns only its changed calls, as an edited script does.
  */
-import { mkdir, readdir } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { type CompiledSchema, compileSchema } from "../engine/schema.js";
 import type { NestedStart } from "../sandbox/protocol.js";
 import { type LoadedScript, loadScriptFile } from "../script/load.js";
 import { saveScriptCopy } from "../store/files.js";
+import { ensureDir } from "../store/safe-write.js";
 import { weftDirOf } from "../store/weft-dir.js";
 import { loadWorkflowByName, shownPath } from "./lookup.js";
 
@@ -74,7 +75,7 @@ export function nestedLoader(ctx: NestedContext): NestedLoader {
     const script = ref.name
       ? await loadWorkflowByName(ref.name, ctx.cwd, ctx.env)
       : await loadScriptFile(shownPath(ctx.cwd, resolve(ctx.scriptDir, ref.scriptPath!)), ctx.cwd);
-    await mkdir(dir, { recursive: true });
+    ensureDir(dir);
     const ext = script.isTs ? ".ts" : ".js";
     // R03: an older, different copy is kept numbered (x.1.js), like the script's own copies.
     await saveScriptCopy(dir, `${stem}${ext}`, script.source);

@@ -2,10 +2,11 @@
  * `weft save <run> <name>` (SPEC U03): the run's script, as it last ran, becomes a saved workflow
  * in `.weft/workflows/` (or the user folder with `global`). Never into `.claude/workflows/`.
  */
-import { copyFile, mkdir, readdir, stat } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { NothingToResumeError, UsageError } from "../api/errors.js";
 import { findRun, readRunJson } from "../store/files.js";
+import { copyFileSafe, ensureDir } from "../store/safe-write.js";
 import { weftDirOf } from "../store/weft-dir.js";
 import { userWorkflowsDir } from "./lookup.js";
 
@@ -47,8 +48,9 @@ export async function saveWorkflow(runId: string, name: string, opts: SaveOption
     }
   }
   try {
-    await mkdir(dir, { recursive: true });
-    await copyFile(from, to);
+    // Never through a link an agent planted in .weft/ (safe-write.ts), nor copying one along.
+    ensureDir(dir);
+    copyFileSafe(from, to);
   } catch (e) {
     throw new UsageError(`cannot save the workflow to ${to}: ${(e as Error).message}`);
   }

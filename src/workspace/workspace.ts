@@ -9,10 +9,11 @@
  * integrations (it is part of the agent's cache key, R03).
  */
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { promisify } from "node:util";
+import { assertRealDirs, ensureDir, writeFileAtomic } from "../store/safe-write.js";
 import { GitError, git, gitRetrying } from "./git.js";
 import { settleIndex } from "./settle.js";
 import { ABSENT, statesAt, workingStates } from "./tree-state.js";
@@ -63,6 +64,14 @@ const FIXED = {
  * those at once would also fill libuv's 4 threads that the journal's fdatasync waits for.
  */
 async function removeTree(path: string): Promise<void> {
+  // `rm -rf` removes a link at `path` itself, but follows one above it: an agent could have
+  // turned `.weft/worktrees/<run>` into a link to a folder of the user's (safe-write.ts).
+  try {
+    assertRealDirs(dirname(path), path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") return; // Nothing there to remove.
+    throw e;
+  }
   try {
     await execFileAsync("rm", ["-rf", "--", path]);
   } catch {
@@ -120,7 +129,8 @@ export class Workspace {
       }
     }
     const dir = join(weftDir, "worktrees", runId);
-    await mkdir(dir, { recursive: true });
+    // Never through a link an agent planted (safe-write.ts): git would check worktrees out there.
+    ensureDir(dir);
     if (recordedBase) await Workspace.forgetRemoved(root, runId);
     return new Workspace(root, base, runId, dir);
   }
@@ -159,7 +169,7 @@ export class Workspace {
     try {
       root = (await git(["rev-parse", "--show-toplevel"], cwd)).stdout.trim();
     } catch {
-      await rm(dir, { recursive: true, force: true });
+      await removeTree(dir);
       return { worktrees: 0, branches: 0 };
     }
     const list = await git(["worktree", "list", "--porcelain"], root);
@@ -171,7 +181,7 @@ export class Workspace {
     // Twice --force: a `git worktree add` killed midway leaves its registration locked.
     for (const p of paths)
       await git(["worktree", "remove", "--force", "--force", p], root, { ok: () => true });
-    await rm(dir, { recursive: true, force: true });
+    await removeTree(dir);
     await git(["worktree", "prune"], root, { ok: () => true });
     const branches = (
       await git(["branch", "--list", "--format=%(refname:short)", `weft/${runId}/*`], root)
@@ -195,6 +205,8 @@ export class Workspace {
   /** `start`: the commit to start from (R03: the one the call's key names); default the head now. */
   async create(n: number, start = this.head): Promise<Worktree> {
     const wt = { n, path: join(this.dir, String(n)), branch: `weft/${this.runId}/${n}`, start };
+    // An agent may have replaced the run's worktree folder with a link since the run started.
+    assertRealDirs(this.dir);
     // Registration only (admin files, branch, HEAD): no files written, so the turn is short.
     const add = () =>
       gitRetrying(
@@ -251,7 +263,7 @@ export class Workspace {
         ["diff", "--cached", "--binary", "--full-index", "--no-renames", wt.start],
         wt.path,
       );
-      await writeFile(patchPath, patch.stdout);
+      await writeFileAtomic(patchPath, patch.stdout, { sync: false });
     }
     return files;
   }
@@ -313,7 +325,7 @@ export class Workspace {
    */
   private async clear(wt: Worktree): Promise<void> {
     await git(["worktree", "remove", "--force", "--force", wt.path], this.root, { ok: () => true });
-    await rm(wt.path, { recursive: true, force: true });
+    await removeTree(wt.path);
     await this.unregister(wt);
   }
 

@@ -1,5 +1,6 @@
 /** The human artifacts of a run directory (U07), as text, from a RunView and agent records. */
 import { type PacketData, renderPacket } from "../../plan/packet.js";
+import { agentResultPointer, bounded, runResultPointer, truncationNote } from "../../store/excerpt.js";
 import { type AgentView, countStates, type RunView, statusOf, totalUsage, waitingGates } from "./view.js";
 
 /** agents/<n>.json as the engine writes it; read only for what the journal does not hold. */
@@ -19,6 +20,16 @@ const fence = (text: string, lang = "") => {
   return `${f}${lang}\n${text}\n${f}`;
 };
 const shownResult = (v: unknown) => (typeof v === "string" ? v : JSON.stringify(v, null, 2));
+
+/**
+ * A result as a text copy shows it: whole when short; otherwise an excerpt and where the whole
+ * value is (the journal keeps it; issue 15: no file beside it holds a second full copy).
+ */
+function resultBlock(v: unknown, full: string): string[] {
+  const cut = bounded(v, full);
+  if (!cut.truncated) return [fence(shownResult(v), typeof v === "string" ? "" : "json")];
+  return [fence(cut.value as string), "", truncationNote(cut.truncated)];
+}
 
 export function renderState(view: RunView, runId: string, at: string): string {
   const u = totalUsage(view);
@@ -52,7 +63,7 @@ function agentStatus(a: AgentView): string {
   return a.finished?.status ?? a.state;
 }
 
-export function renderResult(a: AgentView): string {
+export function renderResult(a: AgentView, runId: string): string {
   const f = a.finished;
   const out = [`# Agent ${a.n}${f?.label ? `: ${f.label}` : ""}`, "", `- status: ${agentStatus(a)}`];
   if (f) {
@@ -76,12 +87,7 @@ export function renderResult(a: AgentView): string {
     } else if (f.worktree) out.push("- patch: none (no change)");
     if (f.error) out.push("", "## Error", "", fence(f.error));
     if (f.status === "completed")
-      out.push(
-        "",
-        "## Result",
-        "",
-        fence(shownResult(f.result ?? null), typeof f.result === "string" ? "" : "json"),
-      );
+      out.push("", "## Result", "", ...resultBlock(f.result ?? null, agentResultPointer(runId, a.n)));
   } else out.push(`- attempts started: ${a.started}`);
   return `${out.join("\n")}\n`;
 }
@@ -235,12 +241,7 @@ export function renderFinalReport(
     if (view.warnings.length > 50) out.push(`- … and ${view.warnings.length - 50} more in journal.jsonl`);
   }
   if (view.finished && "result" in view.finished && view.finished.result !== undefined) {
-    out.push(
-      "",
-      "## Result",
-      "",
-      fence(shownResult(view.finished.result), typeof view.finished.result === "string" ? "" : "json"),
-    );
+    out.push("", "## Result", "", ...resultBlock(view.finished.result, runResultPointer(runId)));
   }
   if (integration || view.integrated.length > 0) {
     out.push("", "## Integration", "", `${view.integrated.length} patch(es) applied; see integration.md.`);

@@ -8,13 +8,18 @@
  * written synchronously in one loop: promise-based writes cost three thread-pool round trips per
  * file (see store/agent-files.ts).
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from "node:fs";
-import { rename } from "node:fs/promises";
+import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { planScript } from "../../plan/analyze.js";
 import { renderPlan } from "../../plan/render.js";
 import { loadScriptFile } from "../../script/load.js";
 import { readJournal } from "../../store/journal.js";
+import {
+  ensureDir,
+  isUnsafePath,
+  writeFileAtomicSync,
+  writeFileInPlaceSync,
+} from "../../store/safe-write.js";
 import {
   type AgentRecordFile,
   type IntegrationSummary,
@@ -34,14 +39,20 @@ export async function readView(runDir: string): Promise<RunView> {
   return view;
 }
 
-function writeText(path: string, text: string): void {
-  writeFileSync(path, text);
-}
-
-async function writeAtomicText(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, text);
-  await rename(tmp, path);
+/**
+ * No artifact is written through a link or hard link an agent planted (safe-write.ts). A refused file is named in `refused` and the others are still written.
+ */
+function writeText(path: string, text: string, refused: string[], atomic = false): boolean {
+  try {
+    // state.json is read while the run goes on: a temp file and a rename, never half of one.
+    if (atomic) writeFileAtomicSync(path, text, { sync: false });
+    else writeFileInPlaceSync(path, text);
+    return true;
+  } catch (e) {
+    if (!isUnsafePath(e)) throw e;
+    if (!refused.includes(e.message)) refused.push(e.message);
+    return false;
+  }
 }
 
 function readRecord(runDir: string, n: number): AgentRecordFile | undefined {
@@ -79,6 +90,8 @@ export interface RenderStats {
   agents: number;
   files: number;
   ms: number;
+  /** Files not written because a link was in the way (safe-write.ts), one message each. */
+  refused: string[];
 }
 
 /**
@@ -92,8 +105,15 @@ export async function renderArtifacts(runDir: string, opts: { fresh?: boolean } 
   const runId = view.started?.runId ?? runDir.split(/[\\/]/).pop()!;
   const packets = join(runDir, "packets");
   const results = join(runDir, "results");
-  mkdirSync(packets, { recursive: true });
-  mkdirSync(results, { recursive: true });
+  const refused: string[] = [];
+  for (const d of [packets, results]) {
+    try {
+      ensureDir(d);
+    } catch (e) {
+      if (!isUnsafePath(e)) throw e;
+      refused.push(e.message);
+    }
+  }
   let files = 0;
   const current = view.executions.length;
   for (const a of view.agents.values()) {
@@ -106,19 +126,27 @@ export async function renderArtifacts(runDir: string, opts: { fresh?: boolean } 
     ) {
       continue;
     }
-    writeText(join(packets, `${a.n}.md`), renderAgentPacket(runId, a, readRecord(runDir, a.n)));
-    files++;
-    if (a.state !== "running") {
-      writeText(join(results, `${a.n}.md`), renderResult(a));
+    if (
+      writeText(join(packets, `${a.n}.md`), renderAgentPacket(runId, a, readRecord(runDir, a.n)), refused)
+    ) {
       files++;
     }
+    if (a.state !== "running" && writeText(join(results, `${a.n}.md`), renderResult(a, runId), refused))
+      files++;
   }
   const integration = integrationAtEnd(runDir);
-  writeText(join(runDir, "plan.md"), await planText(runDir, view));
-  writeText(join(runDir, "integration.md"), renderIntegration(view, integration));
-  writeText(join(runDir, "final-report.md"), renderFinalReport(view, runId, integration));
-  await writeAtomicText(join(runDir, "state.json"), renderState(view, runId, new Date().toISOString()));
-  return { agents: view.agents.size, files: files + 4, ms: performance.now() - t0 };
+  const write = (name: string, text: string) => {
+    if (writeText(join(runDir, name), text, refused)) files++;
+  };
+  write("plan.md", await planText(runDir, view));
+  write("integration.md", renderIntegration(view, integration));
+  write("final-report.md", renderFinalReport(view, runId, integration));
+  if (
+    writeText(join(runDir, "state.json"), renderState(view, runId, new Date().toISOString()), refused, true)
+  ) {
+    files++;
+  }
+  return { agents: view.agents.size, files, ms: performance.now() - t0, refused };
 }
 
 /**
@@ -130,6 +158,8 @@ export class StateTracker {
   private offset = 0;
   private timer: NodeJS.Timeout | undefined;
   private busy = false;
+  /** state.json writes refused while the run went on; reported with the final render's. */
+  private readonly refused: string[] = [];
 
   constructor(
     private readonly runDir: string,
@@ -184,9 +214,11 @@ export class StateTracker {
     this.busy = true;
     try {
       if (this.readNew() || this.offset === 0) {
-        await writeAtomicText(
+        writeText(
           join(this.runDir, "state.json"),
           renderState(this.view, this.runId, new Date().toISOString()),
+          this.refused,
+          true,
         );
       }
     } catch {
@@ -200,7 +232,9 @@ export class StateTracker {
   async finish(): Promise<RenderStats> {
     clearInterval(this.timer);
     while (this.busy) await new Promise((r) => setTimeout(r, 5));
-    return renderArtifacts(this.runDir, { fresh: true });
+    const stats = await renderArtifacts(this.runDir, { fresh: true });
+    for (const m of this.refused) if (!stats.refused.includes(m)) stats.refused.push(m);
+    return stats;
   }
 
   stop(): void {
