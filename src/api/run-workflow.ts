@@ -16,6 +16,7 @@ import {
 } from "../engine/records.js";
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
+import type { Executor } from "../executor/task.js";
 import { StateTracker } from "../report/artifacts/write.js";
 import { eventLog, teeReporter } from "../report/event-log.js";
 import type { Reporter, RunStatus, RunSummary } from "../report/events.js";
@@ -206,7 +207,23 @@ async function launch(
 ): Promise<RunHandle> {
   let journal: JournalWriter | undefined;
   let log: Reporter | undefined;
+  let executor: Executor | undefined;
   try {
+    // X01: agent calls go to workers; the queue's modules load only here. An unreachable Redis
+    // is refused before anything of the run starts.
+    if (p.resolved.settings.queue) {
+      const { QueueExecutor } = await import("../executor/queue/client.js");
+      try {
+        executor = await QueueExecutor.open({
+          redis: p.resolved.settings.queue,
+          queueName: p.resolved.settings.queueName,
+          cwd: p.cwd,
+          repo: p.resolved.settings.repo,
+        });
+      } catch (e) {
+        throw new UsageError(`--queue: ${(e as Error).message}`);
+      }
+    }
     const ext = extname(o.script.displayPath) || (o.script.isTs ? ".ts" : ".js");
     const copy = await saveScriptCopy(o.runDir, `script${ext}`, o.script.source);
     journal = await JournalWriter.open(join(o.runDir, "journal.jsonl"));
@@ -279,6 +296,7 @@ async function launch(
       holdsLock: () => o.lock.holds(),
       env: p.env,
       trace: tracing,
+      executor,
       autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
       // A11: a plain resume runs the script's copy, and replays the nested workflows' copies too.
       nested: nestedLoader({
@@ -314,6 +332,7 @@ async function launch(
       if (run.lockLostMessage !== undefined) {
         // R05: the run is another process's now; nothing of this one's may land in its directory.
         artifacts.stop();
+        await executor?.close?.().catch(() => {});
         await flushTrace();
         await reporter.close?.();
         return { ...toResult(summary), lockLost: run.lockLostMessage };
@@ -324,6 +343,7 @@ async function launch(
           reporter.event({ type: "warning", message: `cannot write the run's artifacts: ${e.message}` }),
         );
       await o.lock.release().catch(() => {});
+      await executor?.close?.().catch(() => {});
       await flushTrace();
       await reporter.close?.();
       return toResult(summary);
@@ -344,6 +364,7 @@ async function launch(
       done,
     };
   } catch (e) {
+    await executor?.close?.().catch(() => {});
     await journal?.close().catch(() => {});
     await log?.close?.();
     await o.lock.release().catch(() => {});

@@ -26,6 +26,9 @@ export interface RunFlags {
   scriptTimeMs?: string;
   idleTimeoutMs?: string;
   otel?: string;
+  queue?: string;
+  queueName?: string;
+  repo?: string;
   json?: boolean;
   resume?: string;
   integrate?: boolean;
@@ -45,6 +48,9 @@ const SETTING_FLAGS: SettingKey[] = [
   "idleTimeoutMs",
   "integrate",
   "otel",
+  "queue",
+  "queueName",
+  "repo",
 ];
 
 export function settingsFromFlags(flags: RunFlags): Partial<Settings> {

@@ -36,6 +36,12 @@ export interface Settings {
   prices: PriceTable;
   /** U11: OTLP/HTTP endpoint for the run's trace ("off" for none); else OTEL_EXPORTER_OTLP_ENDPOINT. */
   otel?: string;
+  /** X01: a Redis URL; agent calls go to workers on this BullMQ queue. */
+  queue?: string;
+  /** X01: the queue's name (default weft-agents). */
+  queueName?: string;
+  /** X02: the repository workers clone (default: the origin remote, else this repository). */
+  repo?: string;
 }
 
 export type SettingKey = keyof Settings;
@@ -61,6 +67,9 @@ const KINDS: Record<SettingKey, Kind> = {
   drivers: "drivers",
   prices: "prices",
   otel: "string",
+  queue: "string",
+  queueName: "string",
+  repo: "string",
 };
 /** Settings whose value is an object: layers merge by key, the higher layer's entry winning. */
 const OBJECT_KINDS: ReadonlySet<Kind> = new Set(["drivers", "prices"]);

@@ -19,6 +19,7 @@ import { usageResetAt } from "../drivers/classify.js";
 import { DEFAULT_PRICES, type ModelPrice, type PriceTable, priceFor } from "../drivers/prices.js";
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
+import type { Executor } from "../executor/task.js";
 import type { Reporter, RunEvent, RunStatus, RunSummary } from "../report/events.js";
 import type { PendingSandbox, SandboxHost } from "../sandbox/host.js";
 import type { WorkerOut } from "../sandbox/protocol.js";
@@ -80,6 +81,8 @@ export interface RunInit {
   env?: NodeJS.ProcessEnv;
   /** U11: the execution's trace, when one is exported. */
   trace?: AgentTrace;
+  /** X01: where agent calls run when not in this process (`--queue`). */
+  executor?: Executor;
 }
 
 const LARGE_RUN = 25;
@@ -554,7 +557,16 @@ export class Run {
     try {
       // C05: stopped while it waited in the queue: it never starts.
       if (slot.stopBy) end = { status: "stopped", usage: zeroUsage(), attempts: 0 };
-      else if (job.opts.isolation === "worktree") ({ end, tree } = await this.inWorktree(job));
+      else if (job.opts.isolation === "worktree" && this.init.executor) {
+        end = {
+          status: "failed",
+          error: 'isolation: "worktree" agents do not run on the queue yet; run this script without --queue',
+          usage: zeroUsage(),
+          attempts: 0,
+        };
+      } else if (job.opts.isolation === "worktree") ({ end, tree } = await this.inWorktree(job));
+      else if (this.init.executor)
+        end = await this.init.executor.run(job, this.runner, this.agentSignal(job.n));
       else end = await runAgent(job, this.runner, this.agentSignal(job.n));
     } finally {
       this.groups.delete(job.n);
