@@ -17,6 +17,7 @@ import {
 } from "../engine/records.js";
 import { Run } from "../engine/run.js";
 import { compileSchema } from "../engine/schema.js";
+import type { Executor } from "../executor/task.js";
 import { HookRunner } from "../hooks/runner.js";
 import { estimateWarning } from "../plan/large-run.js";
 import { StateTracker } from "../report/artifacts/write.js";
@@ -270,7 +271,23 @@ async function launch(
   let journal: JournalWriter | undefined;
   let log: ReturnType<typeof eventLog> | undefined;
   let hooks: HookRunner | undefined;
+  let executor: Executor | undefined;
   try {
+    // X01: agent calls go to workers; the queue's modules load only here. An unreachable Redis
+    // is refused before anything of the run starts.
+    if (p.resolved.settings.queue) {
+      const { QueueExecutor } = await import("../executor/queue/client.js");
+      try {
+        executor = await QueueExecutor.open({
+          redis: p.resolved.settings.queue,
+          queueName: p.resolved.settings.queueName,
+          cwd: p.cwd,
+          repo: p.resolved.settings.repo,
+        });
+      } catch (e) {
+        throw new UsageError(`--queue: ${(e as Error).message}`);
+      }
+    }
     const ext = extname(o.script.displayPath) || (o.script.isTs ? ".ts" : ".js");
     const copy = await saveScriptCopy(o.runDir, `script${ext}`, o.script.source);
     journal = await JournalWriter.open(join(o.runDir, "journal.jsonl"));
@@ -376,6 +393,7 @@ async function launch(
       env: p.env,
       trace: tracing,
       interactive: o.interactive,
+      executor,
       autoIntegrate: p.resolved.settings.integrate || o.script.meta.integrate === true,
       // A11: a plain resume runs the script's copy, and replays the nested workflows' copies too.
       nested: nestedLoader({
@@ -411,6 +429,7 @@ async function launch(
       if (run.lockLostMessage !== undefined) {
         // R05: the run is another process's now; nothing of this one's may land in its directory.
         artifacts.stop();
+        await executor?.close?.().catch(() => {});
         await flushTrace();
         await reporter.close?.();
         return { ...toResult(summary), lockLost: run.lockLostMessage };
@@ -423,6 +442,7 @@ async function launch(
           reporter.event({ type: "warning", message: `cannot write the run's artifacts: ${e.message}` }),
       );
       await o.lock.release().catch(() => {});
+      await executor?.close?.().catch(() => {});
       await flushTrace();
       await reporter.close?.();
       return toResult(summary);
@@ -444,6 +464,7 @@ async function launch(
       done,
     };
   } catch (e) {
+    await executor?.close?.().catch(() => {});
     await journal?.close().catch(() => {});
     await log?.close?.();
     await o.lock.release().catch(() => {});

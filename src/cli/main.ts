@@ -23,6 +23,7 @@ import { guardOutputStreams } from "./output.js";
 import type { PlanFlags } from "./plan-command.js";
 import { driveRun, parseArgsFlag, type RunFlags, settingsFromFlags } from "./run-command.js";
 import { type UiFlags, uiCommand } from "./ui-command.js";
+import { type WorkerFlags, workerCommand } from "./worker-command.js";
 import { listWorkflowsCommand, saveCommand } from "./workflow-commands.js";
 
 const DETACH_HELP =
@@ -78,6 +79,9 @@ function settingOptions(cmd: Command): Command {
       "--wait-for-usage-reset",
       "on a usage limit that resets within 24 h, wait for the reset and go on instead of pausing",
     )
+    .option("--queue <url>", "send agent calls to workers on this Redis (see weft worker)")
+    .option("--queue-name <name>", "the queue's name (default weft-agents)")
+    .option("--repo <repo>", "what workers clone (default: the origin remote, else this repository)")
     .option("--json", "print one JSON event per line on stdout");
 }
 
@@ -338,6 +342,21 @@ async function main(argv: string[]): Promise<number> {
     )
     .action(async () => {
       code = await (await import("./mcp-command.js")).mcpCommand();
+    });
+
+  program
+    .command("worker")
+    .description(
+      "take agent tasks from a BullMQ queue on Redis and run them on this machine (see weft run --queue)",
+    )
+    .option("--redis <url>", "the queue's Redis (redis:// or rediss://, password and db in the URL)")
+    .option("--concurrency <n>", "agents running at once (default 4)")
+    .option("--driver <name>", "a driver this worker serves (repeatable; default all)", collectRepeated)
+    .option("--command <cmd>", "the program of the command driver on this worker")
+    .option("--queue-name <name>", "the queue's name (default weft-agents)")
+    .option("--workdir <dir>", "where clones and worktrees go (default .weft-worker)")
+    .action(async (flags: WorkerFlags) => {
+      code = await workerCommand(flags);
     });
 
   program

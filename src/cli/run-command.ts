@@ -32,6 +32,9 @@ export interface RunFlags {
   verifyRepairs?: string;
   verifyTimeoutMs?: string;
   hookTimeoutMs?: string;
+  queue?: string;
+  queueName?: string;
+  repo?: string;
   json?: boolean;
   resume?: string;
   integrate?: boolean;
@@ -59,6 +62,9 @@ const SETTING_FLAGS: SettingKey[] = [
   "integrate",
   "otel",
   "waitForUsageReset",
+  "queue",
+  "queueName",
+  "repo",
 ];
 
 export function settingsFromFlags(flags: RunFlags): Partial<Settings> {

@@ -51,6 +51,12 @@ export interface Settings {
   resume: ResumeMode;
   /** C03: on a usage limit with a known reset within 24 h, wait for it and go on instead of pausing. */
   waitForUsageReset: boolean;
+  /** X01: a Redis URL; agent calls go to workers on this BullMQ queue. */
+  queue?: string;
+  /** X01: the queue's name (default weft-agents). */
+  queueName?: string;
+  /** X02: the repository workers clone (default: the origin remote, else this repository). */
+  repo?: string;
 }
 
 export type ResumeMode = "writers" | "prefix";
@@ -93,6 +99,9 @@ const KINDS: Record<SettingKey, Kind> = {
   otel: "string",
   resume: "resumeMode",
   waitForUsageReset: "bool",
+  queue: "string",
+  queueName: "string",
+  repo: "string",
 };
 /** Settings whose value is an object: layers merge by key, the higher layer's entry winning. */
 const OBJECT_KINDS: ReadonlySet<Kind> = new Set(["drivers", "prices"]);

@@ -20,6 +20,7 @@ import { usageResetAt } from "../drivers/classify.js";
 import { DEFAULT_PRICES, type ModelPrice, type PriceTable, priceFor } from "../drivers/prices.js";
 import { killGroup } from "../drivers/process.js";
 import type { Driver, DriverEvent, Usage } from "../drivers/types.js";
+import type { Executor } from "../executor/task.js";
 import type { Reporter, RunEvent, RunStatus, RunSummary } from "../report/events.js";
 import type { PendingSandbox, SandboxHost } from "../sandbox/host.js";
 import type { WorkerOut } from "../sandbox/protocol.js";
@@ -90,6 +91,8 @@ export interface RunInit {
   trace?: AgentTrace;
   /** A14: a person answers this run's gates here (a terminal prompt), so checkpoint() waits. */
   interactive?: boolean;
+  /** X01: where agent calls run when not in this process (`--queue`). */
+  executor?: Executor;
 }
 
 const LARGE_RUN = 25;
@@ -667,7 +670,16 @@ export class Run {
     try {
       // C05: stopped while it waited in the queue: it never starts.
       if (slot.stopBy) end = { status: "stopped", usage: zeroUsage(), attempts: 0 };
-      else if (job.opts.isolation === "worktree") ({ end, tree } = await this.inWorktree(job));
+      else if (job.opts.isolation === "worktree" && this.init.executor) {
+        end = {
+          status: "failed",
+          error: 'isolation: "worktree" agents do not run on the queue yet; run this script without --queue',
+          usage: zeroUsage(),
+          attempts: 0,
+        };
+      } else if (job.opts.isolation === "worktree") ({ end, tree } = await this.inWorktree(job));
+      else if (this.init.executor)
+        end = await this.init.executor.run(job, this.runner, this.agentSignal(job.n));
       else end = await runAgent(job, this.runner, this.agentSignal(job.n));
     } finally {
       this.groups.delete(job.n);
