@@ -10,7 +10,15 @@
  * The provider is private to the run, never registered globally: a library user's own
  * OpenTelemetry setup is left alone.
  */
-import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
+import {
+  type Attributes,
+  type Context,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from "@opentelemetry/api";
 import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -141,30 +149,14 @@ class OtelRunTracing implements RunTracing {
       case "agent.started": {
         this.endAttempt(e.n, now, { error: "ended for another attempt" });
         this.labels.set(e.n, e.label);
-        const phase = e.phase !== undefined ? this.phases.get(e.phase) : undefined;
-        const parent = phase?.ctx ?? this.rootCtx();
-        const span = this.tracer.startSpan(
-          `invoke_agent ${e.label ?? `agent ${e.n}`}`,
-          {
-            kind: SpanKind.CLIENT,
-            startTime: now,
-            attributes: {
-              "gen_ai.operation.name": "invoke_agent",
-              "gen_ai.system": providerOf(e.driver, e.model),
-              "gen_ai.provider.name": providerOf(e.driver, e.model),
-              "gen_ai.agent.name": e.label ?? `agent ${e.n}`,
-              ...(e.model ? { "gen_ai.request.model": e.model } : {}),
-              "weft.run_id": this.runId,
-              "weft.agent": e.n,
-              "weft.attempt": e.attempt,
-              "weft.driver": e.driver,
-              "weft.cached": false,
-              ...(e.label !== undefined ? { "weft.label": e.label } : {}),
-              ...(e.phase !== undefined ? { "weft.phase": e.phase } : {}),
-            },
-          },
-          parent,
-        );
+        const { span, phase } = this.agentSpan(e, now, {
+          "gen_ai.system": providerOf(e.driver, e.model),
+          "gen_ai.provider.name": providerOf(e.driver, e.model),
+          ...(e.model ? { "gen_ai.request.model": e.model } : {}),
+          "weft.attempt": e.attempt,
+          "weft.driver": e.driver,
+          "weft.cached": false,
+        });
         this.attempts.set(e.n, { span, attempt: e.attempt, phase });
         return;
       }
@@ -192,25 +184,7 @@ class OtelRunTracing implements RunTracing {
           "weft.attempts": e.attempts,
         };
         if (e.cached) {
-          const phase = e.phase !== undefined ? this.phases.get(e.phase) : undefined;
-          const span = this.tracer.startSpan(
-            `invoke_agent ${e.label ?? `agent ${e.n}`}`,
-            {
-              kind: SpanKind.CLIENT,
-              startTime: now,
-              attributes: {
-                "gen_ai.operation.name": "invoke_agent",
-                "gen_ai.agent.name": e.label ?? `agent ${e.n}`,
-                "weft.run_id": this.runId,
-                "weft.agent": e.n,
-                "weft.cached": true,
-                ...(e.label !== undefined ? { "weft.label": e.label } : {}),
-                ...(e.phase !== undefined ? { "weft.phase": e.phase } : {}),
-                ...usage,
-              },
-            },
-            phase?.ctx ?? this.rootCtx(),
-          );
+          const { span, phase } = this.agentSpan(e, now, { "weft.cached": true, ...usage });
           span.end(now);
           if (phase) phase.last = Math.max(phase.last, now);
           return;
@@ -308,6 +282,34 @@ class OtelRunTracing implements RunTracing {
       return `could not export ${failed} span${failed === 1 ? "" : "s"} to ${this.o.target.url}${error ? `: ${error}` : ""}`;
     })();
     return this.flushed;
+  }
+
+  /** An agent's span (GenAI invoke_agent) under its phase's span, or the run's. */
+  private agentSpan(
+    e: { n: number; label?: string; phase?: string },
+    now: number,
+    extra: Attributes,
+  ): { span: Span; phase?: Phase } {
+    const phase = e.phase !== undefined ? this.phases.get(e.phase) : undefined;
+    const name = e.label ?? `agent ${e.n}`;
+    const span = this.tracer.startSpan(
+      `invoke_agent ${name}`,
+      {
+        kind: SpanKind.CLIENT,
+        startTime: now,
+        attributes: {
+          "gen_ai.operation.name": "invoke_agent",
+          "gen_ai.agent.name": name,
+          "weft.run_id": this.runId,
+          "weft.agent": e.n,
+          ...(e.label !== undefined ? { "weft.label": e.label } : {}),
+          ...(e.phase !== undefined ? { "weft.phase": e.phase } : {}),
+          ...extra,
+        },
+      },
+      phase?.ctx ?? this.rootCtx(),
+    );
+    return { span, phase };
   }
 
   private rootCtx(): Context {

@@ -104,8 +104,11 @@ describe("agent types (A02 agentType)", () => {
     writeFileSync(rev, readFileSync(rev, "utf8").replace("hawk", "owl"));
     const again = await weft(["resume", id], dir);
     expect(again.code).toBe(0);
-    expect(lines(log)).toHaveLength(3);
+    // The edited agent runs again, and (R03) so does the call made after it: it saw the first
+    // agent's edits (command agents are writers).
+    expect(lines(log)).toHaveLength(4);
     expect(lines(log)[2]).toContain("start 3 a ");
-    expect(runJson(dir, id).agents).toMatchObject({ completed: 1, cached: 1 });
+    expect(lines(log)[3]).toContain("start 4 b ");
+    expect(runJson(dir, id).agents).toMatchObject({ completed: 2 });
   });
 });

@@ -141,13 +141,16 @@ return { a, b: b.length, c: c.length }\n`,
   expect(seen.code, seen.stderr).toBe(0);
   expect(JSON.parse(seen.stdout)).toEqual({ a: [null, expect.stringMatching(/^echo: .* a2$/)], b: 2, c: 2 });
   expect(seen.stderr).toContain(`run ${id} (resumed)`);
-  expect(seen.stderr).toMatch(/completed in .* · 5 agents completed \(3 cached, 0 tokens\) · 1 stopped/);
+  // R03: the stopped writer runs again, so the calls made after it (command agents are writers)
+  // run again too; only the one made before it is served from the journal.
+  expect(seen.stderr).toMatch(/completed in .* · 5 agents completed \(1 cached, 0 tokens\) · 1 stopped/);
   const followed = await follow;
   expect(followed.code).toBe(0);
   expect(followed.stdout).toContain("paused by bo@");
   expect(followed.stdout.trim().split("\n").at(-1)).toMatch(/^completed in /);
-  // Nothing finished ran twice; only the stopped agent ran again.
-  expect(starts(dir).sort()).toEqual(["a2", "b1", "b2", "c1", "c2", "stuck", "stuck"]);
+  // The stopped agent ran again (R06); the calls made after it saw the tree without its work, so
+  // they ran again too (R03's writer rule); a2, made before it stopped, did not.
+  expect(starts(dir).sort()).toEqual(["a2", "b1", "b1", "b2", "b2", "c1", "c2", "stuck", "stuck"]);
   expect(runJson(dir, id).status).toBe("completed");
   expect(readFileSync(join(runDir, "stderr.log"), "utf8")).toContain(`run ${id} (resumed)`);
   expect((await weft(["status"], dir)).stdout).toContain("no run is running, waiting or paused");

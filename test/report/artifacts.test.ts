@@ -101,7 +101,7 @@ return await integrate()\n`,
     expect(r.code, r.stderr).toBe(0);
     const id = runIdOf(r);
     const integrated = journal(dir, id).filter((x) => x.type === "integrated");
-    expect(integrated).toEqual([{ type: "integrated", n: 1 }]);
+    expect(integrated).toEqual([{ type: "integrated", n: 1, writer: 1 }]);
     const text = art(dir, id, "integration.md");
     expect(text).toMatch(/## Applied to the working tree[\s\S]*- agent 1 \(a\): A a\.txt/);
     expect(text).toMatch(/## Patches not applied[\s\S]*- agent 2 \(b\), failed: patches\/2\.patch: b\.txt/);

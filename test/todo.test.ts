@@ -1,2 +1,0 @@
-/** Spec behaviours this version does not have yet (README "Status"). */
-import { test } from "vitest";
