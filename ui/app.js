@@ -365,6 +365,10 @@ function runPage(runId) {
       onclick: () => act(runId, { action: "stop-agent", agent: a.n }, controlsBox),
       text: "stop",
     });
+    const restart = h("button", {
+      onclick: () => act(runId, { action: "restart-agent", agent: a.n }, controlsBox),
+      text: "restart",
+    });
     const el = h(
       "div",
       { class: "row agent", "data-agent": a.n },
@@ -376,9 +380,9 @@ function runPage(runId) {
       time,
       activity,
       h("div", { class: "bar", title: "timeline" }, bar),
-      h("span", {}, stop),
+      h("span", {}, stop, restart),
     );
-    return { el, state, label, modelEl, tokens, time, activity, bar, stop };
+    return { el, state, label, modelEl, tokens, time, activity, bar, stop, restart };
   };
   const renderRows = () => {
     set(sizer.style, "height", `${rows.length * ROW}px`);
@@ -429,6 +433,7 @@ function runPage(runId) {
       set(x.bar.style, "left", `${left.toFixed(2)}%`);
       set(x.bar.style, "width", `${width.toFixed(2)}%`);
       set(x.stop.style, "visibility", a.state === "running" ? "visible" : "hidden");
+      set(x.restart.style, "visibility", a.state === "running" ? "visible" : "hidden");
     }
     for (const [key, x] of rowEls) {
       if (shown.has(key)) continue;
@@ -630,6 +635,12 @@ async function agentPage(runId, n) {
             class: "danger",
             onclick: () => act(runId, { action: "stop-agent", agent: r.n }, box),
             text: "Stop agent",
+          })
+        : null,
+      r.status === "running" || r.status === undefined
+        ? h("button", {
+            onclick: () => act(runId, { action: "restart-agent", agent: r.n }, box),
+            text: "Restart agent",
           })
         : null,
       h("button", {

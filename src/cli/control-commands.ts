@@ -57,6 +57,14 @@ export function stopCommand(runId: string, flags: { agent?: string }): Promise<n
   return send(runId, { type: "stop-agent", agent: parseAgentArg(flags.agent) });
 }
 
+/** `weft restart <run> --agent <n|label>`: the running agent's attempt is stopped and the same call starts again. */
+export function restartCommand(runId: string, flags: { agent?: string }): Promise<number> {
+  if (flags.agent === undefined) {
+    throw new UsageError("weft restart needs --agent <n|label>: the running agent to start again");
+  }
+  return send(runId, { type: "restart-agent", agent: parseAgentArg(flags.agent) });
+}
+
 /** `weft pause <run>`. */
 export function pauseCommand(runId: string): Promise<number> {
   return send(runId, { type: "pause" });

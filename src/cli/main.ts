@@ -12,7 +12,14 @@ import { VERSION } from "../version.js";
 import { resolveScriptArg } from "../workflows/lookup.js";
 import { cleanAllCommand } from "./clean-all.js";
 import { configCommand } from "./config-command.js";
-import { attachCommand, logsCommand, pauseCommand, statusCommand, stopCommand } from "./control-commands.js";
+import {
+  attachCommand,
+  logsCommand,
+  pauseCommand,
+  restartCommand,
+  statusCommand,
+  stopCommand,
+} from "./control-commands.js";
 import { detachedArgs, detachedChildReporter, startDetached } from "./detach.js";
 import { doctorCommand } from "./doctor-command.js";
 import { reportError } from "./errors.js";
@@ -226,6 +233,16 @@ async function main(argv: string[]): Promise<number> {
     )
     .action(async (runId: string, flags: { agent?: string }) => {
       code = await stopCommand(runId, flags);
+    });
+
+  program
+    .command("restart <run>")
+    .description(
+      "restart one running agent in place: its attempt gets SIGTERM and the same call starts again at once (no resume needed)",
+    )
+    .option("--agent <n|label>", "the agent: its number, or a label (every running agent with it)")
+    .action(async (runId: string, flags: { agent?: string }) => {
+      code = await restartCommand(runId, flags);
     });
 
   program

@@ -23,6 +23,8 @@ export type ControlRequest =
   | { type: "stop" }
   /** C05: one agent, by number or label; its `agent()` resolves to null. */
   | { type: "stop-agent"; agent: number | string }
+  /** Restart one running agent in place: its attempt is stopped and the same call starts again at once. */
+  | { type: "restart-agent"; agent: number | string }
   /** C08: no new agents; running ones finish; the run ends `paused`. */
   | { type: "pause" }
   /**

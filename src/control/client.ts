@@ -122,7 +122,8 @@ function words(a: Answer): { ok: boolean; outcome: string } {
   return { ok: false, outcome: a.reason ?? "refused" };
 }
 
-const isLiveOnly = (r: ControlRequest) => r.type === "stop" || r.type === "pause" || r.type === "stop-agent";
+const isLiveOnly = (r: ControlRequest) =>
+  r.type === "stop" || r.type === "pause" || r.type === "stop-agent" || r.type === "restart-agent";
 
 /** Send a request to a run and wait (bounded) for its owner's answer. */
 export async function controlRun(

@@ -40,7 +40,8 @@ export function controlRecord(msg: ControlMessage, ok: boolean, outcome: string)
 export function describeRequest(r: ControlRequest): string {
   switch (r.type) {
     case "stop-agent":
-      return `stop-agent ${typeof r.agent === "number" ? r.agent : JSON.stringify(r.agent)}`;
+    case "restart-agent":
+      return `${r.type} ${typeof r.agent === "number" ? r.agent : JSON.stringify(r.agent)}`;
     case "approve":
     case "reject":
       return r.gate === undefined ? r.type : `${r.type} ${JSON.stringify(r.gate)}`;

@@ -79,6 +79,11 @@ export interface RunnerContext {
   priceOf?(model: string | undefined, driver: string): ModelPrice | undefined;
   /** U11: the run's trace, when it exports one (TRACEPARENT for the agent, tool calls as events). */
   trace?: AgentTrace;
+  /**
+   * A signal for one attempt: aborted, that attempt is stopped and the same call starts again at
+   * once (`weft restart --agent`), not counted against `retries`.
+   */
+  attemptSignal?(job: AgentJob, attempt: number): AbortSignal | undefined;
 }
 
 /** C01: a stalled agent is started again this many times, as Claude Code does; then agent() throws. */
@@ -149,10 +154,11 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
     };
     let outcome: Awaited<ReturnType<Driver["run"]>>;
     const at = attempt;
+    const restart = ctx.attemptSignal?.(job, attempt);
     const activity = ctx.onActivity && new ActivityThrottle((a) => ctx.onActivity?.(job, at, a));
     try {
       outcome = await job.driver.run(task, {
-        signal: signal,
+        signal: restart ? AbortSignal.any([signal, restart]) : signal,
         onEvent: (e) => {
           ctx.onDriverEvent(job, at, e);
           if (e.type === "tool_call") ctx.trace?.toolCall(job.n, at, e.name);
@@ -175,6 +181,11 @@ export async function runAgent(job: AgentJob, ctx: RunnerContext, signal: AbortS
     addUsage(usage, outcome.usage);
     sessionId = outcome.sessionId ?? sessionId;
     const end = { usage, attempts: attempt, model, sessionId };
+    if (restart?.aborted && !signal.aborted) {
+      // Restarted by a person: the same call again, at once; what the attempt used still counts.
+      ctx.onRetry(job, attempt, `restarted: ${String(restart.reason ?? "by request")}`);
+      continue;
+    }
     if (outcome.status === "stopped" || signal.aborted) return { status: "stopped", ...end };
     if (outcome.status === "failed" && outcome.stalled) {
       // C01: a stall is not the backend's answer; start the same attempt again, at once.

@@ -105,6 +105,8 @@ interface LiveAgent {
   ctl?: AbortController;
   /** Who stopped it (C05). */
   stopBy?: string;
+  /** The current attempt's own stop: aborted, the same call starts again (restart-agent). */
+  attempt?: AbortController;
   /** Usage its attempts have reported while running (C06), until its end is counted instead. */
   reported?: { tokens: number; costUsd: number };
 }
@@ -197,6 +199,12 @@ export class Run {
       idleTimeoutMs: init.settings.idleTimeoutMs,
       verifyRepairs: init.settings.verifyRepairs,
       priceOf: pricing(init.settings),
+      attemptSignal: (job) => {
+        const slot = this.live.get(job.n);
+        if (!slot) return undefined;
+        slot.attempt = new AbortController();
+        return slot.attempt.signal;
+      },
       trace: init.trace,
       verify: (job, signal) =>
         runVerify(job.verify!, job.cwd!, {
@@ -1230,6 +1238,7 @@ export class Run {
         return this.answerGate(msg);
       case "stop":
       case "stop-agent":
+      case "restart-agent":
       case "pause": {
         const refusal = this.notLive(msg);
         if (refusal) return this.answerControl(msg, false, refusal);
@@ -1244,13 +1253,14 @@ export class Run {
           return;
         }
         if (req.type === "pause") return this.pauseFor(msg);
+        if (req.type === "restart-agent") return this.restartAgent(msg, req.agent);
         return this.stopAgent(msg, req.agent);
       }
       default:
         return this.answerControl(
           msg,
           false,
-          `unknown request "${(req as { type: string }).type}" (this weft knows stop, stop-agent, pause, approve, reject)`,
+          `unknown request "${(req as { type: string }).type}" (this weft knows stop, stop-agent, restart-agent, pause, approve, reject)`,
         );
     }
   }
@@ -1315,6 +1325,34 @@ export class Run {
         slot.stopBy = msg.from;
         slot.ctl?.abort();
       }
+    });
+  }
+
+  /**
+   * Restart running agents in place (a number, or every running agent with a label): the current
+   * attempt's process group gets SIGTERM, then the same call starts again at once, in the same
+   * slot, without waiting for a resume. A queued agent has nothing to restart.
+   */
+  private restartAgent(msg: ControlMessage, which: number | string): Promise<void> {
+    const matches = [...this.live.values()].filter((s) =>
+      typeof which === "number" ? s.job.n === which : s.job.opts.label === which,
+    );
+    const picked = matches.filter((s) => s.running && s.attempt && !s.attempt.signal.aborted);
+    if (picked.length === 0) {
+      const why =
+        matches.length > 0
+          ? `agent ${typeof which === "number" ? which : JSON.stringify(which)} has not started yet: nothing to restart`
+          : typeof which === "number"
+            ? which >= 1 && which < this.nextIndex
+              ? `agent ${which} is not running: it has finished`
+              : `there is no agent ${which} in this execution (agents so far: ${this.nextIndex - 1})`
+            : `no running agent has the label ${JSON.stringify(which)}`;
+      return this.answerControl(msg, false, why);
+    }
+    const names = picked.map((s) => `${s.job.n}${s.job.opts.label ? ` (${s.job.opts.label})` : ""}`);
+    const outcome = `restarting agent${picked.length === 1 ? "" : "s"} ${names.join(", ")}: the attempt is stopped and the same call starts again`;
+    return this.answerControl(msg, true, outcome, () => {
+      for (const slot of picked) slot.attempt?.abort(`by ${msg.from}`);
     });
   }
 

@@ -33,7 +33,14 @@ export interface LaunchInput {
   driver?: string;
 }
 
-export type ControlAction = "stop" | "stop_agent" | "pause" | "resume" | "approve" | "reject";
+export type ControlAction =
+  | "stop"
+  | "stop_agent"
+  | "restart_agent"
+  | "pause"
+  | "resume"
+  | "approve"
+  | "reject";
 
 export interface ControlInput {
   runId: string;
@@ -285,6 +292,11 @@ export class McpRuns {
         if (input.agent === undefined)
           throw new UsageError('action "stop_agent" needs "agent": the agent\'s number or label');
         return { type: "stop-agent", agent: input.agent };
+      case "restart_agent":
+        only(["agent"]);
+        if (input.agent === undefined)
+          throw new UsageError('action "restart_agent" needs "agent": the agent\'s number or label');
+        return { type: "restart-agent", agent: input.agent };
       case "approve":
       case "reject":
         only(["gate", "reason"]);

@@ -62,7 +62,7 @@ Use it after workflow_wait says the run ended, when you need what individual age
 const WAIT = `Block until the run ends (completed, failed, stopped, paused, budget_exhausted) or waits for a person at a gate, or until timeoutMs passes (default ${DEFAULT_WAIT_MS} ms, so that the host's tool timeout is not reached). Returns the status; once ended, the script's return value is under "result".
 This is the way to wait for a run: after launching, end your turn or call this. Do not poll workflow_status. If it returns with timedOut: true, the run still goes on: call it again (or tell the user the run id and end your turn). If the state is "waiting", ask the user about the gate and answer with workflow_control.`;
 
-const CONTROL = `Send a request to a run: "stop" (no new agents, running ones stopped; the run ends stopped and can be resumed), "stop_agent" (one agent, by number or label in "agent"; its agent() call returns null), "pause" (no new agents, running ones finish, the run ends paused), "resume" (continue a stopped, paused, failed or interrupted run in this server; finished agents are reused), "approve" / "reject" (answer a gate() the run waits on; "gate" is its title or number when several wait, "reason" is recorded).
+const CONTROL = `Send a request to a run: "stop" (no new agents, running ones stopped; the run ends stopped and can be resumed), "stop_agent" (one agent, by number or label in "agent"; its agent() call returns null), "restart_agent" (one running agent, by number or label in "agent": its attempt is stopped and the same call starts again at once), "pause" (no new agents, running ones finish, the run ends paused), "resume" (continue a stopped, paused, failed or interrupted run in this server; finished agents are reused), "approve" / "reject" (answer a gate() the run waits on; "gate" is its title or number when several wait, "reason" is recorded).
 Approve or reject only what the user decided. Returns what came of it: state "applied" (outcome says what was done), "refused" (outcome says why), "held" (an approval kept until the run is resumed), "not-running" (nothing runs it: resume it first), "pending" (the run has not answered yet) or "ended". Then call workflow_wait.`;
 
 export function createWeftMcpServer(opts: WeftMcpOptions): { server: McpServer; runs: McpRuns } {
@@ -164,11 +164,11 @@ export function createWeftMcpServer(opts: WeftMcpOptions): { server: McpServer; 
       description: CONTROL,
       inputSchema: {
         runId,
-        action: z.enum(["stop", "stop_agent", "pause", "resume", "approve", "reject"]),
+        action: z.enum(["stop", "stop_agent", "restart_agent", "pause", "resume", "approve", "reject"]),
         agent: z
           .union([z.number().int().min(1), z.string().min(1)])
           .optional()
-          .describe("stop_agent: number or label"),
+          .describe("stop_agent, restart_agent: number or label"),
         gate: z
           .union([z.number().int().min(1), z.string().min(1)])
           .optional()

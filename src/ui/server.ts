@@ -315,9 +315,10 @@ async function control(cwd: string, id: string, body: Record<string, unknown>): 
       request = { type: action };
       break;
     case "stop-agent":
+    case "restart-agent":
       if (agent === undefined)
-        return { state: "refused", outcome: "stop-agent needs an agent (number or label)" };
-      request = { type: "stop-agent", agent };
+        return { state: "refused", outcome: `${action} needs an agent (number or label)` };
+      request = { type: action, agent };
       break;
     case "approve":
     case "reject":

@@ -249,3 +249,51 @@ test("U10 C05 the library: runStatus, controlRun and followEvents on a run start
     outcome: `run ${h.runId} is not running (status completed)`,
   });
 });
+
+test("U01 C05 weft restart --agent from another process: the running attempt is stopped and the same call starts again at once, without a resume", async () => {
+  const dir = project({
+    "wf.js": `${meta("again")}return await parallel([
+  () => agent("hang-until:2 slow", { label: "slow" }),
+  () => agent("sleep:300 other"),
+])\n`,
+  });
+  const { done, id } = await start(dir);
+  await until(() => spawned(dir, id, 1));
+  const restart = await weft(["restart", id, "--agent", "slow"], dir, { USER: "bo" });
+  expect(restart.code, restart.stderr).toBe(0);
+  expect(restart.stdout).toContain(
+    "restarting agent 1 (slow): the attempt is stopped and the same call starts again",
+  );
+  const r = await done;
+  expect(r.code, r.stderr).toBe(0);
+  // The second attempt answered; the call was not stopped and needed no retries (command default 0).
+  expect(JSON.parse(r.stdout)).toEqual(["echo: hang-until:2 slow", "echo: sleep:300 other"]);
+  const fin = journal(dir, id).find((x) => x.type === "agent.finished" && x.n === 1);
+  expect(fin).toMatchObject({ status: "completed", attempts: 2 });
+  expect(
+    journal(dir, id)
+      .filter((x) => x.type === "agent.started" && x.n === 1)
+      .map((x) => x.attempt),
+  ).toEqual([1, 2]);
+  expect(controls(dir, id)[0]).toMatchObject({ request: { type: "restart-agent", agent: "slow" }, ok: true });
+  expect(r.stderr).toMatch(/restarted: by bo@/);
+});
+
+test("U01 C05 weft restart needs --agent; a finished or unknown agent is refused with a message", async () => {
+  const dir = project({
+    "wf.js": `${meta("fin")}await agent("a")\nreturn await agent("hang-until:2 b", { label: "b" })\n`,
+  });
+  const { done, id } = await start(dir);
+  await until(() => spawned(dir, id, 2));
+  const none = await weft(["restart", id], dir);
+  expect(none.code).toBe(2);
+  expect(none.stderr).toContain("weft restart needs --agent");
+  const finished = await weft(["restart", id, "--agent", "1"], dir);
+  expect(finished.code).toBe(1);
+  expect(finished.stderr).toContain("agent 1 is not running: it has finished");
+  const unknown = await weft(["restart", id, "--agent", "nope"], dir);
+  expect(unknown.stderr).toContain('no running agent has the label "nope"');
+  const ok = await weft(["restart", id, "--agent", "b"], dir);
+  expect(ok.code, ok.stderr).toBe(0);
+  expect((await done).code).toBe(0);
+});

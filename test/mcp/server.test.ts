@@ -313,6 +313,22 @@ return await parallel([() => agent("hang", { label: "stuck" }), () => agent("fin
   expect(waited.json).toMatchObject({ state: "completed", result: [null, "echo: fine"] });
 });
 
+test("U04 restart_agent restarts one running agent in place: the same call starts again and answers", async () => {
+  const s = await serve();
+  const script = `export const meta = { name: "redo", description: "d" }
+return await agent("hang-until:2 slow", { label: "slow" })
+`;
+  const { runId } = (await s.call("workflow", { script })).json;
+  await until(s, runId, (st) => st.agents.running === 1);
+  const bad = await s.call("workflow_control", { runId, action: "restart_agent" });
+  expect(bad.isError).toBe(true);
+  expect(bad.text).toMatch(/needs "agent"/);
+  const restarted = await s.call("workflow_control", { runId, action: "restart_agent", agent: "slow" });
+  expect(restarted.json.state).toBe("applied");
+  const waited = await s.call("workflow_wait", { runId, timeoutMs: 20_000 });
+  expect(waited.json).toMatchObject({ state: "completed", result: "echo: hang-until:2 slow" });
+});
+
 test("U04 a gate approved through control: the run waits, status shows the gate, approve lets it go on", async () => {
   const s = await serve();
   const script = `export const meta = { name: "gated", description: "d" }

@@ -143,6 +143,23 @@ return { n: out.length, last: await agent("sum it", { label: "sum" }) }\n`,
     await expect.poll(() => row.locator(".state").textContent(), { timeout: 20_000 }).toBe("stopped");
   });
 
+  test("U08 one running agent is restarted from the page; the same call starts again and answers", async () => {
+    const dir = project({
+      "wf.js": `${meta("redo")}return await agent("hang-until:2 slow", { label: "slow" })\n`,
+    });
+    const run = await startRun(dir, ["run", "wf.js", "--command", AGENT_CMD]);
+    const { page, url } = await open(dir);
+    await page.goto(`${url}#/run/${run.id}`);
+    const row = page.locator("#agents .row.agent").filter({ hasText: "slow" });
+    await row.locator(".state.s-running").waitFor();
+    await shot(page, dir, "restart-before");
+    await row.getByRole("button", { name: "restart" }).click();
+    const end = await run.done;
+    expect(end.code, end.stderr).toBe(0);
+    expect(end.stdout.trim()).toBe("echo: hang-until:2 slow");
+    expect(end.stderr).toMatch(/restarted: by weft ui/);
+  });
+
   test("U08 a run compared with its edited resume: call by call, cached, re-run and new", async () => {
     const dir = project({
       "wf.js": `${meta("edited")}const a = await agent("first", { label: "a" })\nconst b = await agent("second", { label: "b" })\nreturn [a, b]\n`,
