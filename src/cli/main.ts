@@ -71,6 +71,10 @@ function settingOptions(cmd: Command): Command {
     .option("--verify-timeout-ms <ms>", "limit for one verify command (default 600000)")
     .option("--hook-timeout-ms <ms>", "limit for one hook command (default 60000; see hooks)")
     .option(
+      "--prefix-stagger-ms <ms>",
+      "agents sending the same long prompt prefix wait this long at most for the first to warm the prompt cache (default 5000; 0: off)",
+    )
+    .option(
       "--integrate",
       "apply finished worktree agents' patches to the working tree when the run completes",
     )
@@ -372,6 +376,10 @@ async function main(argv: string[]): Promise<number> {
     .option("--command <cmd>", "the program of the command driver on this worker")
     .option("--queue-name <name>", "the queue's name (default weft-agents)")
     .option("--workdir <dir>", "where clones and worktrees go (default .weft-worker)")
+    .option(
+      "--lock-ms <ms>",
+      "a task whose worker stops renewing its lock this long (a dead worker) goes to another worker (default 30000)",
+    )
     .action(async (flags: WorkerFlags) => {
       code = await workerCommand(flags);
     });

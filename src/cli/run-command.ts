@@ -32,6 +32,7 @@ export interface RunFlags {
   verifyRepairs?: string;
   verifyTimeoutMs?: string;
   hookTimeoutMs?: string;
+  prefixStaggerMs?: string;
   queue?: string;
   queueName?: string;
   repo?: string;
@@ -59,6 +60,7 @@ const SETTING_FLAGS: SettingKey[] = [
   "verifyRepairs",
   "verifyTimeoutMs",
   "hookTimeoutMs",
+  "prefixStaggerMs",
   "integrate",
   "otel",
   "waitForUsageReset",

@@ -10,6 +10,7 @@ export interface WorkerFlags {
   command?: string;
   queueName?: string;
   workdir?: string;
+  lockMs?: string;
 }
 
 export async function workerCommand(flags: WorkerFlags): Promise<number> {
@@ -29,6 +30,12 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  const lockMs = flags.lockMs === undefined ? undefined : Number(flags.lockMs);
+  if (lockMs !== undefined && (!Number.isInteger(lockMs) || lockMs < 1000)) {
+    throw new UsageError(
+      `--lock-ms must be a whole number of milliseconds >= 1000, got ${JSON.stringify(flags.lockMs)}`,
+    );
+  }
   const workdir = resolve(flags.workdir ?? ".weft-worker");
   const queueName = flags.queueName ?? DEFAULT_QUEUE;
   const log = (line: string) => process.stderr.write(`weft worker: ${line}\n`);
@@ -41,6 +48,7 @@ export async function workerCommand(flags: WorkerFlags): Promise<number> {
       drivers: flags.driver?.length ? flags.driver : undefined,
       command: flags.command,
       workdir,
+      lockMs,
       log,
     });
   } catch (e) {

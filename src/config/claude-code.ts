@@ -22,6 +22,7 @@ export const CLAUDE_CODE_VARS = [
   "CLAUDE_CODE_SUBAGENT_MODEL",
   "CLAUDE_CODE_SUBAGENT_MODEL_FORCE",
   "CLAUDE_CODE_EFFORT_LEVEL",
+  "CLAUDE_CODE_WORKFLOW_PREFIX_STAGGER_MS",
 ] as const;
 export type ClaudeCodeVar = (typeof CLAUDE_CODE_VARS)[number];
 
@@ -115,6 +116,7 @@ export interface ClaudeCodeSettings {
   model?: ClaudeValue;
   forceModel?: ClaudeValue;
   effort?: ClaudeValue;
+  prefixStaggerMs?: ClaudeValue & { n: number };
 }
 
 /**
@@ -158,6 +160,12 @@ export function claudeCodeSettings(
     // "auto" is Claude Code's "the model's default": no level to pass.
     if (CLAUDE_EFFORTS.includes(level)) out.effort = { ...e!, value: level };
     else if (level !== "auto") bad(e!, `must be one of ${CLAUDE_EFFORTS.join(", ")}`);
+  }
+  const st = v.CLAUDE_CODE_WORKFLOW_PREFIX_STAGGER_MS;
+  if (set(st)) {
+    const n = Number(st!.value.trim());
+    if (Number.isInteger(n) && n >= 0) out.prefixStaggerMs = { ...st!, n };
+    else bad(st!, "must be a whole number of milliseconds >= 0");
   }
   return out;
 }

@@ -51,6 +51,11 @@ export interface Settings {
   resume: ResumeMode;
   /** C03: on a usage limit with a known reset within 24 h, wait for it and go on instead of pausing. */
   waitForUsageReset: boolean;
+  /**
+   * Claude Code's shared-prefix stagger: agents sending the same long prompt prefix wait for the
+   * first of them to warm the backend's prompt cache, at most this long (ms); 0 turns it off.
+   */
+  prefixStaggerMs: number;
   /** X01: a Redis URL; agent calls go to workers on this BullMQ queue. */
   queue?: string;
   /** X01: the queue's name (default weft-agents). */
@@ -99,6 +104,7 @@ const KINDS: Record<SettingKey, Kind> = {
   otel: "string",
   resume: "resumeMode",
   waitForUsageReset: "bool",
+  prefixStaggerMs: "nonNegInt",
   queue: "string",
   queueName: "string",
   repo: "string",
@@ -134,6 +140,7 @@ export function defaults(cpus: number): Settings {
     prices: {},
     resume: "writers",
     waitForUsageReset: false,
+    prefixStaggerMs: 5_000,
   };
 }
 
@@ -419,6 +426,10 @@ function applyClaudeCode(
   if (cc.concurrency && sources.concurrency.source === "default") {
     settings.concurrency = cc.concurrency.n;
     sources.concurrency = { source: "claude", where: cc.concurrency.where };
+  }
+  if (cc.prefixStaggerMs && sources.prefixStaggerMs.source === "default") {
+    settings.prefixStaggerMs = cc.prefixStaggerMs.n;
+    sources.prefixStaggerMs = { source: "claude", where: cc.prefixStaggerMs.where };
   }
   const claude = { ...settings.drivers.claude };
   const fill = (key: "model" | "effort" | "forceModel", value: unknown, where: string) => {

@@ -41,6 +41,7 @@ import { formatScriptFailure } from "./failure.js";
 import { Gates } from "./gates.js";
 import { checkCapabilities, OptionsError, parseOptions } from "./options.js";
 import { defaultModel, PhaseBudgets } from "./phases.js";
+import { PrefixStagger } from "./prefix-stagger.js";
 import type { AgentFinishedRecord, ForkedFrom, JournalRecord, Replay } from "./records.js";
 import { Scheduler } from "./scheduler.js";
 import { UsageWait, usageWaitMs } from "./usage-wait.js";
@@ -160,6 +161,7 @@ export class Run {
   private readonly usageWait = new UsageWait();
   /** C08: who asked for the pause; like the breaker, nothing new starts and the run ends paused. */
   private pauseRequest?: string;
+  private readonly stagger: PrefixStagger;
   /** C05: agents queued or running now, by number, with their own stop (see agentSignal). */
   private readonly live = new Map<number, LiveAgent>();
   private control?: ControlWatcher;
@@ -240,6 +242,7 @@ export class Run {
         this.emit({ type: "agent.activity", n: j.n, label: j.opts.label, phase: j.phase, attempt, ...a }),
     };
     this.scheduler = new Scheduler(init.settings.concurrency);
+    this.stagger = new PrefixStagger(init.settings.prefixStaggerMs);
     this.agentTypes = new AgentTypes(init.cwd, init.env);
     this.files = new AgentFiles(join(init.runDir, "agents"), (m) => this.warnOnce(m));
     this.nextIndex = (init.replay?.maxIndex ?? 0) + 1;
@@ -676,6 +679,8 @@ export class Run {
     let end: AgentEnd;
     let tree: WorktreeOutcome | undefined;
     try {
+      // Claude Code's shared-prefix stagger: wait for a sibling to warm the prompt cache (≤ 5 s).
+      if (!slot.stopBy) await this.stagger.hold(job, this.stopAll.signal);
       // C05: stopped while it waited in the queue: it never starts.
       if (slot.stopBy) end = { status: "stopped", usage: zeroUsage(), attempts: 0 };
       else if (job.opts.isolation === "worktree" && this.init.executor) {
@@ -691,6 +696,7 @@ export class Run {
       else end = await runAgent(job, this.runner, this.agentSignal(job.n));
     } finally {
       this.groups.delete(job.n);
+      this.stagger.warmed(job.n);
     }
     this.live.delete(job.n);
     if (slot.reported) {
@@ -1125,6 +1131,8 @@ export class Run {
   }
 
   private onDriverEvent(job: AgentJob, attempt: number, e: DriverEvent): void {
+    // The backend has read the prompt (and written its cache): agents of the same prefix may go.
+    if (e.type !== "started" && e.type !== "warning") this.stagger.warmed(job.n);
     if (e.type === "warning") {
       this.warnOnce(e.message);
       return;

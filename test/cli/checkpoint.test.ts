@@ -102,6 +102,8 @@ test.skipIf(!hasTmux)(
     await inTerminal(dir, async (screen) => {
       await shows(screen, "choose 1-2:");
       const id = onlyRun(dir);
+      // run.json is written just after the prompt shows (its writes are batched).
+      await until(() => (runJson(dir, id).status === "waiting" ? true : undefined));
       expect(runJson(dir, id)).toMatchObject({
         status: "waiting",
         gate: { n: 1, title: "Which region?", checkpoint: { kind: "select", choices: ["eu", "us"] } },

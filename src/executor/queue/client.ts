@@ -25,16 +25,25 @@ export interface QueueExecutorOptions {
 }
 
 export class QueueUnavailableError extends Error {}
+class QueueLostError extends Error {}
+
+/** How long Redis may be unreachable mid-run before the run gives up on it (X03). */
+const LOSS_GRACE_MS = 5_000;
 
 interface Pending {
   job: AgentJob;
   ctx: RunnerContext;
   seen: number;
+  /** The worker's run of the task the sequence belongs to. */
+  run?: string;
 }
 
 export class QueueExecutor implements Executor {
   private readonly pending = new Map<string, Pending>();
+  /** Calls waiting on a worker: ended at once when the queue is lost. */
+  private readonly waiting = new Map<string, (why: string) => void>();
   private lost?: string;
+  private lossTimer?: NodeJS.Timeout;
 
   private constructor(
     private readonly o: QueueExecutorOptions,
@@ -44,12 +53,26 @@ export class QueueExecutor implements Executor {
     private readonly repo: string,
   ) {
     events.on("progress", ({ jobId, data }) => this.onProgress(jobId, data));
-    const onLost = (e: Error) => {
-      this.lost ??= `lost the queue at ${shownUrl(o.redis)}: ${e.message}`;
+    // X03: Redis gone for longer than a blip: nothing new is sent, and every call waiting on a
+    // worker ends as a fatal failure, which trips the run's breaker (the run ends paused; the
+    // calls run again on resume). ioredis keeps reconnecting meanwhile; back in time, all is well.
+    const onError = (e: Error) => {
+      if (this.lost || this.lossTimer) return;
+      this.lossTimer = setTimeout(() => {
+        this.lost = `lost the queue at ${shownUrl(o.redis)}: ${e.message}`;
+        for (const fail of this.waiting.values()) fail(this.lost);
+      }, LOSS_GRACE_MS);
+      this.lossTimer.unref();
     };
-    pub.on("error", onLost);
-    queue.on("error", onLost);
-    events.on("error", onLost);
+    const onReady = () => {
+      if (this.lost) return;
+      clearTimeout(this.lossTimer);
+      this.lossTimer = undefined;
+    };
+    for (const c of [pub, queue, events] as { on(ev: string, f: (...a: never[]) => void): unknown }[]) {
+      c.on("error", onError);
+    }
+    pub.on("ready", onReady);
   }
 
   /** Connects first: an unreachable Redis is refused before the run starts (X03). */
@@ -124,10 +147,16 @@ export class QueueExecutor implements Executor {
       });
       let out: TaskOutcome;
       try {
-        out = (await added.waitUntilFinished(this.events)) as TaskOutcome;
+        out = (await Promise.race([
+          added.waitUntilFinished(this.events),
+          new Promise<never>((_, reject) => this.waiting.set(id, (why) => reject(new QueueLostError(why)))),
+        ])) as TaskOutcome;
       } catch (e) {
+        if (e instanceof QueueLostError) return { ...failed(e.message), fatal: true };
         if (signal.aborted) return { status: "stopped", usage: zeroUsage(), attempts: 0 };
         return failed(`the worker failed the task: ${(e as Error).message}`);
+      } finally {
+        this.waiting.delete(id);
       }
       if (out.transcript) await appendTranscript(ctx, job.n, out.transcript);
       if (out.end.status === "completed" && out.patch) {
@@ -159,8 +188,13 @@ export class QueueExecutor implements Executor {
 
   private onProgress(jobId: string, data: unknown): void {
     const p = this.pending.get(jobId);
-    const batch = data as { seq?: number; events?: TaskEvent[] } | undefined;
+    const batch = data as { run?: string; seq?: number; events?: TaskEvent[] } | undefined;
     if (!p || !batch || !Array.isArray(batch.events) || typeof batch.seq !== "number") return;
+    // Another worker took the task over (its first worker died): its own sequence starts anew.
+    if (batch.run !== p.run) {
+      p.run = batch.run;
+      p.seen = 0;
+    }
     // Progress events can arrive twice (a reconnect): each batch is taken once, in order.
     if (batch.seq <= p.seen) return;
     p.seen = batch.seq;
@@ -186,7 +220,18 @@ export class QueueExecutor implements Executor {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([this.queue.close(), this.events.close(), this.pub.quit()]);
+    clearTimeout(this.lossTimer);
+    // A graceful close talks to Redis; with Redis gone it would wait for ever, so it gets 2 s.
+    const graceful = Promise.allSettled([this.queue.close(), this.events.close(), this.pub.quit()]);
+    const timedOut = await Promise.race([
+      graceful.then(() => false),
+      new Promise<boolean>((r) => setTimeout(() => r(true), 2_000).unref()),
+    ]);
+    if (timedOut) {
+      this.pub.disconnect();
+      void this.queue.disconnect().catch(() => {});
+      void this.events.disconnect().catch(() => {});
+    }
   }
 }
 

@@ -9,6 +9,7 @@
  * is the worker's own (`--command`); a task never chooses a program to run.
  */
 
+import { randomUUID } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -32,6 +33,12 @@ export interface WorkerOptions {
   command?: string;
   workdir: string;
   killGraceMs?: number;
+  /**
+   * How long a task's lock lasts without renewal (renewed at half of it while the task runs): a
+   * worker that dies (kill -9, a lost machine) has its task handed to another worker this long
+   * after its last renewal (X03). Default 30 s, BullMQ's own.
+   */
+  lockMs?: number;
   log?(line: string): void;
 }
 
@@ -78,7 +85,16 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
   const worker = new Worker<TaskSpec, TaskOutcome>(
     queue,
     async (job: Job<TaskSpec, TaskOutcome>, _token?: string, signal?: AbortSignal) => process(job, signal),
-    { connection, concurrency: o.concurrency ?? 4, autorun: false },
+    {
+      connection,
+      concurrency: o.concurrency ?? 4,
+      autorun: false,
+      lockDuration: o.lockMs ?? 30_000,
+      stalledInterval: o.lockMs ?? 30_000,
+      // A task whose worker died goes to another worker once; a second loss fails it, with a
+      // reason that reaches the run, rather than circling through every worker.
+      maxStalledCount: 1,
+    },
   );
   worker.on("error", (e) => log(`error: ${e.message}`));
 
@@ -93,11 +109,14 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
     // Sent in batches: one Redis write per 100 ms per task, however chatty the backend is.
     let batch: TaskEvent[] = [];
     let seq = 0;
+    // One run of the task on this worker: a task handed to another worker after a stall starts
+    // its sequence again under a token of its own.
+    const runToken = randomUUID();
     const flush = () => {
       if (batch.length === 0) return;
       const events = batch;
       batch = [];
-      void job.updateProgress({ seq: ++seq, events }).catch(() => {});
+      void job.updateProgress({ run: runToken, seq: ++seq, events }).catch(() => {});
     };
     const timer = setInterval(flush, PROGRESS_MS);
     const name = `${id}-${job.attemptsStarted ?? 0}`;
