@@ -345,7 +345,7 @@ function runPage(runId) {
   const set = (el, prop, value) => {
     if (el[prop] !== value) el[prop] = value;
   };
-  const phaseRow = (key) => {
+  const phaseRow = () => {
     const title = h("span");
     const counts = h("span", { class: "muted" });
     const el = h("div", { class: "row phase" }, title, counts);
@@ -398,7 +398,7 @@ function runPage(runId) {
       shown.add(key);
       let x = rowEls.get(key);
       if (!x) {
-        x = r.phase ? phaseRow(key) : agentRow(r.agent);
+        x = r.phase ? phaseRow() : agentRow(r.agent);
         rowEls.set(key, x);
       }
       set(x.el.style, "top", `${i * ROW}px`);

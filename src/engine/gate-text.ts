@@ -17,7 +17,7 @@ export function answerHint(runId: string, n: number, checkpoint?: CheckpointSpec
   if (checkpoint?.kind === "input") return `weft approve ${runId} ${n} --answer <text>`;
   if (checkpoint?.kind === "select") {
     const c = checkpoint.choices ?? [];
-    return `weft approve ${runId} ${n} --answer <${c.length <= 4 ? c.join("|") : "choice or 1-" + c.length}>`;
+    return `weft approve ${runId} ${n} --answer <${c.length <= 4 ? c.join("|") : `choice or 1-${c.length}`}>`;
   }
   return `weft approve ${runId} ${n} / weft reject ${runId} ${n}`;
 }

@@ -6,7 +6,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { type RunStatusView, runStatuses, statusOf } from "../control/status.js";
-import type { Driver, DriverEvent } from "../drivers/types.js";
+import type { Driver } from "../drivers/types.js";
 import type { RunSummary } from "../report/events.js";
 import { type Turn, transcriptEvents } from "./transcript.js";
 

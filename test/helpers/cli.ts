@@ -50,6 +50,18 @@ export function collect(child: ChildProcess): Promise<Result> {
   return new Promise((resolve) => child.on("close", (code) => resolve({ code, stdout, stderr })));
 }
 
+/** Start `weft <args>` in the background; resolves once it printed its run id (R01's first line). */
+export async function startRunning(dir: string, args: string[], env: Record<string, string> = {}) {
+  const child = startWeft(args, dir, env);
+  let stderr = "";
+  child.stderr?.on("data", (d) => {
+    stderr += d;
+  });
+  const done = collect(child);
+  const id = await until(() => /^run (\S+)/m.exec(stderr)?.[1]);
+  return { id, done, child };
+}
+
 export function weft(args: string[], dir: string, env: Record<string, string> = {}): Promise<Result> {
   return collect(startWeft(args, dir, env));
 }

@@ -16,6 +16,7 @@ import {
   project,
   runIdOf,
   runJson,
+  startRunning,
   startWeft,
   until,
   weft,
@@ -178,16 +179,18 @@ return [r, sneaky]\n`,
     const q = queueName();
     const w = await startWorker(q);
     const dir = gitProject({ "wf.js": `${meta("halt")}return await agent("hang", { label: "stuck" })\n` });
-    const child = startWeft(
-      ["run", "wf.js", "--queue", redis.url, "--queue-name", q, "--driver", "command", "--command", "x"],
-      dir,
-    );
-    let err = "";
-    child.stderr?.on("data", (d) => {
-      err += d;
-    });
-    const done = collect(child);
-    const id = await until(() => /^run (\S+)/m.exec(err)?.[1]);
+    const { id, done } = await startRunning(dir, [
+      "run",
+      "wf.js",
+      "--queue",
+      redis.url,
+      "--queue-name",
+      q,
+      "--driver",
+      "command",
+      "--command",
+      "x",
+    ]);
     await until(() => w.log().includes(`start ${id}.1`));
     const stop = await weft(["stop", id], dir);
     expect(stop.code, stop.stderr).toBe(0);
@@ -224,16 +227,18 @@ return [r, sneaky]\n`,
     const q = queueName();
     const w = await startWorker(q);
     const dir = gitProject({ "wf.js": `${meta("drain")}return await agent("sleep:1500 done")\n` });
-    const child = startWeft(
-      ["run", "wf.js", "--queue", redis.url, "--queue-name", q, "--driver", "command", "--command", "x"],
-      dir,
-    );
-    let err = "";
-    child.stderr?.on("data", (d) => {
-      err += d;
-    });
-    const done = collect(child);
-    const id = await until(() => /^run (\S+)/m.exec(err)?.[1]);
+    const { id, done } = await startRunning(dir, [
+      "run",
+      "wf.js",
+      "--queue",
+      redis.url,
+      "--queue-name",
+      q,
+      "--driver",
+      "command",
+      "--command",
+      "x",
+    ]);
     await until(() => w.log().includes(`start ${id}.1`));
     w.child.kill("SIGTERM");
     const end = await done;
@@ -248,16 +253,18 @@ return [r, sneaky]\n`,
     const q = queueName();
     const first = await startWorker(q, ["--lock-ms", "1500"]);
     const dir = gitProject({ "wf.js": `${meta("handover")}return await agent("sleep:2500 done")\n` });
-    const child = startWeft(
-      ["run", "wf.js", "--queue", redis.url, "--queue-name", q, "--driver", "command", "--command", "x"],
-      dir,
-    );
-    let err = "";
-    child.stderr?.on("data", (d) => {
-      err += d;
-    });
-    const done = collect(child);
-    const id = await until(() => /^run (\S+)/m.exec(err)?.[1]);
+    const { id, done } = await startRunning(dir, [
+      "run",
+      "wf.js",
+      "--queue",
+      redis.url,
+      "--queue-name",
+      q,
+      "--driver",
+      "command",
+      "--command",
+      "x",
+    ]);
     await until(() => first.log().includes(`start ${id}.1`));
     first.child.kill("SIGKILL");
     const second = await startWorker(q, ["--lock-ms", "1500"]);

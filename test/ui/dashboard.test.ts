@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { AGENT_CMD, collect, meta, project, runJson, startWeft, until, weft } from "../helpers/cli.js";
+import { AGENT_CMD, meta, project, runJson, startRunning, until, weft } from "../helpers/cli.js";
 import { startUiProcess, stopUis } from "../helpers/ui.js";
 
 const CHROMIUM = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
@@ -28,18 +28,6 @@ async function shot(page: Page, dir: string, name: string): Promise<string> {
   const file = join(out, `${name}.png`);
   await page.screenshot({ path: file, fullPage: false });
   return file;
-}
-
-/** `weft run` in the background; resolves once it printed its run id. */
-async function startRun(dir: string, args: string[]) {
-  const child = startWeft(args, dir);
-  let stderr = "";
-  child.stderr?.on("data", (d) => {
-    stderr += d;
-  });
-  const done = collect(child);
-  const id = await until(() => /^run (\S+)/m.exec(stderr)?.[1]);
-  return { id, done };
 }
 
 async function open(dir: string): Promise<{ page: Page; base: string; url: string }> {
@@ -83,7 +71,7 @@ phase("Sum")
 return { n: out.length, last: await agent("sum it", { label: "sum" }) }\n`,
     });
     const { page, url } = await open(dir);
-    const run = await startRun(dir, ["run", "wf.js", "--command", AGENT_CMD, "--concurrency", "4"]);
+    const run = await startRunning(dir, ["run", "wf.js", "--command", AGENT_CMD, "--concurrency", "4"]);
     await page.goto(`${url}#/run/${run.id}`);
     const status = page.locator("#run-header .state").first();
     await expect.poll(() => status.textContent(), { timeout: 20_000 }).toBe("running");
@@ -107,7 +95,7 @@ return { n: out.length, last: await agent("sum it", { label: "sum" }) }\n`,
     const dir = project({
       "wf.js": `${meta("gated")}await agent("plan")\nconst ok = await gate("Ship it?", { details: "two files" })\nreturn ok ? await agent("ship") : "no"\n`,
     });
-    const run = await startRun(dir, ["run", "wf.js", "--command", AGENT_CMD]);
+    const run = await startRunning(dir, ["run", "wf.js", "--command", AGENT_CMD]);
     await until(() => runJson(dir, run.id).status === "waiting");
     const { page, url } = await open(dir);
     await page.goto(`${url}#/run/${run.id}`);
@@ -131,7 +119,7 @@ return { n: out.length, last: await agent("sum it", { label: "sum" }) }\n`,
     const dir = project({
       "wf.js": `${meta("stuck")}const a = await agent("hang", { label: "stuck" })\nreturn [a, await agent("after")]\n`,
     });
-    const run = await startRun(dir, ["run", "wf.js", "--command", AGENT_CMD]);
+    const run = await startRunning(dir, ["run", "wf.js", "--command", AGENT_CMD]);
     const { page, url } = await open(dir);
     await page.goto(`${url}#/run/${run.id}`);
     const row = page.locator("#agents .row.agent").filter({ hasText: "stuck" });
@@ -147,7 +135,7 @@ return { n: out.length, last: await agent("sum it", { label: "sum" }) }\n`,
     const dir = project({
       "wf.js": `${meta("redo")}return await agent("hang-until:2 slow", { label: "slow" })\n`,
     });
-    const run = await startRun(dir, ["run", "wf.js", "--command", AGENT_CMD]);
+    const run = await startRunning(dir, ["run", "wf.js", "--command", AGENT_CMD]);
     const { page, url } = await open(dir);
     await page.goto(`${url}#/run/${run.id}`);
     const row = page.locator("#agents .row.agent").filter({ hasText: "slow" });

@@ -100,7 +100,7 @@ export async function startWorker(o: WorkerOptions): Promise<RunningWorker> {
 
   async function process(job: Job<TaskSpec, TaskOutcome>, given?: AbortSignal): Promise<TaskOutcome> {
     const spec = job.data;
-    if (!spec || spec.v !== 1)
+    if (spec?.v !== 1)
       throw new Error(`task ${job.id} is not a weft task this worker can read (format ${spec?.v})`);
     const id = String(job.id);
     const ctl = new AbortController();
