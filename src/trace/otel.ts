@@ -77,7 +77,6 @@ class OtelRunTracing implements RunTracing {
   private readonly phases = new Map<string, Phase>();
   private readonly phaseList: Phase[] = [];
   private readonly attempts = new Map<number, Attempt>();
-  private readonly labels = new Map<number, string | undefined>();
   private flushed?: Promise<string | undefined>;
 
   constructor(private readonly o: TracingOptions) {
@@ -148,7 +147,6 @@ class OtelRunTracing implements RunTracing {
       }
       case "agent.started": {
         this.endAttempt(e.n, now, { error: "ended for another attempt" });
-        this.labels.set(e.n, e.label);
         const { span, phase } = this.agentSpan(e, now, {
           "gen_ai.system": providerOf(e.driver, e.model),
           "gen_ai.provider.name": providerOf(e.driver, e.model),

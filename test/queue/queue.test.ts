@@ -88,6 +88,21 @@ async function startWorker(
   return { child, log: () => err };
 }
 
+/** `weft run wf.js --queue` in the background, once it has its run id. */
+const startQueued = (dir: string, name: string) =>
+  startRunning(dir, [
+    "run",
+    "wf.js",
+    "--queue",
+    redis.url,
+    "--queue-name",
+    name,
+    "--driver",
+    "command",
+    "--command",
+    "x",
+  ]);
+
 const runQ = (dir: string, name: string, flags: string[] = []) =>
   weft(
     [
@@ -179,18 +194,7 @@ return [r, sneaky]\n`,
     const q = queueName();
     const w = await startWorker(q);
     const dir = gitProject({ "wf.js": `${meta("halt")}return await agent("hang", { label: "stuck" })\n` });
-    const { id, done } = await startRunning(dir, [
-      "run",
-      "wf.js",
-      "--queue",
-      redis.url,
-      "--queue-name",
-      q,
-      "--driver",
-      "command",
-      "--command",
-      "x",
-    ]);
+    const { id, done } = await startQueued(dir, q);
     await until(() => w.log().includes(`start ${id}.1`));
     const stop = await weft(["stop", id], dir);
     expect(stop.code, stop.stderr).toBe(0);
@@ -227,18 +231,7 @@ return [r, sneaky]\n`,
     const q = queueName();
     const w = await startWorker(q);
     const dir = gitProject({ "wf.js": `${meta("drain")}return await agent("sleep:1500 done")\n` });
-    const { id, done } = await startRunning(dir, [
-      "run",
-      "wf.js",
-      "--queue",
-      redis.url,
-      "--queue-name",
-      q,
-      "--driver",
-      "command",
-      "--command",
-      "x",
-    ]);
+    const { id, done } = await startQueued(dir, q);
     await until(() => w.log().includes(`start ${id}.1`));
     w.child.kill("SIGTERM");
     const end = await done;
@@ -253,18 +246,7 @@ return [r, sneaky]\n`,
     const q = queueName();
     const first = await startWorker(q, ["--lock-ms", "1500"]);
     const dir = gitProject({ "wf.js": `${meta("handover")}return await agent("sleep:2500 done")\n` });
-    const { id, done } = await startRunning(dir, [
-      "run",
-      "wf.js",
-      "--queue",
-      redis.url,
-      "--queue-name",
-      q,
-      "--driver",
-      "command",
-      "--command",
-      "x",
-    ]);
+    const { id, done } = await startQueued(dir, q);
     await until(() => first.log().includes(`start ${id}.1`));
     first.child.kill("SIGKILL");
     const second = await startWorker(q, ["--lock-ms", "1500"]);

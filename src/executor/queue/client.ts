@@ -5,10 +5,13 @@
  * runner's callbacks, and the outcome into the agent's end, applying a non-isolated agent's
  * changes to the working tree (X02).
  */
+import { closeSync, writeSync } from "node:fs";
+import { join } from "node:path";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
 import type { AgentEnd, AgentJob, RunnerContext } from "../../engine/agent-runner.js";
 import { zeroUsage } from "../../engine/agent-runner.js";
+import { ensureDir, openAppendSync } from "../../store/safe-write.js";
 import type { Executor, TaskEvent, TaskOutcome, TaskSpec } from "../task.js";
 import { cancelChannel, DEFAULT_QUEUE, jobIdOf, redisOptions, shownUrl } from "./names.js";
 import { applyToTree, repoOf, snapshotTree } from "./tree.js";
@@ -158,7 +161,7 @@ export class QueueExecutor implements Executor {
       } finally {
         this.waiting.delete(id);
       }
-      if (out.transcript) await appendTranscript(ctx, job.n, out.transcript);
+      if (out.transcript) appendTranscript(ctx, job.n, out.transcript);
       if (out.end.status === "completed" && out.patch) {
         try {
           await applyToTree(ctx.cwd, out.patch);
@@ -236,10 +239,7 @@ export class QueueExecutor implements Executor {
 }
 
 /** The worker's transcript, appended where a local agent's would be (never through a planted link). */
-async function appendTranscript(ctx: RunnerContext, n: number, text: string): Promise<void> {
-  const { closeSync, writeSync } = await import("node:fs");
-  const { join } = await import("node:path");
-  const { ensureDir, openAppendSync } = await import("../../store/safe-write.js");
+function appendTranscript(ctx: RunnerContext, n: number, text: string): void {
   try {
     ensureDir(join(ctx.runDir, "transcripts"));
     const fd = openAppendSync(join(ctx.runDir, "transcripts", `${n}.jsonl`));
